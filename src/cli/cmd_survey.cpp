@@ -1,0 +1,158 @@
+// relayscope survey: the IMC's survey (DESIGN.md contract: command line).
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "store/store.hpp"
+#include "survey/runner.hpp"
+
+namespace relayscope::cli {
+
+namespace {
+
+struct SurveyArgs {
+  survey::SurveyOptions options;
+  std::string db;
+  double timeout_seconds = 30;
+  std::optional<std::int64_t> resume;
+  std::string variants = "imc";
+  bool no_data = false;
+  bool quiet = false;
+};
+
+int run(SurveyArgs& a) {
+  auto& o = a.options;
+  if (!a.resume && o.targets_file.empty()) {
+    std::fprintf(stderr, "relayscope survey: --targets FILE is required (or --resume RUN)\n");
+    return exit_usage;
+  }
+  if (!a.resume && o.dns_servers.empty()) {
+    std::fprintf(stderr,
+                 "relayscope survey: --dns HOST:PORT is required: relayscope never uses the "
+                 "system's resolver configuration\n");
+    return exit_usage;
+  }
+  if (a.timeout_seconds <= 0 || a.timeout_seconds > 3600) {
+    std::fprintf(stderr, "relayscope survey: --timeout must be between 0 and 3600 seconds\n");
+    return exit_usage;
+  }
+  if (o.concurrency == 0) {
+    std::fprintf(stderr, "relayscope survey: --concurrency must be at least 1\n");
+    return exit_usage;
+  }
+  auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
+  o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
+      o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
+  o.probe.send_data = !a.no_data;
+  o.probe.variants_all = a.variants == "all";
+  o.progress = !a.quiet && isatty(STDERR_FILENO);
+
+  auto db = store::open_sqlite(a.db);
+  if (!db) {
+    std::fprintf(stderr, "relayscope survey: %s\n", db.error().message.c_str());
+    return exit_failure;
+  }
+
+  asio::io_context io;
+  bool stop = false;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& ec, int) {
+    if (ec) return;
+    stop = true;
+    std::fprintf(stderr, "\nrelayscope survey: stopping; probes in flight are abandoned\n");
+    // A second signal ends the process at once.
+    signals.async_wait([](const std::error_code& e, int) {
+      if (!e) std::_Exit(130);
+    });
+  });
+  std::optional<Expected<survey::SurveySummary>> result;
+  asio::co_spawn(
+      io, survey::run_survey(o, **db, a.resume, stop),
+      [&](std::exception_ptr e, Expected<survey::SurveySummary> r) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            result = make_error(ex.what());
+          }
+        } else {
+          result = std::move(r);
+        }
+        signals.cancel();
+      });
+  io.run();
+  if (!result || !*result) {
+    std::fprintf(stderr, "relayscope survey: %s\n",
+                 result ? (*result).error().message.c_str() : "stopped");
+    return exit_failure;
+  }
+  const auto& s = result->value();
+  std::printf("run %lld: %lld names, %lld unique domains, %lld resolved hosts, %lld sampled\n",
+              static_cast<long long>(s.run_id), static_cast<long long>(s.funnel.names),
+              static_cast<long long>(s.funnel.unique_domains),
+              static_cast<long long>(s.funnel.resolved_hosts),
+              static_cast<long long>(s.funnel.sampled));
+  for (const auto& [outcome, n] : s.outcomes) {
+    std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
+  }
+  if (s.interrupted) {
+    std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
+                a.db.c_str(), static_cast<long long>(s.run_id));
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+Registered add_survey(CLI::App& parent) {
+  auto a = std::make_shared<SurveyArgs>();
+  auto& o = a->options;
+  auto* app = parent.add_subcommand(
+      "survey", "Probe mail servers for open relaying, the way the IMC's surveys did");
+  app->add_option("--targets", o.targets_file,
+                  "File of e-mail addresses (one a line, or mbox/header lines); with --domains, "
+                  "domains or IP addresses")
+      ->check(CLI::ExistingFile);
+  app->add_flag("--domains", o.domains_mode, "The targets file holds domains or IPs, not addresses");
+  app->add_option("--dns", o.dns_servers, "DNS server(s) to query, HOST:PORT (required)")
+      ->type_name("HOST:PORT");
+  app->add_option("--port", o.probe.port, "SMTP port of the probed hosts")
+      ->default_val(25)
+      ->check(CLI::Range(1, 65535));
+  app->add_option("--sample", o.sample, "Probe a seeded random sample of N hosts (0: all)")
+      ->default_val(0);
+  app->add_option("--seed", o.seed, "Seed of the sample and of MX tie-breaks")->default_val(1);
+  app->add_option("--label", o.label, "A label for this run in reports");
+  app->add_option("--db", a->db, "Results database (SQLite), created if missing")->required();
+  app->add_option("--helo", o.probe.client.helo_name, "Our host name in EHLO/HELO")
+      ->default_val("relayscope.invalid");
+  app->add_option("--mail-from", o.probe.mail_from, "Envelope sender (tagged with each token)")
+      ->default_val("probe@relayscope.invalid");
+  app->add_option("--rcpt-to", o.probe.rcpt_to,
+                  "Recipient at a domain the probed hosts are not responsible for: ours")
+      ->default_val("relay-test@relayscope.invalid");
+  app->add_option("--concurrency", o.concurrency, "Probes at once")->default_val(100);
+  app->add_option("--timeout", a->timeout_seconds, "Seconds any one wait may take")
+      ->default_val(30);
+  app->add_option("--scope", o.scope, "Only touch these CIDRs (default: any)")
+      ->type_name("CIDR");
+  app->add_option("--exclude", o.exclude_file, "File of CIDRs never to touch")
+      ->check(CLI::ExistingFile);
+  app->add_option("--rate", o.rate, "At most N new connections per second (0: no limit)")
+      ->default_val(0);
+  app->add_flag("--no-data", a->no_data, "Stop after RCPT TO (RSET, QUIT): send no message");
+  app->add_option("--variants", a->variants, "imc: the IMC's one test; all: every relay trick")
+      ->default_val("imc")
+      ->check(CLI::IsMember({"imc", "all"}));
+  app->add_flag("--mx-fallback", o.probe.mx_fallback,
+                "On a CONNECT failure, try the higher-numbered MX hosts");
+  app->add_option("--resume", a->resume, "Finish an interrupted run of --db");
+  app->add_flag("--quiet", a->quiet, "No progress line");
+  return {app, [a] { return run(*a); }};
+}
+
+}  // namespace relayscope::cli

@@ -1,0 +1,41 @@
+// One message to one server, for the relay's outbound delivery and the lab's
+// relaying hosts: the whole dialogue on top of SmtpClient, with a per-
+// recipient result that says whether a failure is permanent (bounce now) or
+// transient (retry later).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "client/smtp_client.hpp"
+
+namespace relayscope::client {
+
+enum class Disposition { delivered, transient, permanent };
+const char* to_string(Disposition d);
+
+struct RecipientResult {
+  std::string recipient;  // bare address, as given
+  Disposition disposition = Disposition::transient;
+  int code = 0;
+  std::string text;  // the server's reply, or our reason ("connection refused")
+};
+
+struct DeliveryRequest {
+  asio::ip::tcp::endpoint server;
+  std::string mail_from;                // bare address; empty means the null sender
+  std::vector<std::string> recipients;  // bare addresses
+  std::string message;                  // the message with CRLF line endings, not stuffed
+  asio::ssl::context* tls = nullptr;    // opportunistic STARTTLS when offered and set
+  std::string tls_sni;
+};
+
+// Never throws; a connection or protocol failure marks every recipient
+// transient, a 5xx at MAIL or DATA marks all of them permanent.
+asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& request,
+                                                      const net::ScopeGuard& scope,
+                                                      ClientOptions options);
+
+}  // namespace relayscope::client

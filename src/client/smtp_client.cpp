@@ -1,0 +1,211 @@
+// See smtp_client.hpp. Each step sends at most one command and reads exactly
+// one reply; nothing is written before the greeting has been read whole.
+#include "client/smtp_client.hpp"
+
+#include <algorithm>
+
+#include "smtp/dot_stuffing.hpp"
+
+namespace relayscope::client {
+
+namespace {
+
+Step io_failure(const net::IoResult& r) {
+  Step s;
+  s.failure = Step::Failure::io;
+  s.io_error = r.error;
+  s.detail = r.detail.empty() ? net::to_string(r.error) : r.detail;
+  return s;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+SmtpClient::SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope,
+                       ClientOptions options, Transcript* transcript)
+    : connection_(std::move(executor), options.max_line),
+      scope_(scope),
+      options_(std::move(options)),
+      transcript_(transcript),
+      started_(std::chrono::steady_clock::now()) {
+  if (options_.helo_name.empty()) options_.helo_name = "relayscope.invalid";
+}
+
+void SmtpClient::log(char direction, std::string_view text) {
+  if (!transcript_) return;
+  auto t = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 started_)
+               .count();
+  std::string line(text.substr(0, options_.max_transcript_line));
+  if (text.size() > options_.max_transcript_line) {
+    line += "... (" + std::to_string(text.size()) + " bytes)";
+  }
+  transcript_->push_back({t, direction, std::move(line)});
+}
+
+asio::awaitable<Step> SmtpClient::connect(const asio::ip::tcp::endpoint& peer) {
+  log('*', "connect " + peer.address().to_string() + ":" + std::to_string(peer.port()));
+  auto r = co_await connection_.connect(peer, scope_, options_.connect_timeout,
+                                        options_.local_address);
+  if (!r) {
+    log('*', std::string("connect failed: ") + net::to_string(r.error) + " (" + r.detail + ")");
+    co_return io_failure(r);
+  }
+  log('*', "connected from " + connection_.local_address());
+  co_return Step{};
+}
+
+asio::awaitable<Step> SmtpClient::read_reply(net::Duration timeout, int expect_lo, int expect_hi) {
+  smtp::ReplyParser parser(options_.reply_limits);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= net::Duration::zero()) left = net::Duration::zero();
+    auto line = co_await connection_.read_line(left);
+    if (!line) {
+      log('*', std::string("read failed: ") + net::to_string(line.result.error));
+      co_return io_failure(line.result);
+    }
+    log('<', line.value);
+    auto parsed = parser.feed_line(line.value);
+    if (!parsed) continue;  // a multi-line reply goes on
+    if (!*parsed) {
+      Step s;
+      s.failure = Step::Failure::garbage;
+      s.detail = parsed->error().message;
+      log('*', "garbage reply: " + s.detail);
+      co_return s;
+    }
+    Step s;
+    s.reply = std::move(parsed->value());
+    if (s.reply->code < expect_lo || s.reply->code > expect_hi) s.failure = Step::Failure::negative;
+    co_return s;
+  }
+}
+
+asio::awaitable<net::IoResult> SmtpClient::send(std::string_view data, bool log_as_line) {
+  if (log_as_line) log('>', data.substr(0, data.size() >= 2 ? data.size() - 2 : data.size()));
+  auto r = co_await connection_.write(data, options_.command_timeout);
+  if (!r) log('*', std::string("write failed: ") + net::to_string(r.error));
+  co_return r;
+}
+
+asio::awaitable<Step> SmtpClient::send_and_read(const std::string& line, net::Duration timeout,
+                                                int expect_lo, int expect_hi) {
+  auto r = co_await send(line + "\r\n", true);
+  if (!r) co_return io_failure(r);
+  co_return co_await read_reply(timeout, expect_lo, expect_hi);
+}
+
+asio::awaitable<Step> SmtpClient::greeting() {
+  auto s = co_await read_reply(options_.greeting_timeout, 220, 220);
+  if (s.reply) greeting_ = s.reply;
+  co_return s;
+}
+
+std::string SmtpClient::greeting_host() const {
+  if (!greeting_ || greeting_->lines.empty()) return {};
+  const auto& text = greeting_->lines.front();
+  return text.substr(0, text.find(' '));
+}
+
+asio::awaitable<Step> SmtpClient::ehlo() {
+  auto s = co_await send_and_read("EHLO " + options_.helo_name, options_.command_timeout, 250, 250);
+  if (s.ok() && s.reply) {
+    ehlo_info_ = smtp::parse_ehlo(*s.reply);
+    esmtp_ = true;
+  }
+  co_return s;
+}
+
+asio::awaitable<Step> SmtpClient::helo() {
+  co_return co_await send_and_read("HELO " + options_.helo_name, options_.command_timeout, 250, 250);
+}
+
+asio::awaitable<Step> SmtpClient::starttls(asio::ssl::context& context, const std::string& sni) {
+  auto s = co_await send_and_read("STARTTLS", options_.command_timeout, 220, 220);
+  if (!s.ok()) co_return s;
+  auto r = co_await connection_.start_tls_client(context, sni, options_.command_timeout);
+  if (!r) co_return io_failure(r);
+  log('*', "TLS established");
+  // RFC 3207: forget what the server said before TLS and ask again.
+  ehlo_info_ = {};
+  esmtp_ = false;
+  co_return co_await ehlo();
+}
+
+asio::awaitable<Step> SmtpClient::auth_plain(const std::string& user, const std::string& password) {
+  std::string blob;
+  blob.push_back('\0');
+  blob += user;
+  blob.push_back('\0');
+  blob += password;
+  // The credentials never go into the transcript.
+  auto r = co_await connection_.write("AUTH PLAIN " + base64(blob) + "\r\n", options_.command_timeout);
+  log('>', "AUTH PLAIN (credentials not logged)");
+  if (!r) co_return io_failure(r);
+  co_return co_await read_reply(options_.command_timeout, 235, 235);
+}
+
+asio::awaitable<Step> SmtpClient::mail_from(const std::string& path, const std::string& params) {
+  auto line = "MAIL FROM:" + path;
+  if (!params.empty()) line += " " + params;
+  co_return co_await send_and_read(line, options_.command_timeout, 250, 250);
+}
+
+asio::awaitable<Step> SmtpClient::rcpt_to(const std::string& path) {
+  // 251 (user not local; will forward) is as positive as 250.
+  co_return co_await send_and_read("RCPT TO:" + path, options_.command_timeout, 250, 251);
+}
+
+asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_command_refused) {
+  if (data_command_refused) *data_command_refused = false;
+  auto s = co_await send_and_read("DATA", options_.command_timeout, 354, 354);
+  if (!s.ok()) {
+    if (data_command_refused) *data_command_refused = true;
+    co_return s;
+  }
+  auto body = smtp::dot_stuff(message);
+  log('>', "(message: " + std::to_string(body.size()) + " bytes)");
+  auto r = co_await connection_.write(body, options_.data_timeout);
+  if (!r) co_return io_failure(r);
+  co_return co_await read_reply(options_.data_timeout, 250, 250);
+}
+
+asio::awaitable<Step> SmtpClient::rset() {
+  co_return co_await send_and_read("RSET", options_.command_timeout, 250, 250);
+}
+
+asio::awaitable<Step> SmtpClient::quit() {
+  co_return co_await send_and_read("QUIT", options_.command_timeout, 221, 221);
+}
+
+asio::awaitable<Step> SmtpClient::command(const std::string& line, net::Duration timeout) {
+  co_return co_await send_and_read(line, timeout, 200, 399);
+}
+
+}  // namespace relayscope::client

@@ -1,0 +1,104 @@
+// The SMTP client dialogue, written once: the survey's probe drives it step
+// by step to see where a server stops; the relay's outbound delivery and the
+// lab's relaying hosts use deliver() on top of it. Every step waits at most
+// its timeout, reads multi-line replies whole (however the packets split
+// them), never sends before the greeting, and records every line sent and
+// received with its time into an optional transcript.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include "net/connection.hpp"
+#include "net/scope_guard.hpp"
+#include "smtp/ehlo.hpp"
+#include "smtp/reply.hpp"
+
+namespace relayscope::client {
+
+struct TranscriptEntry {
+  std::int64_t t_us = 0;  // since the client was created
+  char direction = '>';   // '>' sent, '<' received, '*' event
+  std::string text;
+};
+using Transcript = std::vector<TranscriptEntry>;
+
+struct ClientOptions {
+  std::string helo_name = "relayscope.invalid";  // never empty, never the target's name
+  net::Duration connect_timeout = std::chrono::seconds(30);
+  net::Duration greeting_timeout = std::chrono::seconds(60);
+  net::Duration command_timeout = std::chrono::seconds(60);
+  net::Duration data_timeout = std::chrono::seconds(120);  // for the reply after the final dot
+  std::size_t max_line = 4096;
+  smtp::ReplyLimits reply_limits{};
+  std::optional<asio::ip::address> local_address;  // bind before connecting
+  std::size_t max_transcript_line = 512;            // longer lines are cut in the transcript
+};
+
+// What one step of the dialogue gave. `failure` says why it is not positive.
+struct Step {
+  enum class Failure { none, io, garbage, negative };
+  Failure failure = Failure::none;
+  std::optional<smtp::Reply> reply;  // when a whole reply was read
+  net::IoError io_error = net::IoError::none;
+  std::string detail;
+
+  bool ok() const { return failure == Failure::none; }
+  int code() const { return reply ? reply->code : 0; }
+};
+
+class SmtpClient {
+ public:
+  SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope, ClientOptions options,
+             Transcript* transcript = nullptr);
+
+  asio::awaitable<Step> connect(const asio::ip::tcp::endpoint& peer);
+  // Reads the greeting; positive is 220. Waits out slow greetings up to
+  // greeting_timeout.
+  asio::awaitable<Step> greeting();
+  asio::awaitable<Step> ehlo();  // positive is 250; fills ehlo_info()
+  asio::awaitable<Step> helo();
+  asio::awaitable<Step> starttls(asio::ssl::context& context, const std::string& sni);
+  asio::awaitable<Step> auth_plain(const std::string& user, const std::string& password);
+  // `path` is sent as given ("<a@b>", or a relay-trick spelling); params
+  // follow it after a space when not empty.
+  asio::awaitable<Step> mail_from(const std::string& path, const std::string& params = {});
+  asio::awaitable<Step> rcpt_to(const std::string& path);
+  // DATA, expects 354, sends the dot-stuffed message, reads the final reply.
+  // `data_command` tells a DATA-command refusal from a refusal after the dot.
+  asio::awaitable<Step> data(std::string_view message, bool* data_command_refused = nullptr);
+  asio::awaitable<Step> rset();
+  asio::awaitable<Step> quit();
+  // Any command line; positive is 2xx/3xx.
+  asio::awaitable<Step> command(const std::string& line, net::Duration timeout);
+
+  const smtp::EhloInfo& ehlo_info() const { return ehlo_info_; }
+  bool esmtp() const { return esmtp_; }
+  std::string greeting_host() const;  // first word of the greeting text
+  net::Connection& connection() { return connection_; }
+  void close() { connection_.close(); }
+
+ private:
+  asio::awaitable<Step> send_and_read(const std::string& line, net::Duration timeout, int expect_lo,
+                                      int expect_hi);
+  asio::awaitable<Step> read_reply(net::Duration timeout, int expect_lo, int expect_hi);
+  asio::awaitable<net::IoResult> send(std::string_view data, bool log_as_line);
+  void log(char direction, std::string_view text);
+
+  net::Connection connection_;
+  const net::ScopeGuard& scope_;
+  ClientOptions options_;
+  Transcript* transcript_;
+  std::chrono::steady_clock::time_point started_;
+  smtp::EhloInfo ehlo_info_;
+  std::optional<smtp::Reply> greeting_;
+  bool esmtp_ = false;
+};
+
+}  // namespace relayscope::client

@@ -1,0 +1,70 @@
+// See dns_wire.hpp. Names are decoded with c-ares' own ares_expand_name,
+// which checks bounds and compression loops.
+#include "dns/dns_wire.hpp"
+
+#include <ares.h>
+#include <arpa/nameser.h>
+
+#include <map>
+
+#include "dns/mx_select.hpp"
+
+namespace relayscope::dns {
+
+namespace {
+
+constexpr std::size_t kHeader = 12;
+
+unsigned read16(const unsigned char* p) { return (unsigned{p[0]} << 8) | p[1]; }
+
+// Decodes the name at `p`; advances `p` past it. False on malformed input.
+bool read_name(const unsigned char*& p, const unsigned char* buf, int len, std::string* out) {
+  char* name = nullptr;
+  long consumed = 0;
+  if (ares_expand_name(p, buf, len, &name, &consumed) != ARES_SUCCESS) return false;
+  if (out) *out = normalize_name(name);
+  ares_free_string(name);
+  p += consumed;
+  return true;
+}
+
+}  // namespace
+
+std::string cname_chain_end(const unsigned char* answer, std::size_t length,
+                            std::string_view qname) {
+  std::string current = normalize_name(qname);
+  if (answer == nullptr || length < kHeader || length > 65535) return current;
+  const int len = static_cast<int>(length);
+  const unsigned char* end = answer + length;
+  const unsigned qdcount = read16(answer + 4);
+  const unsigned ancount = read16(answer + 6);
+  const unsigned char* p = answer + kHeader;
+  for (unsigned i = 0; i < qdcount; ++i) {
+    if (!read_name(p, answer, len, nullptr) || end - p < 4) return current;
+    p += 4;
+  }
+  std::map<std::string, std::string> cnames;
+  for (unsigned i = 0; i < ancount; ++i) {
+    std::string owner;
+    if (!read_name(p, answer, len, &owner) || end - p < 10) break;
+    const unsigned type = read16(p);
+    const unsigned rdlength = read16(p + 8);
+    p += 10;
+    if (end - p < static_cast<std::ptrdiff_t>(rdlength)) break;
+    if (type == ns_t_cname) {
+      const unsigned char* r = p;
+      std::string target;
+      if (read_name(r, answer, len, &target)) cnames.emplace(owner, target);
+    }
+    p += rdlength;
+  }
+  for (int hops = 0; hops < 16; ++hops) {
+    auto it = cnames.find(current);
+    if (it == cnames.end()) break;
+    current = it->second;
+    cnames.erase(it);  // a loop ends here
+  }
+  return current;
+}
+
+}  // namespace relayscope::dns

@@ -1,0 +1,157 @@
+// The results database behind one narrow interface, so that a second backend
+// (PostgreSQL for sharded surveys) is an addition, not a rewrite. SQLite is
+// the embedded default (sqlite_store.hpp). Writes are buffered by the caller's
+// batches: one transaction per batch keeps thousands of probes a second cheap
+// and leaves the file consistent if the process is killed between batches.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.hpp"
+
+namespace relayscope::store {
+
+// Names -> unique domains -> resolved hosts -> sampled: the IMC's funnel.
+struct Funnel {
+  std::int64_t names = 0;                  // addresses read
+  std::int64_t lines_without_address = 0;  // input lines that held none (counted, not fatal)
+  std::int64_t unique_domains = 0;         // the IMC's "unique hosts"
+  std::int64_t resolved_hosts = 0;         // unique mail host addresses after MX/A resolution
+  std::int64_t sampled = 0;
+};
+
+struct Run {
+  std::int64_t id = 0;
+  std::string label;
+  std::string started_at;   // ISO 8601 UTC
+  std::string finished_at;  // empty while running or interrupted
+  std::string status;       // "running", "interrupted", "done"
+  std::string params_json;  // the survey's parameters, to resume with the same ones
+  Funnel funnel;
+};
+
+struct Domain {
+  std::string name;  // A-label, lower case
+  std::int64_t names = 0;
+};
+
+// One domain's MX/A resolution. status: "ok", "nxdomain", "nodata",
+// "servfail", "timeout", "null_mx", "out_of_scope", "error".
+struct Resolution {
+  std::string domain;
+  std::string status;
+  std::string mx_host;                    // empty when the A fallback was used
+  int mx_preference = -1;
+  std::string ip;                         // chosen address, empty unless ok
+  std::vector<std::string> fallback_ips;  // higher-numbered MX hosts, for --mx-fallback
+  std::string detail;                     // human-readable reason
+};
+
+// A unique mail host (one address), with the domains that led to it.
+struct Host {
+  std::int64_t id = 0;
+  std::string ip;
+  std::string mx_host;
+  std::vector<std::string> domains;
+  std::vector<std::string> fallback_ips;
+  bool sampled = false;
+};
+
+struct TranscriptLine {
+  std::int64_t t_us = 0;  // microseconds since the probe started
+  char direction = '>';   // '>' sent, '<' received, '*' event (connect, timeout, TLS...)
+  std::string text;
+};
+
+// Outcome of one relay-test transaction within a probe (issue: --variants).
+struct VariantResult {
+  std::string name;        // "imc", "percent-hack", ...
+  std::string mail_from;
+  std::string rcpt_to;
+  std::string outcome;     // "TO", "OK", ...
+  int code = 0;
+  std::string token;
+};
+
+// outcome: CONNECT, EHLO, MAIL, TO, DATA, QUIT, OK. code: the reply code that
+// ended the dialogue (0 where none came). reason: "refused", "timeout",
+// "reset", "greeting rejected", "5xx", "4xx", "garbage reply", ...
+struct Probe {
+  std::int64_t host_id = 0;
+  std::string ip;
+  std::string domain;      // the first domain of the host, for reports
+  std::string outcome;
+  int code = 0;
+  std::string reason;
+  std::string token;       // unique token carried by the test message
+  std::string started_at;
+  std::int64_t duration_us = 0;
+  std::string greeting_host;  // name from the greeting, if any
+  bool esmtp = false;
+  bool starttls_offered = false;
+  std::vector<TranscriptLine> transcript;
+  std::vector<VariantResult> variants;
+};
+
+// What the collector received (issue: verified delivery).
+struct Arrival {
+  std::string token;          // empty when no probe matched
+  std::string kind;           // "delivery", "bounce", "unmatched"
+  std::string received_at;
+  std::string client_ip;
+  std::string mail_from;
+  std::string rcpt_to;
+  std::string message_path;   // where the raw message is kept
+};
+
+// One row of `report --hosts`.
+struct HostRow {
+  std::int64_t run_id = 0;
+  std::string domain;
+  std::string ip;
+  std::string outcome;
+  int code = 0;
+  std::string reason;
+  std::string token;
+  bool delivered = false;
+  bool bounced = false;
+  std::vector<std::string> relaying_variants;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Expected<std::int64_t> create_run(const Run& run) = 0;
+  virtual Status update_funnel(std::int64_t run_id, const Funnel& funnel) = 0;
+  virtual Status finish_run(std::int64_t run_id, const std::string& status,
+                            const std::string& finished_at) = 0;
+  virtual Expected<Run> get_run(std::int64_t run_id) = 0;
+  virtual Expected<std::vector<Run>> list_runs() = 0;
+
+  virtual Status add_domains(std::int64_t run_id, const std::vector<Domain>& domains) = 0;
+  virtual Status add_resolutions(std::int64_t run_id, const std::vector<Resolution>& rs) = 0;
+  // Assigns ids to the hosts (in place).
+  virtual Status add_hosts(std::int64_t run_id, std::vector<Host>& hosts) = 0;
+  virtual Expected<std::vector<Host>> get_hosts(std::int64_t run_id, bool sampled_only) = 0;
+  virtual Expected<std::vector<Resolution>> get_resolutions(std::int64_t run_id) = 0;
+
+  // One transaction for the whole batch.
+  virtual Status add_probes(std::int64_t run_id, const std::vector<Probe>& probes) = 0;
+  virtual Expected<std::vector<std::int64_t>> probed_host_ids(std::int64_t run_id) = 0;
+  virtual Expected<std::vector<Probe>> get_probes(std::int64_t run_id, bool with_transcripts) = 0;
+
+  virtual Status add_arrival(const Arrival& arrival) = 0;
+  virtual Expected<std::vector<Arrival>> get_arrivals() = 0;
+
+  virtual Expected<std::vector<HostRow>> host_rows(std::int64_t run_id) = 0;
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode.
+Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path);
+
+}  // namespace relayscope::store

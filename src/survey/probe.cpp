@@ -1,0 +1,138 @@
+// See probe.hpp. The outcome names follow the IMC's report: CONNECT covers
+// both a failed connection and a missing or refusing greeting.
+#include "survey/probe.hpp"
+
+#include <chrono>
+
+#include "survey/test_message.hpp"
+#include "survey/variants.hpp"
+
+namespace relayscope::survey {
+
+namespace {
+
+using client::Step;
+
+// A short word for why a step failed, grouped for the reasons table.
+std::string reason_of(const Step& s) {
+  switch (s.failure) {
+    case Step::Failure::none: return "ok";
+    case Step::Failure::garbage: return "garbage reply";
+    case Step::Failure::negative:
+      return s.reply && s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
+    case Step::Failure::io: return net::to_string(s.io_error);
+  }
+  return "error";
+}
+
+void fail(store::Probe& p, const char* outcome, const Step& s, std::string reason = {}) {
+  p.outcome = outcome;
+  p.code = s.code();
+  p.reason = reason.empty() ? reason_of(s) : std::move(reason);
+}
+
+store::TranscriptLine to_store(const client::TranscriptEntry& e) {
+  return {e.t_us, e.direction, e.text};
+}
+
+// Ends the dialogue politely after a refusal; its result changes nothing.
+asio::awaitable<void> polite_quit(client::SmtpClient& c) {
+  co_await c.quit();
+}
+
+}  // namespace
+
+asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
+                                        const net::ScopeGuard& scope) {
+  auto started = std::chrono::steady_clock::now();
+  store::Probe p;
+  p.host_id = target.host_id;
+  p.ip = target.ip;
+  p.domain = target.domain;
+  p.started_at = iso8601_now();
+  p.token = new_token();
+  client::Transcript transcript;
+  auto ex = co_await asio::this_coro::executor;
+
+  auto finish = [&]() {
+    p.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    p.transcript.reserve(transcript.size());
+    for (const auto& e : transcript) p.transcript.push_back(to_store(e));
+  };
+
+  // CONNECT, with the optional fallback to higher-numbered MX hosts.
+  std::vector<std::string> candidates{target.ip};
+  if (options.mx_fallback) {
+    candidates.insert(candidates.end(), target.fallback_ips.begin(), target.fallback_ips.end());
+  }
+  std::optional<client::SmtpClient> c;
+  Step connected;
+  for (const auto& ip : candidates) {
+    std::error_code ec;
+    auto address = asio::ip::make_address(ip, ec);
+    if (ec) {
+      transcript.push_back({0, '*', "not an IP address: " + ip});
+      continue;
+    }
+    c.emplace(ex, scope, options.client, &transcript);
+    connected = co_await c->connect({address, options.port});
+    if (connected.ok()) {
+      p.ip = ip;
+      break;
+    }
+  }
+  if (!connected.ok()) {
+    fail(p, "CONNECT", connected);
+    finish();
+    co_return p;
+  }
+
+  auto greeting = co_await c->greeting();
+  p.greeting_host = c->greeting_host();
+  if (!greeting.ok()) {
+    std::string reason;
+    if (greeting.failure == Step::Failure::negative) {
+      reason = greeting.reply->transient() ? "greeting rejected (4xx)" : "greeting rejected (5xx)";
+    } else if (greeting.failure == Step::Failure::io) {
+      reason = std::string("no greeting: ") + net::to_string(greeting.io_error);
+    }
+    fail(p, "CONNECT", greeting, reason);
+    if (greeting.reply) co_await polite_quit(*c);
+    finish();
+    co_return p;
+  }
+
+  auto hello = co_await c->ehlo();
+  if (!hello.ok() && hello.reply) hello = co_await c->helo();  // an EHLO refusal: try HELO
+  p.esmtp = c->esmtp();
+  p.starttls_offered = c->ehlo_info().starttls();
+  if (!hello.ok()) {
+    fail(p, "EHLO", hello);
+    if (hello.reply) co_await polite_quit(*c);
+    finish();
+    co_return p;
+  }
+
+  Transaction imc = imc_transaction(options, target, p.token);
+  auto result = co_await run_transaction(*c, imc, options.send_data, target, options);
+  p.outcome = result.outcome;
+  p.code = result.code;
+  p.reason = result.reason;
+  if (options.variants_all) {
+    p.variants.push_back({imc.name, imc.mail_from, imc.rcpt_to, result.outcome, result.code, p.token});
+    co_await run_variants(*c, options, target, p, result);
+  }
+  if (result.connection_lost) {
+    finish();
+    co_return p;
+  }
+
+  auto quit = co_await c->quit();
+  if (!quit.ok() && p.outcome == "OK") fail(p, "QUIT", quit);
+  finish();
+  co_return p;
+}
+
+}  // namespace relayscope::survey

@@ -1,0 +1,96 @@
+// See resolution.hpp. The resolver's own rules (MX order, null MX, the A
+// fallback) live in src/dns; this file only fans the domains out over a
+// bounded number of concurrent lookups and groups the answers into hosts.
+#include "survey/resolution.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "common/cidr.hpp"
+#include "dns/mail_host.hpp"
+#include "dns/resolver.hpp"
+
+namespace relayscope::survey {
+
+asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
+    const std::vector<store::Domain>& domains, const ResolutionConfig& config,
+    const net::ScopeGuard& scope, const bool& stop) {
+  auto ex = co_await asio::this_coro::executor;
+  dns::ResolverConfig rc;
+  rc.servers = config.dns_servers;
+  rc.timeout = config.timeout;
+  rc.tries = config.tries;
+  rc.scope = scope;
+  auto resolver = dns::Resolver::create(ex, rc);
+  if (!resolver) co_return resolver.error();
+
+  std::vector<store::Resolution> out(domains.size());
+  std::size_t next = 0;
+  std::size_t running = 0;
+  asio::steady_timer done(ex, asio::steady_timer::time_point::max());
+  auto worker = [&]() -> asio::awaitable<void> {
+    while (next < domains.size() && !stop) {
+      auto i = next++;
+      auto mh = co_await dns::resolve_mail_host(**resolver, domains[i].name, config.seed);
+      auto& r = out[i];
+      r.domain = domains[i].name;
+      r.status = std::string(dns::to_string(mh.status));
+      r.mx_host = mh.mx_host;
+      r.mx_preference = mh.preference;
+      r.ip = mh.ip;
+      r.fallback_ips = mh.fallback_ips;
+      r.detail = mh.detail;
+      // A host outside the scope is discarded here, before any packet
+      // leaves; the connect-time check stays as the last guard.
+      if (r.status == "ok") {
+        if (auto ok = scope.check(r.ip); !ok) {
+          r.status = "out_of_scope";
+          r.detail = ok.error().message;
+          r.ip.clear();
+        }
+        std::erase_if(r.fallback_ips, [&](const std::string& ip) { return !scope.check(ip); });
+      }
+    }
+  };
+  auto workers = std::min(std::max<std::size_t>(config.concurrency, 1), std::max<std::size_t>(domains.size(), 1));
+  running = workers;
+  for (std::size_t w = 0; w < workers; ++w) {
+    asio::co_spawn(ex, worker(), [&](std::exception_ptr) {
+      if (--running == 0) done.cancel();
+    });
+  }
+  co_await done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (stop) co_return make_error("stopped while resolving");
+  co_return out;
+}
+
+std::vector<store::Host> group_into_hosts(const std::vector<store::Resolution>& resolutions,
+                                          const std::vector<std::string>& direct_ips) {
+  std::map<IpAddress, store::Host> by_ip;
+  for (const auto& r : resolutions) {
+    if (r.status != "ok") continue;
+    auto ip = IpAddress::parse(r.ip);
+    if (!ip) continue;
+    auto& h = by_ip[*ip];
+    if (h.ip.empty()) {
+      h.ip = ip->to_string();
+      h.mx_host = r.mx_host;
+      h.fallback_ips = r.fallback_ips;
+    }
+    h.domains.push_back(r.domain);
+  }
+  for (const auto& text : direct_ips) {
+    auto ip = IpAddress::parse(text);
+    if (!ip) continue;
+    auto& h = by_ip[*ip];
+    if (h.ip.empty()) h.ip = ip->to_string();
+  }
+  std::vector<store::Host> hosts;
+  hosts.reserve(by_ip.size());
+  for (auto& [ip, h] : by_ip) hosts.push_back(std::move(h));
+  return hosts;
+}
+
+}  // namespace relayscope::survey

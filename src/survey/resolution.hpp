@@ -1,0 +1,38 @@
+// Step 2: every domain to its mail host (lowest-numbered MX, then its
+// address; the domain's own A record only when there is no MX), with the
+// reason kept for each discard; then the unique hosts (one per address, with
+// the domains that led to it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/expected.hpp"
+#include "net/scope_guard.hpp"
+#include "store/store.hpp"
+
+namespace relayscope::survey {
+
+struct ResolutionConfig {
+  std::vector<std::string> dns_servers;
+  std::chrono::milliseconds timeout{3000};
+  int tries = 2;
+  std::size_t concurrency = 500;
+  std::uint64_t seed = 1;  // MX tie-breaks
+};
+
+asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
+    const std::vector<store::Domain>& domains, const ResolutionConfig& config,
+    const net::ScopeGuard& scope, const bool& stop);
+
+// Unique hosts by address, sorted by address; `direct_ips` (bare IPs given as
+// targets) become hosts of their own. Addresses outside the scope were
+// already discarded by resolve_domains.
+std::vector<store::Host> group_into_hosts(const std::vector<store::Resolution>& resolutions,
+                                          const std::vector<std::string>& direct_ips);
+
+}  // namespace relayscope::survey

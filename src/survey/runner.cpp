@@ -1,0 +1,361 @@
+// See runner.hpp.
+#include "survey/runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "survey/resolution.hpp"
+#include "survey/sample.hpp"
+#include "survey/targets.hpp"
+#include "survey/test_message.hpp"
+
+namespace relayscope::survey {
+
+using namespace asio::experimental::awaitable_operators;
+using json = nlohmann::json;
+
+std::string options_to_json(const SurveyOptions& o) {
+  json j;
+  j["targets_file"] = o.targets_file;
+  j["domains_mode"] = o.domains_mode;
+  j["dns_servers"] = o.dns_servers;
+  j["sample"] = o.sample;
+  j["seed"] = o.seed;
+  j["label"] = o.label;
+  j["port"] = o.probe.port;
+  j["helo"] = o.probe.client.helo_name;
+  j["mail_from"] = o.probe.mail_from;
+  j["rcpt_to"] = o.probe.rcpt_to;
+  j["send_data"] = o.probe.send_data;
+  j["mx_fallback"] = o.probe.mx_fallback;
+  j["variants_all"] = o.probe.variants_all;
+  j["timeout_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(o.probe.client.command_timeout).count();
+  j["concurrency"] = o.concurrency;
+  j["rate"] = o.rate;
+  j["scope"] = o.scope;
+  j["exclude"] = o.exclude;
+  j["exclude_file"] = o.exclude_file;
+  j["dns_timeout_ms"] = o.dns_timeout.count();
+  j["dns_tries"] = o.dns_tries;
+  return j.dump();
+}
+
+Expected<SurveyOptions> options_from_json(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error("the run's parameters are unreadable");
+  SurveyOptions o;
+  try {
+    o.targets_file = j.value("targets_file", "");
+    o.domains_mode = j.value("domains_mode", false);
+    o.dns_servers = j.value("dns_servers", std::vector<std::string>{});
+    o.sample = j.value("sample", std::size_t{0});
+    o.seed = j.value("seed", std::uint64_t{1});
+    o.label = j.value("label", "");
+    o.probe.port = j.value("port", std::uint16_t{25});
+    o.probe.client.helo_name = j.value("helo", o.probe.client.helo_name);
+    o.probe.mail_from = j.value("mail_from", o.probe.mail_from);
+    o.probe.rcpt_to = j.value("rcpt_to", o.probe.rcpt_to);
+    o.probe.send_data = j.value("send_data", true);
+    o.probe.mx_fallback = j.value("mx_fallback", false);
+    o.probe.variants_all = j.value("variants_all", false);
+    auto timeout = std::chrono::milliseconds(j.value("timeout_ms", std::int64_t{30000}));
+    o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
+        o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
+    o.concurrency = j.value("concurrency", std::size_t{100});
+    o.rate = j.value("rate", 0.0);
+    o.scope = j.value("scope", std::vector<std::string>{});
+    o.exclude = j.value("exclude", std::vector<std::string>{});
+    o.exclude_file = j.value("exclude_file", "");
+    o.dns_timeout = std::chrono::milliseconds(j.value("dns_timeout_ms", std::int64_t{3000}));
+    o.dns_tries = j.value("dns_tries", 2);
+  } catch (const json::exception& e) {
+    return make_error(std::string("the run's parameters are unreadable: ") + e.what());
+  }
+  return o;
+}
+
+namespace {
+
+// Ends every running probe at once when the run is stopped: each probe races
+// this wait, and the loser of a race is cancelled.
+class StopBroadcast {
+ public:
+  explicit StopBroadcast(asio::any_io_executor ex)
+      : timer_(ex, asio::steady_timer::time_point::max()) {}
+  void fire() { timer_.cancel(); }
+  asio::awaitable<void> wait() {
+    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+class ProbeScheduler {
+ public:
+  ProbeScheduler(const SurveyOptions& options, const net::ScopeGuard& scope, store::Store& store,
+                 std::int64_t run_id, std::vector<ProbeTarget> targets, const bool& stop)
+      : options_(options),
+        scope_(scope),
+        store_(store),
+        run_id_(run_id),
+        targets_(std::move(targets)),
+        stop_(stop) {}
+
+  asio::awaitable<Status> run(SurveySummary& summary) {
+    auto ex = co_await asio::this_coro::executor;
+    StopBroadcast broadcast(ex);
+    broadcast_ = &broadcast;
+    started_ = std::chrono::steady_clock::now();
+    next_slot_ = started_;
+    auto workers = std::min<std::size_t>(std::max<std::size_t>(options_.concurrency, 1),
+                                         std::max<std::size_t>(targets_.size(), 1));
+    std::size_t running = workers;
+    asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+    for (std::size_t i = 0; i < workers; ++i) {
+      asio::co_spawn(
+          ex, worker(),
+          [&running, &all_done](std::exception_ptr e) {
+            if (e) std::fprintf(stderr, "relayscope: a probe worker failed unexpectedly\n");
+            if (--running == 0) all_done.cancel();
+          });
+    }
+    // Watch for the stop request and for progress, until the workers end.
+    while (running > 0) {
+      asio::steady_timer tick(ex, std::chrono::milliseconds(200));
+      co_await (tick.async_wait(asio::experimental::as_tuple(asio::use_awaitable)) ||
+                all_done.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
+      if (stop_ && !stopping_) {
+        stopping_ = true;
+        broadcast.fire();
+      }
+      if (options_.progress) print_progress(false);
+      if (pending_.size() >= batch_size || flush_due()) {
+        if (auto s = flush(); !s) failure_ = s.error().message;
+      }
+    }
+    if (auto s = flush(); !s) failure_ = s.error().message;
+    if (options_.progress) print_progress(true);
+    summary.probed_now = recorded_;
+    summary.interrupted = stopping_;
+    for (auto& [k, v] : outcomes_) summary.outcomes[k] += v;
+    if (!failure_.empty()) co_return make_error(failure_);
+    co_return Ok{};
+  }
+
+ private:
+  static constexpr std::size_t batch_size = 256;
+
+  bool flush_due() const {
+    return !pending_.empty() && std::chrono::steady_clock::now() - last_flush_ > std::chrono::seconds(1);
+  }
+
+  Status flush() {
+    last_flush_ = std::chrono::steady_clock::now();
+    if (pending_.empty()) return Ok{};
+    auto s = store_.add_probes(run_id_, pending_);
+    if (s) recorded_ += static_cast<std::int64_t>(pending_.size());
+    pending_.clear();
+    return s;
+  }
+
+  asio::awaitable<void> pace() {
+    if (options_.rate <= 0) co_return;
+    auto now = std::chrono::steady_clock::now();
+    auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(1.0 / options_.rate));
+    auto slot = std::max(now, next_slot_);
+    next_slot_ = slot + interval;
+    if (slot > now) {
+      asio::steady_timer t(co_await asio::this_coro::executor, slot);
+      co_await (t.async_wait(asio::experimental::as_tuple(asio::use_awaitable)) ||
+                broadcast_->wait());
+    }
+  }
+
+  asio::awaitable<void> worker() {
+    while (!stopping_ && next_ < targets_.size()) {
+      ProbeTarget target = targets_[next_++];
+      co_await pace();
+      if (stopping_) break;
+      // At most one connection at a time to any one address: fallback MX
+      // addresses that another probe is using now are left out.
+      std::erase_if(target.fallback_ips,
+                    [this](const std::string& ip) { return in_flight_.count(ip) > 0; });
+      in_flight_.insert(target.ip);
+      for (const auto& ip : target.fallback_ips) in_flight_.insert(ip);
+      auto result = co_await (run_probe(target, options_.probe, scope_) || broadcast_->wait());
+      in_flight_.erase(target.ip);
+      for (const auto& ip : target.fallback_ips) in_flight_.erase(ip);
+      if (result.index() != 0 || stopping_) break;  // abandoned: not recorded
+      auto& probe = std::get<0>(result);
+      ++outcomes_[probe.outcome];
+      ++done_;
+      pending_.push_back(std::move(probe));
+      if (pending_.size() >= batch_size) {
+        if (auto s = flush(); !s) failure_ = s.error().message;
+      }
+    }
+  }
+
+  void print_progress(bool final) {
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    std::fprintf(stderr, "\rrelayscope: probed %zu of %zu hosts (%.0f/s), %zu in flight   %s",
+                 done_, targets_.size(), secs > 0 ? static_cast<double>(done_) / secs : 0.0,
+                 in_flight_.size(), final ? "\n" : "");
+    std::fflush(stderr);
+  }
+
+  const SurveyOptions& options_;
+  const net::ScopeGuard& scope_;
+  store::Store& store_;
+  std::int64_t run_id_;
+  std::vector<ProbeTarget> targets_;
+  const bool& stop_;
+  StopBroadcast* broadcast_ = nullptr;
+  std::size_t next_ = 0;
+  std::size_t done_ = 0;
+  std::int64_t recorded_ = 0;
+  bool stopping_ = false;
+  std::string failure_;
+  std::vector<store::Probe> pending_;
+  std::map<std::string, std::int64_t> outcomes_;
+  std::unordered_set<std::string> in_flight_;
+  std::chrono::steady_clock::time_point started_, next_slot_, last_flush_;
+};
+
+ProbeTarget to_target(const store::Host& h) {
+  ProbeTarget t;
+  t.host_id = h.id;
+  t.ip = h.ip;
+  t.domain = h.domains.empty() ? std::string() : h.domains.front();
+  t.mx_host = h.mx_host;
+  t.fallback_ips = h.fallback_ips;
+  return t;
+}
+
+Expected<net::ScopeGuard> make_scope(const SurveyOptions& o) {
+  std::vector<std::string> excluded = o.exclude;
+  auto guard = net::ScopeGuard::from_strings(o.scope, excluded);
+  if (!guard) return guard.error();
+  if (o.exclude_file.empty()) return guard;
+  auto file = net::ScopeGuard::read_exclusion_file(o.exclude_file);
+  if (!file) return file.error();
+  for (const auto& b : file->blocks()) excluded.push_back(b.to_string());
+  return net::ScopeGuard::from_strings(o.scope, excluded);
+}
+
+}  // namespace
+
+asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
+                                                    std::optional<std::int64_t> resume_run,
+                                                    const bool& stop) {
+  SurveySummary summary;
+  std::vector<store::Host> hosts;
+  std::int64_t run_id = 0;
+
+  if (resume_run) {
+    auto run = store.get_run(*resume_run);
+    if (!run) co_return run.error();
+    if (run->status == "done") co_return make_error("run " + std::to_string(*resume_run) + " is already complete");
+    auto saved = options_from_json(run->params_json);
+    if (!saved) co_return saved.error();
+    // The run's own parameters decide what is probed; only how fast and how
+    // visibly may change on resume.
+    auto concurrency = options.concurrency;
+    auto progress = options.progress;
+    options = std::move(*saved);
+    options.concurrency = concurrency;
+    options.progress = progress;
+    run_id = run->id;
+    summary.funnel = run->funnel;
+    auto all = store.get_hosts(run_id, true);
+    if (!all) co_return all.error();
+    auto done = store.probed_host_ids(run_id);
+    if (!done) co_return done.error();
+    std::set<std::int64_t> probed(done->begin(), done->end());
+    for (auto& h : *all) {
+      if (!probed.count(h.id)) hosts.push_back(std::move(h));
+    }
+  }
+
+  auto scope = make_scope(options);
+  if (!scope) co_return scope.error();
+
+  if (!resume_run) {
+    auto targets = read_targets_file(
+        options.targets_file, options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
+    if (!targets) co_return targets.error();
+    store::Run run;
+    run.label = options.label;
+    run.started_at = iso8601_now();
+    run.status = "running";
+    run.params_json = options_to_json(options);
+    auto id = store.create_run(run);
+    if (!id) co_return id.error();
+    run_id = *id;
+
+    auto& f = summary.funnel;
+    f.names = options.domains_mode ? static_cast<std::int64_t>(targets->domains.size() + targets->ips.size())
+                                   : targets->names;
+    if (options.domains_mode) {
+      f.names = 0;
+      for (auto& [d, n] : targets->domains) f.names += n;
+      f.names += static_cast<std::int64_t>(targets->ips.size());
+    }
+    f.lines_without_address = targets->lines_without_address;
+    f.unique_domains = static_cast<std::int64_t>(targets->domains.size() + targets->ips.size());
+
+    std::vector<store::Domain> domains;
+    for (auto& [d, n] : targets->domains) domains.push_back({d, n});
+    if (auto s = store.add_domains(run_id, domains); !s) co_return s.error();
+
+    ResolutionConfig rc{options.dns_servers, options.dns_timeout, options.dns_tries,
+                        options.resolve_concurrency, options.seed};
+    auto resolved = co_await resolve_domains(domains, rc, *scope, stop);
+    if (!resolved) co_return resolved.error();
+    if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
+
+    hosts = group_into_hosts(*resolved, targets->ips);
+    f.resolved_hosts = static_cast<std::int64_t>(hosts.size());
+    auto chosen = sample_indices(hosts.size(), options.sample == 0 ? hosts.size() : options.sample,
+                                 options.seed);
+    for (auto i : chosen) hosts[i].sampled = true;
+    f.sampled = static_cast<std::int64_t>(chosen.size());
+    if (auto s = store.add_hosts(run_id, hosts); !s) co_return s.error();
+    if (auto s = store.update_funnel(run_id, f); !s) co_return s.error();
+    std::erase_if(hosts, [](const store::Host& h) { return !h.sampled; });
+  }
+  summary.run_id = run_id;
+
+  std::vector<ProbeTarget> targets;
+  targets.reserve(hosts.size());
+  for (const auto& h : hosts) targets.push_back(to_target(h));
+  // Spread the probes over the address space rather than walking it in
+  // order, as scanners do, so that no one network sees a burst.
+  {
+    SeededRng rng(options.seed ^ 0x5eedULL);
+    for (std::size_t i = targets.size(); i > 1; --i) {
+      std::swap(targets[i - 1], targets[rng.below(i)]);
+    }
+  }
+
+  ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
+  auto status = co_await scheduler.run(summary);
+  if (!status) co_return status.error();
+  if (auto s = store.finish_run(run_id, summary.interrupted ? "interrupted" : "done",
+                                summary.interrupted ? "" : iso8601_now());
+      !s) {
+    co_return s.error();
+  }
+  co_return summary;
+}
+
+}  // namespace relayscope::survey

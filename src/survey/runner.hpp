@@ -1,0 +1,63 @@
+// The whole survey (DESIGN.md pipeline): targets -> domains -> MX/A
+// resolution -> hosts -> seeded sample -> probes -> the store. Probes run as
+// coroutines on one event loop, `concurrency` at a time, under a global
+// connection rate limit, never two at once to one address. Results are
+// written in batches; Ctrl-C stops cleanly and `resume` finishes the run
+// without probing a recorded host again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/expected.hpp"
+#include "net/scope_guard.hpp"
+#include "store/store.hpp"
+#include "survey/probe.hpp"
+
+namespace relayscope::survey {
+
+struct SurveyOptions {
+  std::string targets_file;
+  bool domains_mode = false;  // targets are domains or IPs, not addresses
+  std::vector<std::string> dns_servers;  // "HOST:PORT", always named
+  std::size_t sample = 0;                // 0: every resolved host
+  std::uint64_t seed = 1;
+  std::string label;
+  ProbeOptions probe;
+  std::size_t concurrency = 100;
+  double rate = 0;  // new connections per second, 0: unlimited
+  std::vector<std::string> scope;    // CIDRs; empty: any
+  std::vector<std::string> exclude;  // CIDRs never touched
+  std::string exclude_file;
+  std::chrono::milliseconds dns_timeout{3000};
+  int dns_tries = 2;
+  std::size_t resolve_concurrency = 500;
+  bool progress = false;  // a progress line on the terminal
+};
+
+struct SurveySummary {
+  std::int64_t run_id = 0;
+  store::Funnel funnel;
+  std::map<std::string, std::int64_t> outcomes;
+  std::int64_t probed_now = 0;
+  bool interrupted = false;
+};
+
+// Serialises options for the run's record, and back for `--resume`.
+std::string options_to_json(const SurveyOptions& options);
+Expected<SurveyOptions> options_from_json(const std::string& json);
+
+// Runs a new survey, or finishes run `resume_run`, on the caller's event
+// loop. `stop` is polled: when it turns true no new probe starts, running
+// ones are abandoned (not recorded) and the run is marked interrupted.
+asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
+                                                    std::optional<std::int64_t> resume_run,
+                                                    const bool& stop);
+
+}  // namespace relayscope::survey

@@ -1,0 +1,35 @@
+// The IMC's test message: To, From, Subject "Relay test", and a body naming
+// the host, the time and a unique token. The token also rides in the
+// Message-ID and, VERP-style, in the envelope sender, so that the collector
+// can tie a delivery or a bounce to its probe whichever part survives.
+#pragma once
+
+#include <string>
+
+namespace relayscope::survey {
+
+struct TestMessageFields {
+  std::string host_ip;
+  std::string host_domain;  // the domain that led to the host
+  std::string mx_host;
+  std::string mail_from;    // envelope sender as sent (with the token tag)
+  std::string rcpt_to;
+  std::string token;
+  std::string timestamp;    // RFC 5322 date
+  std::string helo_name;
+};
+
+// A fresh random token: 20 lower-case letters and digits (safe in local parts).
+std::string new_token();
+
+// "user@domain" + token -> "user+TOKEN@domain" (VERP-style tag).
+std::string tag_address(const std::string& address, const std::string& token);
+
+// The whole message with CRLF line endings, not dot-stuffed.
+std::string build_test_message(const TestMessageFields& f);
+
+// RFC 5322 date-time of now, UTC.
+std::string rfc5322_now();
+std::string iso8601_now();
+
+}  // namespace relayscope::survey

@@ -1,0 +1,195 @@
+#include "survey/variants.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "survey/test_message.hpp"
+
+namespace relayscope::survey {
+
+namespace {
+
+std::string local_of(const std::string& a) { return a.substr(0, a.rfind('@')); }
+std::string domain_of(const std::string& a) {
+  auto at = a.rfind('@');
+  return at == std::string::npos ? std::string() : a.substr(at + 1);
+}
+
+std::string literal_of(const std::string& ip) {
+  return ip.find(':') != std::string::npos ? "[IPv6:" + ip + "]" : "[" + ip + "]";
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+VariantContext context_for(const ProbeOptions& options, const ProbeTarget& target,
+                           const std::string& server_name, const std::string& token) {
+  VariantContext v;
+  auto rcpt = tag_address(options.rcpt_to, token);
+  auto from = tag_address(options.mail_from, token);
+  v.user = local_of(rcpt);
+  v.domain = domain_of(rcpt);
+  v.sender_user = local_of(from);
+  v.sender_domain = domain_of(from);
+  v.server_name = server_name.empty() ? literal_of(target.ip) : server_name;
+  v.ip_literal = literal_of(target.ip);
+  v.host_domain = target.domain.empty() ? v.server_name : target.domain;
+  return v;
+}
+
+}  // namespace
+
+Transaction imc_transaction(const ProbeOptions& options, const ProbeTarget&,
+                            const std::string& token) {
+  Transaction t;
+  t.name = "imc";
+  t.token = token;
+  t.envelope_from_address = tag_address(options.mail_from, token);
+  t.envelope_to_address = tag_address(options.rcpt_to, token);
+  t.mail_from = "<" + t.envelope_from_address + ">";
+  t.rcpt_to = "<" + t.envelope_to_address + ">";
+  return t;
+}
+
+std::vector<Transaction> trick_transactions(const VariantContext& v, const std::string& token) {
+  const std::string T = v.user, D = v.domain, S = v.server_name, IP = v.ip_literal;
+  const std::string ours = "<" + v.sender_user + "@" + v.sender_domain + ">";
+  const std::string plain = "<" + T + "@" + D + ">";
+  // nmap's senders: the null path, and a sender at the target's domain, at
+  // the server's name and at its address literal.
+  const std::string at_domain = "<" + v.sender_user + "@" + v.host_domain + ">";
+  const std::string at_server = "<" + v.sender_user + "@" + S + ">";
+  const std::string at_literal = "<" + v.sender_user + "@" + IP + ">";
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> list = {
+      // Sender tricks with the plain recipient.
+      {"null-sender", {"<>", plain}},
+      {"sender-at-target-domain", {at_domain, plain}},
+      {"sender-at-server-name", {at_server, plain}},
+      {"sender-at-address-literal", {at_literal, plain}},
+      {"unqualified-sender", {"<" + v.sender_user + ">", plain}},
+      {"sender-localhost", {"<" + v.sender_user + "@localhost>", plain}},
+      {"sender-equals-recipient", {plain, plain}},
+      // Recipient spellings (nmap's, with its sender at the literal).
+      {"percent-hack-literal", {at_literal, "<" + T + "%" + D + "@" + IP + ">"}},
+      {"percent-hack", {at_literal, "<" + T + "%" + D + "@" + S + ">"}},
+      {"quoted-at", {at_literal, "<\"" + T + "@" + D + "\">"}},
+      {"quoted-percent", {at_literal, "<\"" + T + "%" + D + "\">"}},
+      {"double-at-literal", {at_literal, "<" + T + "@" + D + "@" + IP + ">"}},
+      {"quoted-at-literal", {at_literal, "<\"" + T + "@" + D + "\"@" + IP + ">"}},
+      {"double-at-server", {at_literal, "<" + T + "@" + D + "@" + S + ">"}},
+      {"source-route-literal", {at_literal, "<@" + IP + ":" + T + "@" + D + ">"}},
+      {"source-route", {at_literal, "<@" + S + ":" + T + "@" + D + ">"}},
+      {"bang-path", {at_literal, "<" + D + "!" + T + ">"}},
+      {"bang-path-literal", {at_literal, "<" + D + "!" + T + "@" + IP + ">"}},
+      {"bang-path-server", {at_literal, "<" + D + "!" + T + "@" + S + ">"}},
+      // Further spellings from relay testers' lists.
+      {"percent-hack-domain", {ours, "<" + T + "%" + D + "@" + v.host_domain + ">"}},
+      {"bang-path-domain", {ours, "<" + D + "!" + T + "@" + v.host_domain + ">"}},
+      {"quoted-at-domain", {ours, "<\"" + T + "@" + D + "\"@" + v.host_domain + ">"}},
+      {"source-route-domain", {ours, "<@" + v.host_domain + ":" + T + "@" + D + ">"}},
+      {"upper-case-domain", {ours, "<" + T + "@" + upper(D) + ">"}},
+      {"trailing-dot-domain", {ours, "<" + T + "@" + D + ".>"}},
+      {"trailing-at", {ours, "<" + T + "@" + D + "@>"}},
+  };
+  std::vector<Transaction> out;
+  out.reserve(list.size() + 1);
+  for (auto& [name, paths] : list) {
+    Transaction t;
+    t.name = name;
+    t.token = token;
+    t.mail_from = paths.first;
+    t.rcpt_to = paths.second;
+    t.envelope_from_address = v.sender_user + "@" + v.sender_domain;
+    t.envelope_to_address = T + "@" + D;
+    out.push_back(std::move(t));
+  }
+  Transaction after_auth;
+  after_auth.name = "after-failed-auth";
+  after_auth.token = token;
+  after_auth.mail_from = ours;
+  after_auth.rcpt_to = plain;
+  after_auth.envelope_from_address = v.sender_user + "@" + v.sender_domain;
+  after_auth.envelope_to_address = T + "@" + D;
+  after_auth.fail_auth_first = true;
+  out.push_back(std::move(after_auth));
+  return out;
+}
+
+asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const Transaction& tx,
+                                                   bool send_data, const ProbeTarget& target,
+                                                   const ProbeOptions& options) {
+  using client::Step;
+  auto result_of = [](const char* outcome, const Step& s) {
+    TransactionResult r;
+    r.outcome = outcome;
+    r.code = s.code();
+    r.connection_lost = !s.reply;
+    switch (s.failure) {
+      case Step::Failure::none: r.reason = "ok"; break;
+      case Step::Failure::garbage: r.reason = "garbage reply"; break;
+      case Step::Failure::negative:
+        r.reason = s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
+        break;
+      case Step::Failure::io: r.reason = net::to_string(s.io_error); break;
+    }
+    return r;
+  };
+  if (tx.fail_auth_first) {
+    // Credentials that cannot be right: the test is whether a server
+    // forgets the failure and relays anyway.
+    auto a = co_await c.auth_plain("relayscope-no-such-user", "wrong-password");
+    if (!a.reply) co_return result_of("MAIL", a);
+  }
+  auto mail = co_await c.mail_from(tx.mail_from);
+  if (!mail.ok()) co_return result_of("MAIL", mail);
+  auto rcpt = co_await c.rcpt_to(tx.rcpt_to);
+  if (!rcpt.ok()) co_return result_of("TO", rcpt);
+  if (!send_data) {
+    TransactionResult r{"OK", rcpt.code(), "accepted at RCPT (no data sent)", false};
+    auto rset = co_await c.rset();
+    if (!rset.reply) r.connection_lost = true;
+    co_return r;
+  }
+  TestMessageFields f;
+  f.host_ip = target.ip;
+  f.host_domain = target.domain;
+  f.mx_host = target.mx_host;
+  f.mail_from = tx.envelope_from_address;
+  f.rcpt_to = tx.envelope_to_address;
+  f.token = tx.token;
+  f.timestamp = rfc5322_now();
+  f.helo_name = options.client.helo_name;
+  auto data = co_await c.data(build_test_message(f));
+  if (!data.ok()) co_return result_of("DATA", data);
+  co_return TransactionResult{"OK", data.code(), "ok", false};
+}
+
+asio::awaitable<void> run_variants(client::SmtpClient& c, const ProbeOptions& options,
+                                   const ProbeTarget& target, store::Probe& probe,
+                                   TransactionResult& last) {
+  if (last.connection_lost) co_return;
+  for (auto& tx : trick_transactions(context_for(options, target, c.greeting_host(), ""), "")) {
+    // Each variant carries a token of its own, in its addresses and message.
+    auto token = new_token();
+    auto v = context_for(options, target, c.greeting_host(), token);
+    auto fresh = trick_transactions(v, token);
+    auto it = std::find_if(fresh.begin(), fresh.end(),
+                           [&](const Transaction& t) { return t.name == tx.name; });
+    auto rset = co_await c.rset();
+    if (!rset.reply) {
+      last.connection_lost = true;
+      co_return;
+    }
+    auto r = co_await run_transaction(c, *it, options.send_data, target, options);
+    probe.variants.push_back({it->name, it->mail_from, it->rcpt_to, r.outcome, r.code, token});
+    if (r.connection_lost) {
+      last.connection_lost = true;
+      co_return;
+    }
+  }
+}
+
+}  // namespace relayscope::survey

@@ -1,0 +1,65 @@
+// The relay test as transactions: the IMC's one (our sender, our recipient)
+// and, with --variants all, the spellings that relay testers use (percent
+// hack, bang paths, quoted local parts, source routes, address literals,
+// sender tricks, and the sixteen of nmap's smtp-open-relay script). Each
+// variant is its own transaction with its own token, RSET between them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "client/smtp_client.hpp"
+#include "store/store.hpp"
+#include "survey/probe.hpp"
+
+namespace relayscope::survey {
+
+struct Transaction {
+  std::string name;
+  std::string mail_from;  // as sent, with brackets
+  std::string rcpt_to;    // as sent, with brackets
+  std::string token;
+  std::string envelope_from_address;  // bare, for the message's From: header
+  std::string envelope_to_address;    // bare, for the message's To: header
+  bool fail_auth_first = false;       // send a bogus AUTH before MAIL
+};
+
+struct TransactionResult {
+  std::string outcome;  // MAIL, TO, DATA, OK
+  int code = 0;
+  std::string reason;
+  bool connection_lost = false;
+};
+
+// The parts a variant's spelling is made of.
+struct VariantContext {
+  std::string user;         // our recipient's local part, tagged with the token
+  std::string domain;       // our recipient's domain (the relay target)
+  std::string sender_user;  // our sender's local part, tagged
+  std::string sender_domain;
+  std::string server_name;  // from the greeting (S)
+  std::string ip_literal;   // "[127.0.0.5]" or "[IPv6:::1]"
+  std::string host_domain;  // the domain that led us to the host
+};
+
+Transaction imc_transaction(const ProbeOptions& options, const ProbeTarget& target,
+                            const std::string& token);
+
+// Every variant but the IMC's, built for one token (pure, for tests).
+std::vector<Transaction> trick_transactions(const VariantContext& context,
+                                            const std::string& token);
+
+asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
+                                                   const Transaction& tx, bool send_data,
+                                                   const ProbeTarget& target,
+                                                   const ProbeOptions& options);
+
+// Runs every trick after the IMC transaction (RSET before each), appending
+// to probe.variants; stops when the connection is lost.
+asio::awaitable<void> run_variants(client::SmtpClient& client, const ProbeOptions& options,
+                                   const ProbeTarget& target, store::Probe& probe,
+                                   TransactionResult& last);
+
+}  // namespace relayscope::survey

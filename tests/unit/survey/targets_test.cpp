@@ -1,0 +1,88 @@
+#include "survey/targets.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace relayscope::survey {
+namespace {
+
+Targets read(const std::string& text, TargetFormat f = TargetFormat::addresses) {
+  std::istringstream in(text);
+  return read_targets(in, f);
+}
+
+TEST(Targets, CountsNamesAndUniqueLowerCasedDomains) {
+  auto t = read("a@Example.TEST\nb@example.test\nc@other.test\n");
+  EXPECT_EQ(t.names, 3);
+  ASSERT_EQ(t.domains.size(), 2u);
+  EXPECT_EQ(t.domains["example.test"], 2);
+  EXPECT_EQ(t.domains["other.test"], 1);
+}
+
+TEST(Targets, TakesTheDomainRightOfTheLastAt) {
+  auto d = domain_of_address("\"odd@local\"@mail.example.test");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d, "mail.example.test");
+}
+
+TEST(Targets, ConvertsIdnsToALabels) {
+  auto t = read("user@bücher.example\n");
+  ASSERT_EQ(t.domains.size(), 1u);
+  EXPECT_EQ(t.domains.begin()->first, "xn--bcher-kva.example");
+}
+
+TEST(Targets, CountsLinesWithoutAnAddressAndGoesOn) {
+  auto t = read("not an address\nx@a.test\n@\nfoo@\n");
+  EXPECT_EQ(t.names, 1);
+  EXPECT_EQ(t.lines_without_address, 3);
+  EXPECT_EQ(t.rejected.size(), 3u);
+}
+
+TEST(Targets, SkipsBlankLinesAndComments) {
+  auto t = read("\n# a comment\n   \nx@a.test\n");
+  EXPECT_EQ(t.names, 1);
+  EXPECT_EQ(t.lines_without_address, 0);
+}
+
+TEST(Targets, ReadsAddressesFromMboxHeaderFields) {
+  auto t = read(
+      "From someone@x.test Mon Jan 12 10:00:00 1998\n"
+      "From: Alice <alice@one.test>\n"
+      "To: bob@two.test, \"Carol\" <carol@three.test>,\n"
+      "    dave@four.test\n"
+      "Cc: eve@one.test\n"
+      "Subject: hello\n"
+      "\n");
+  EXPECT_EQ(t.names, 5);
+  EXPECT_EQ(t.domains.size(), 4u);
+  EXPECT_EQ(t.domains["one.test"], 2);
+  EXPECT_EQ(t.domains["four.test"], 1);
+}
+
+TEST(Targets, DomainsModeTakesDomainsAndBareIps) {
+  auto t = read("Example.test.\n127.0.0.5\n::1\nbad..domain\n", TargetFormat::domains);
+  EXPECT_EQ(t.domains.size(), 1u);
+  EXPECT_EQ(t.domains.count("example.test"), 1u);
+  ASSERT_EQ(t.ips.size(), 2u);
+  EXPECT_EQ(t.ips[0], "127.0.0.5");
+  EXPECT_EQ(t.lines_without_address, 1);
+}
+
+TEST(Targets, AnEndlessLineIsCountedNotHeld) {
+  std::string huge(200 * 1024, 'a');
+  auto t = read(huge + "@x.test\nok@y.test\n");
+  EXPECT_EQ(t.names, 1);
+  EXPECT_EQ(t.lines_without_address, 1);
+  ASSERT_FALSE(t.rejected.empty());
+  EXPECT_LE(t.rejected[0].size(), 200u);
+}
+
+TEST(Targets, MissingFileIsAClearError) {
+  auto t = read_targets_file("/nonexistent/targets.txt", TargetFormat::addresses);
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("/nonexistent/targets.txt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace relayscope::survey
