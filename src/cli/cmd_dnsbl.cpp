@@ -1,17 +1,94 @@
-// relayscope dnsbl: placeholder until its issue lands.
+// relayscope dnsbl export: the open relays found, as a DNS blocklist zone
+// (rbldnsd ip4set or BIND), the latest run's word winning.
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 
 #include "cli/commands.hpp"
+#include "dnsbl/listing.hpp"
+#include "dnsbl/zone_writer.hpp"
+#include "store/store.hpp"
 
 namespace relayscope::cli {
 
+namespace {
+
+struct DnsblArgs {
+  std::string db;
+  std::string format = "rbldnsd";
+  std::string zone = "dnsbl.relayscope.test";
+  std::string out;
+};
+
+bool write_atomically(const std::string& path, const std::string& text) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!(f << text) || !f.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+int run_export(const DnsblArgs& a) {
+  if (!std::filesystem::exists(a.db)) {
+    std::fprintf(stderr, "relayscope dnsbl export: no database at '%s'\n", a.db.c_str());
+    return exit_usage;
+  }
+  auto db = store::open_sqlite(a.db);
+  if (!db) {
+    std::fprintf(stderr, "relayscope dnsbl export: %s\n", db.error().message.c_str());
+    return exit_failure;
+  }
+  auto runs = (*db)->list_runs();
+  if (!runs) {
+    std::fprintf(stderr, "relayscope dnsbl export: %s\n", runs.error().message.c_str());
+    return exit_failure;
+  }
+  dnsbl::ListingBuilder builder;
+  for (const auto& run : *runs) {  // oldest first: a later run's word wins
+    auto rows = (*db)->host_rows(run.id);
+    if (!rows) {
+      std::fprintf(stderr, "relayscope dnsbl export: %s\n", rows.error().message.c_str());
+      return exit_failure;
+    }
+    builder.add_run(run, *rows);
+  }
+  dnsbl::ZoneOptions o;
+  o.zone = a.zone;
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  o.generated_at = buf;
+  o.serial = static_cast<long>(now);
+  auto listings = builder.listings();
+  auto text = a.format == "bind" ? dnsbl::write_bind(listings, o) : dnsbl::write_rbldnsd(listings, o);
+  if (a.out.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else if (!write_atomically(a.out, text)) {
+    std::fprintf(stderr, "relayscope dnsbl export: cannot write '%s'\n", a.out.c_str());
+    return exit_failure;
+  }
+  std::fprintf(stderr, "relayscope dnsbl export: %zu open relays listed\n", listings.size());
+  return exit_ok;
+}
+
+}  // namespace
+
 Registered add_dnsbl(CLI::App& parent) {
-  auto* app = parent.add_subcommand("dnsbl", "(not built yet)");
-  app->allow_extras();
-  return {app, [] {
-            std::fprintf(stderr, "relayscope dnsbl: not built yet\n");
-            return exit_failure;
-          }};
+  auto a = std::make_shared<DnsblArgs>();
+  auto* app = parent.add_subcommand("dnsbl", "A DNS blocklist of the open relays found");
+  app->require_subcommand(1);
+  auto* exp = app->add_subcommand("export", "Write the open relays as a DNSBL zone");
+  exp->add_option("--db", a->db, "Results database")->required();
+  exp->add_option("--format", a->format, "rbldnsd (ip4set) or bind (zone file)")
+      ->default_val("rbldnsd")
+      ->check(CLI::IsMember({"rbldnsd", "bind"}));
+  exp->add_option("--zone", a->zone, "The DNSBL's zone name")->default_val("dnsbl.relayscope.test");
+  exp->add_option("--out", a->out, "Write here (atomically) instead of standard output");
+  return {app, [a] { return run_export(*a); }};
 }
 
 }  // namespace relayscope::cli

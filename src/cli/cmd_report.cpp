@@ -1,17 +1,118 @@
-// relayscope report: placeholder until its issue lands.
+// relayscope report: the funnel and the IMC's outcome table for one run or
+// several side by side, or one row per probed host (--hosts), as text,
+// markdown, JSON, CSV or HTML. Reads the database; never creates one.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
 
 #include "cli/commands.hpp"
+#include "report/build.hpp"
+#include "report/render.hpp"
+#include "store/store.hpp"
 
 namespace relayscope::cli {
 
+namespace {
+
+struct ReportArgs {
+  std::string db;
+  std::string runs;  // empty: the most recent run
+  bool hosts = false;
+  std::string format = "text";
+  std::string out;
+};
+
+// Written beside the target, flushed to disk, then renamed over it: a reader
+// sees the old report or the new one, never half of one.
+Status write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("cannot write '" + path + "': " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      auto err = std::string(std::strerror(errno));
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error("cannot write '" + path + "': " + err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    auto err = std::string(std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return make_error("cannot write '" + path + "': " + err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = std::string(std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return make_error("cannot write '" + path + "': " + err);
+  }
+  return Ok{};
+}
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "relayscope report: %s\n", message.c_str());
+  return code;
+}
+
+int run_report(const ReportArgs& a) {
+  auto format = report::parse_format(a.format);
+  if (!format) return fail(exit_usage, format.error().message);
+  // Never create a database here: a mistyped path must be an error.
+  auto db = store::open_sqlite(a.db, store::OpenMode::existing);
+  if (!db) return fail(exit_usage, db.error().message);
+  auto ids = report::select_runs(**db, a.runs);
+  if (!ids) {
+    bool usage = ids.error().message.rfind("unknown run id", 0) == 0 ||
+                 ids.error().message.rfind("bad run id", 0) == 0;
+    return fail(usage ? exit_usage : exit_failure, ids.error().message);
+  }
+  std::string text;
+  if (a.hosts) {
+    auto rows = report::build_host_rows(**db, *ids);
+    if (!rows) return fail(exit_failure, rows.error().message);
+    text = report::render_hosts(*rows, *format);
+  } else {
+    auto data = report::build_report(**db, *ids);
+    if (!data) return fail(exit_failure, data.error().message);
+    text = report::render(*data, *format);
+  }
+  if (!a.out.empty()) {
+    if (auto s = write_atomically(a.out, text); !s) return fail(exit_failure, s.error().message);
+    return exit_ok;
+  }
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    return fail(exit_failure, std::string("cannot write the report: ") + std::strerror(errno));
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
 Registered add_report(CLI::App& parent) {
-  auto* app = parent.add_subcommand("report", "(not built yet)");
-  app->allow_extras();
-  return {app, [] {
-            std::fprintf(stderr, "relayscope report: not built yet\n");
-            return exit_failure;
-          }};
+  auto a = std::make_shared<ReportArgs>();
+  auto* app = parent.add_subcommand(
+      "report", "Print the funnel and the outcome table of survey runs (or one row per host)");
+  app->add_option("--db", a->db, "Results database (must exist; never created here)")->required();
+  app->add_option("--runs", a->runs,
+                  "Which runs: all (oldest first), or ID,ID,... in the order given; "
+                  "default: the most recent run");
+  app->add_flag("--hosts", a->hosts,
+                "One row per probed host instead of the summary (CSV columns: "
+                "domain,ip,outcome,code,reason,...)");
+  app->add_option("--format", a->format, "text, markdown, json, csv or html")
+      ->default_val("text")
+      ->check(CLI::IsMember({"text", "markdown", "json", "csv", "html"}));
+  app->add_option("--out", a->out, "Write here (atomically) instead of standard output");
+  return {app, [a] { return run_report(*a); }};
 }
 
 }  // namespace relayscope::cli

@@ -70,16 +70,17 @@ int run(SurveyArgs& a) {
   });
   std::optional<Expected<survey::SurveySummary>> result;
   asio::co_spawn(
-      io, survey::run_survey(o, **db, a.resume, stop),
-      [&](std::exception_ptr e, Expected<survey::SurveySummary> r) {
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await survey::run_survey(o, **db, a.resume, stop);
+      },
+      [&](std::exception_ptr e) {
         if (e) {
           try {
             std::rethrow_exception(e);
           } catch (const std::exception& ex) {
             result = make_error(ex.what());
           }
-        } else {
-          result = std::move(r);
         }
         signals.cancel();
       });
@@ -119,7 +120,8 @@ Registered add_survey(CLI::App& parent) {
       ->check(CLI::ExistingFile);
   app->add_flag("--domains", o.domains_mode, "The targets file holds domains or IPs, not addresses");
   app->add_option("--dns", o.dns_servers, "DNS server(s) to query, HOST:PORT (required)")
-      ->type_name("HOST:PORT");
+      ->type_name("HOST:PORT")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("--port", o.probe.port, "SMTP port of the probed hosts")
       ->default_val(25)
       ->check(CLI::Range(1, 65535));
@@ -139,7 +141,8 @@ Registered add_survey(CLI::App& parent) {
   app->add_option("--timeout", a->timeout_seconds, "Seconds any one wait may take")
       ->default_val(30);
   app->add_option("--scope", o.scope, "Only touch these CIDRs (default: any)")
-      ->type_name("CIDR");
+      ->type_name("CIDR")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("--exclude", o.exclude_file, "File of CIDRs never to touch")
       ->check(CLI::ExistingFile);
   app->add_option("--rate", o.rate, "At most N new connections per second (0: no limit)")

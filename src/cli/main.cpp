@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   CLI::App app{"relayscope: measures and closes open mail relays", "relayscope"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "relayscope 0.1.0");
+  // A repeated option takes its last value, as in most Unix tools (list
+  // options say TakeAll where they are declared).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   std::vector<Registered> commands{
       add_survey(app), add_collect(app), add_report(app), add_relay(app),     add_passwd(app),

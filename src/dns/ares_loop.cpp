@@ -6,6 +6,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <poll.h>
 
 #include <cstring>
 #include <mutex>
@@ -41,6 +42,11 @@ Status init_library() {
   return Ok{};
 }
 
+bool ready_now(int fd, bool write) {
+  pollfd p{fd, static_cast<short>(write ? POLLOUT : POLLIN), 0};
+  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
 }  // namespace
 
 AresLoop::AresLoop(asio::any_io_executor executor, std::size_t max_in_flight)
@@ -61,7 +67,10 @@ Expected<std::shared_ptr<AresLoop>> AresLoop::create(asio::any_io_executor execu
 
   ares_options options{};
   int mask = 0;
-  options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // NOCHECKRESP: a SERVFAIL or REFUSED answer is the server's verdict and
+  // is reported as such; without it c-ares 1.18 retries and then reports
+  // "connection refused", losing the reason the survey must keep.
+  options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
   mask |= ARES_OPT_FLAGS;
   options.timeout = static_cast<int>(config.timeout.count());
   mask |= ARES_OPT_TIMEOUTMS;
@@ -123,7 +132,9 @@ Expected<std::shared_ptr<AresLoop>> AresLoop::create(asio::any_io_executor execu
   return loop;
 }
 
-AresLoop::~AresLoop() { shutdown(); }
+AresLoop::~AresLoop() {
+  shutdown();
+}
 
 void AresLoop::shutdown() {
   if (channel_) {
@@ -196,7 +207,6 @@ void AresLoop::on_sock_state(void* data, int fd, int readable, int writable) {
   }
   auto& watch = loop->watches_[fd];
   if (!watch) {
-    asio::error_code ec;
     try {
       watch = std::make_shared<Watch>(loop->executor_, fd);
     } catch (const std::system_error&) {
@@ -217,33 +227,35 @@ void AresLoop::forget(int fd) {
   watches_.erase(it);
 }
 
+// asio's epoll reactor is edge-triggered and queues a wait without looking at
+// the socket's current state; c-ares reads TCP one recv() at a time and may
+// leave bytes behind. So a socket that is ready already is handled at once
+// (posted, so other work interleaves), and only an idle one is waited on.
 void AresLoop::arm(const std::shared_ptr<Watch>& watch) {
   std::weak_ptr<AresLoop> weak = weak_from_this();
-  if (watch->want_read && !watch->reading) {
-    watch->reading = true;
-    watch->descriptor.async_wait(
-        asio::posix::stream_descriptor::wait_read, [weak, watch](const asio::error_code& ec) {
-          watch->reading = false;
-          if (watch->closed || ec == asio::error::operation_aborted) return;
-          if (auto self = weak.lock()) self->on_ready(watch->fd, false);
-        });
-  }
-  if (watch->want_write && !watch->writing) {
-    watch->writing = true;
-    watch->descriptor.async_wait(
-        asio::posix::stream_descriptor::wait_write, [weak, watch](const asio::error_code& ec) {
-          watch->writing = false;
-          if (watch->closed || ec == asio::error::operation_aborted) return;
-          if (auto self = weak.lock()) self->on_ready(watch->fd, true);
-        });
-  }
+  auto start_wait = [&](bool write) {
+    bool& busy = write ? watch->writing : watch->reading;
+    if (busy) return;
+    busy = true;
+    auto on_event = [weak, watch, write](const asio::error_code& ec) {
+      (write ? watch->writing : watch->reading) = false;
+      if (watch->closed || ec == asio::error::operation_aborted) return;
+      if (auto self = weak.lock()) self->on_ready(watch->fd, write);
+    };
+    if (ready_now(watch->fd, write)) {
+      asio::post(executor_, [on_event]() { on_event(asio::error_code()); });
+    } else {
+      watch->descriptor.async_wait(write ? asio::posix::stream_descriptor::wait_write
+                                         : asio::posix::stream_descriptor::wait_read,
+                                   on_event);
+    }
+  };
+  if (watch->want_read) start_wait(false);
+  if (watch->want_write) start_wait(true);
 }
 
 void AresLoop::on_ready(int fd, bool write) {
   if (!channel_) return;
-  // Keep ourselves alive: a completion may drop the last outside reference
-  // only after this returns (completions are posted, but be safe).
-  auto self = shared_from_this();
   if (write) {
     ares_process_fd(channel_, ARES_SOCKET_BAD, fd);
   } else {

@@ -8,6 +8,7 @@
 // concurrency bounds it).
 #pragma once
 
+#include <asio.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -16,8 +17,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "dns/server_spec.hpp"
@@ -60,9 +59,8 @@ class AresLoop : public std::enable_shared_from_this<AresLoop> {
           auto op = std::make_unique<QueryOp<Handler>>(std::move(handler), self->executor_);
           op->name = std::move(n);
           op->type = t;
-          asio::dispatch(self->executor_, [self, op = std::move(op)]() mutable {
-            self->submit(std::move(op));
-          });
+          asio::dispatch(self->executor_,
+                         [self, op = std::move(op)]() mutable { self->submit(std::move(op)); });
         },
         token, std::move(name), type);
   }

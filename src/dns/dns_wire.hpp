@@ -16,4 +16,7 @@ namespace relayscope::dns {
 std::string cname_chain_end(const unsigned char* answer, std::size_t length,
                             std::string_view qname);
 
+// How many records of `type` the answer section holds (0 on malformed input).
+std::size_t count_answer_records(const unsigned char* answer, std::size_t length, int type);
+
 }  // namespace relayscope::dns

@@ -120,6 +120,9 @@ struct HostRow {
   bool delivered = false;
   bool bounced = false;
   std::vector<std::string> relaying_variants;
+  // The received line that carried `code` (the last such line of the
+  // transcript), for the reasons table; empty where no code came.
+  std::string reply;
 };
 
 class Store {
@@ -153,5 +156,10 @@ class Store {
 
 // Opens (creating if needed) a SQLite database in WAL mode.
 Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path);
+
+// existing: never create a file or a schema (for readers such as `report`);
+// a missing file, an empty one or a foreign one is an error.
+enum class OpenMode { create, existing };
+Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode);
 
 }  // namespace relayscope::store

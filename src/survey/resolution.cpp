@@ -9,7 +9,6 @@
 #include <map>
 
 #include "common/cidr.hpp"
-#include "dns/mail_host.hpp"
 #include "dns/resolver.hpp"
 
 namespace relayscope::survey {
@@ -23,6 +22,7 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
   rc.timeout = config.timeout;
   rc.tries = config.tries;
   rc.scope = scope;
+  rc.max_fallbacks = config.want_fallbacks ? 5 : 0;
   auto resolver = dns::Resolver::create(ex, rc);
   if (!resolver) co_return resolver.error();
 
@@ -33,7 +33,7 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
   auto worker = [&]() -> asio::awaitable<void> {
     while (next < domains.size() && !stop) {
       auto i = next++;
-      auto mh = co_await dns::resolve_mail_host(**resolver, domains[i].name, config.seed);
+      auto mh = co_await resolver->resolve_mail_host(domains[i].name, config.seed);
       auto& r = out[i];
       r.domain = domains[i].name;
       r.status = std::string(dns::to_string(mh.status));

@@ -23,6 +23,7 @@ struct ResolutionConfig {
   int tries = 2;
   std::size_t concurrency = 500;
   std::uint64_t seed = 1;  // MX tie-breaks
+  bool want_fallbacks = false;  // look up the higher-numbered MX hosts too (--mx-fallback)
 };
 
 asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(

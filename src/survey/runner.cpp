@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -317,8 +318,8 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     for (auto& [d, n] : targets->domains) domains.push_back({d, n});
     if (auto s = store.add_domains(run_id, domains); !s) co_return s.error();
 
-    ResolutionConfig rc{options.dns_servers, options.dns_timeout, options.dns_tries,
-                        options.resolve_concurrency, options.seed};
+    ResolutionConfig rc{options.dns_servers, options.dns_timeout,         options.dns_tries,
+                        options.resolve_concurrency, options.seed, options.probe.mx_fallback};
     auto resolved = co_await resolve_domains(domains, rc, *scope, stop);
     if (!resolved) co_return resolved.error();
     if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();

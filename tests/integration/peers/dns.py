@@ -182,3 +182,14 @@ def start_unbound(testcase, workdir, zone, **kw):
     testcase.addCleanup(u.stop)
     u.wait_ready()
     return u
+
+
+def mx_zone(hosts, pref=10):
+    """Zone spec where each domain's single MX `mx.<domain>` has address ip.
+
+    hosts: {domain: ip}. Returns a spec for Unbound/zone_lines."""
+    zone = {}
+    for domain, ip in hosts.items():
+        zone[domain] = {"mx": [(pref, "mx." + domain)]}
+        zone["mx." + domain] = {"a": [ip]}
+    return zone

@@ -30,7 +30,8 @@ COMMAND one of GREETING EHLO HELO MAIL RCPT DATA DOT RSET NOOP QUIT) and
 "delays" ({COMMAND: seconds before replying}).
 
 Log records (JSON lines; event "open" then "close" with the same id):
-  listen, behaviour, peer, opened, closed, early_talk, first_byte_after_s,
+  listen, addr, behaviour, peer, opened, closed, ended (the client's FIN or
+  our close, whichever came first), early_talk, first_byte_after_s,
   greeting_done_after_s, helo (first EHLO/HELO argument), commands (lines
   outside DATA), data (message text or null), data_size, end (why it ended).
 """
@@ -76,6 +77,7 @@ PRESETS = {
     "greylist_after_dot": {"DOT": ["451 4.7.1 Greylisted, please try again later"]},
     "greeting_rejected": {"GREETING": ["554 5.3.2 fake.test no SMTP service here"]},
     "greeting_421": {"GREETING": ["421 4.3.2 fake.test service not available"]},
+    "split": {"GREETING": ["220-fake.test ESMTP fake", "220-split greeting", "220 ready"]},
 }
 BEHAVIOURS = sorted(
     list(PRESETS)
@@ -104,6 +106,7 @@ class Conn:
         self.got_byte = asyncio.Event()
         self.greeting_done = None
         self.eof = False
+        self.eof_at = None
         peer = writer.get_extra_info("peername") or ("?", 0)
         self.rec = {
             "id": cid,
@@ -150,6 +153,7 @@ class Conn:
         except (ConnectionError, OSError):
             pass
         self.eof = True
+        self.eof_at = time.time()
         self.lines.put_nowait(None)
 
     async def line(self, timeout=None):
@@ -176,13 +180,17 @@ class Conn:
             return
         lines = lines if lines is not None else self.replies[key]
         if self.behaviour == "split" and key in ("GREETING", "EHLO") and len(lines) > 1:
-            # Cut mid-line after the first line, so one read never sees a
-            # whole reply: "250-a\r\n250-b" ... pause ... "\r\n250 c\r\n".
+            # Cut where a careless reader would stop: right after the code of
+            # the second line ("250-a\r\n250" | "-b..."), and just before a
+            # CRLF ("...250-b" | "\r\n250 c\r\n"); the pieces leave apart.
             text = "\r\n".join(lines) + "\r\n"
-            cut = text.index("\r\n") + 2 + 3
-            await self.send(text[:cut].encode())
-            await asyncio.sleep(float(self.params.get("pause", 0.3)))
-            await self.send(text[cut:].encode())
+            first = text.index("\r\n") + 2 + 3
+            second = text.index("\r\n", first)
+            pause = float(self.params.get("pause", 0.3))
+            for a, b in ((0, first), (first, second), (second, len(text))):
+                await self.send(text[a:b].encode())
+                if b < len(text):
+                    await asyncio.sleep(pause)
             return
         await self.send(("\r\n".join(lines) + "\r\n").encode())
 
@@ -208,7 +216,8 @@ class Conn:
         """Says nothing more; waits for the client to go (bounded)."""
         try:
             while True:
-                await self.line(timeout=self.server.hang_timeout)
+                raw = await self.line(timeout=self.server.hang_timeout)
+                self.rec["commands"].append(raw.decode("latin-1").rstrip("\r\n")[:KEEP_COMMAND])
         except Closed as e:
             raise Closed("hung until: %s" % e)
 
@@ -309,6 +318,8 @@ class Conn:
         r = self.rec
         r["end"] = end or r["end"] or "unknown"
         r["closed"] = time.time()
+        # When the client's side ended as far as we can tell: its FIN, or our close.
+        r["ended"] = min(r["closed"], self.eof_at or r["closed"])
         r["early_talk"] = self.first_byte is not None and (
             self.greeting_done is None or self.first_byte < self.greeting_done
         )

@@ -36,7 +36,10 @@ struct LoopbackPeer {
           co_await client();
           finished = true;
         },
-        [](std::exception_ptr e) {
+        [this](std::exception_ptr e) {
+          // The peer's script may still be blocked (a megabyte nobody reads):
+          // the test is over when the client is.
+          io.stop();
           if (e) std::rethrow_exception(e);
         });
     io.run_for(std::chrono::seconds(20));

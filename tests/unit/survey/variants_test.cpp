@@ -42,14 +42,14 @@ TEST(Variants, CoverNmapsSixteenSpellings) {
     rcpts.insert(t.rcpt_to);
     froms.insert(t.mail_from);
   }
-  for (const auto& r :
-       {T + "%" + D + "@" + IP, T + "%" + D + "@" + S, "\"" + T + "@" + D + "\"",
+  for (const std::string& r : std::vector<std::string>{
+           T + "%" + D + "@" + IP, T + "%" + D + "@" + S, "\"" + T + "@" + D + "\"",
         "\"" + T + "%" + D + "\"", T + "@" + D + "@" + IP, "\"" + T + "@" + D + "\"@" + IP,
         T + "@" + D + "@" + S, "@" + IP + ":" + T + "@" + D, "@" + S + ":" + T + "@" + D,
         D + "!" + T, D + "!" + T + "@" + IP, D + "!" + T + "@" + S}) {
     EXPECT_TRUE(rcpts.count("<" + r + ">")) << r;
   }
-  for (const auto& f : {std::string("<>"), "<probe+tok@target.test>", "<probe+tok@" + S + ">",
+  for (const std::string& f : std::vector<std::string>{"<>", "<probe+tok@target.test>", "<probe+tok@" + S + ">",
                         "<probe+tok@" + IP + ">"}) {
     EXPECT_TRUE(froms.count(f)) << f;
   }

@@ -1,0 +1,135 @@
+// Resolver::resolve_mail_host: a domain's mail host by the IMC's rule
+// (DESIGN.md step 2), with the reason kept for every discard. Sequential
+// lookups per domain; a survey runs many domains at once.
+#include <algorithm>
+
+#include "dns/resolver.hpp"
+#include "dns/resolver_state.hpp"
+
+namespace relayscope::dns {
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += "; ";
+    out += p;
+  }
+  return out;
+}
+
+asio::awaitable<MailHost> implicit_mx(std::shared_ptr<ResolverState> state,
+                                      const std::string& domain, std::uint64_t seed,
+                                      const std::string& mx_detail) {
+  MailHost host;
+  auto a = co_await do_a(state, domain);
+  if (a.status == DnsStatus::ok) {
+    host.status = DnsStatus::ok;
+    host.ip = choose_address(a.addresses, domain, seed);
+    host.detail = "no MX: the domain's own A record (RFC 5321 5.1)";
+    co_return host;
+  }
+  host.status = a.status;
+  host.detail = mx_detail + "; " + a.detail;
+  if (a.status == DnsStatus::nodata) host.detail = "no MX and no A record for " + domain;
+  co_return host;
+}
+
+}  // namespace
+
+asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std::string domain,
+                                       std::uint64_t seed) {
+  domain = normalize_name(domain);
+  MailHost host;
+  if (auto ip = IpAddress::parse(domain)) {
+    // `--domains` may give hosts by address: nothing to resolve.
+    if (ip->is_v4) {
+      host.status = DnsStatus::ok;
+      host.ip = ip->to_string();
+      host.detail = "an IPv4 address, given directly";
+    } else {
+      host.detail = "an IPv6 address: only IPv4 is probed";
+    }
+    co_return host;
+  }
+
+  auto mx = co_await do_mx(state, domain);
+  if (mx.status == DnsStatus::nodata) {
+    co_return co_await implicit_mx(state, domain, seed, mx.detail);
+  }
+  if (mx.status != DnsStatus::ok) {
+    host.status = mx.status;
+    host.detail = mx.detail;
+    co_return host;
+  }
+  if (is_null_mx(mx.records)) {
+    host.status = DnsStatus::null_mx;
+    host.detail = "null MX (RFC 7505): " + domain + " accepts no mail";
+    co_return host;
+  }
+
+  auto order = order_mx(mx.records, domain, seed);
+  if (order.size() > state->config.max_mx_hosts) order.resize(state->config.max_mx_hosts);
+  std::vector<std::string> notes;
+  std::vector<DnsStatus> failures;  // of the hosts' A lookups
+  std::size_t chosen = order.size();
+  for (std::size_t i = 0; i < order.size() && chosen == order.size(); ++i) {
+    const auto& r = order[i];
+    if (is_ip_literal_target(r.host)) {
+      notes.push_back("MX " + r.host + " (preference " + std::to_string(r.preference) +
+                      ") is an IP address, not a host name: skipped");
+      continue;
+    }
+    auto a = co_await do_a(state, r.host);
+    if (a.status == DnsStatus::ok && !a.addresses.empty()) {
+      chosen = i;
+      host.status = DnsStatus::ok;
+      host.mx_host = r.host;
+      host.preference = r.preference;
+      host.ip = choose_address(a.addresses, r.host, seed);
+    } else {
+      failures.push_back(a.status);
+      notes.push_back("MX " + r.host + ": " + std::string(to_string(a.status)) + " (" + a.detail +
+                      ")");
+    }
+  }
+  if (chosen == order.size()) {
+    // One failure shared by every host (all timed out, say) is the reason;
+    // otherwise (no such host, no A, IP literals, mixed) it is no_address.
+    host.status = DnsStatus::no_address;
+    const bool same = !failures.empty() && failures.size() == order.size() &&
+                      std::all_of(failures.begin(), failures.end(),
+                                  [&](DnsStatus f) { return f == failures.front(); });
+    if (same && failures.front() != DnsStatus::nxdomain && failures.front() != DnsStatus::nodata) {
+      host.status = failures.front();
+    }
+    notes.insert(notes.begin(), "no MX host of " + domain + " has an IPv4 address");
+    host.detail = join(notes);
+    co_return host;
+  }
+  notes.push_back("MX " + host.mx_host + " (preference " + std::to_string(host.preference) + ")");
+  host.detail = join(notes);
+
+  // Addresses of the hosts after the chosen one, for a retry on CONNECT
+  // failure (--mx-fallback); max_fallbacks = 0 skips these lookups.
+  for (std::size_t i = chosen + 1;
+       i < order.size() && host.fallback_ips.size() < state->config.max_fallbacks; ++i) {
+    if (is_ip_literal_target(order[i].host)) continue;
+    auto a = co_await do_a(state, order[i].host);
+    if (a.status != DnsStatus::ok || a.addresses.empty()) continue;
+    auto ip = choose_address(a.addresses, order[i].host, seed);
+    if (ip == host.ip || std::find(host.fallback_ips.begin(), host.fallback_ips.end(), ip) !=
+                             host.fallback_ips.end()) {
+      continue;
+    }
+    host.fallback_ips.push_back(std::move(ip));
+  }
+  co_return host;
+}
+
+asio::awaitable<MailHost> Resolver::resolve_mail_host(std::string domain, std::uint64_t tie_seed) {
+  return do_mail_host(state_, std::move(domain), tie_seed);
+}
+
+}  // namespace relayscope::dns

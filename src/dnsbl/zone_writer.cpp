@@ -1,0 +1,74 @@
+#include "dnsbl/zone_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "common/cidr.hpp"
+
+namespace relayscope::dnsbl {
+
+std::string txt_reason(const Listing& l) {
+  return fmt::format("Open relay: relayed a relayscope test message on {} (test: {})", l.date,
+                     l.variant);
+}
+
+std::string reversed_name(const std::string& text) {
+  auto ip = IpAddress::parse(text);
+  if (!ip) return {};
+  std::string out;
+  if (ip->is_v4) {
+    for (int i = 15; i >= 12; --i) {
+      out += std::to_string(ip->bytes[i]);
+      if (i > 12) out += '.';
+    }
+    return out;
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out += hex[ip->bytes[i] & 0xf];
+    out += '.';
+    out += hex[ip->bytes[i] >> 4];
+    if (i > 0) out += '.';
+  }
+  return out;
+}
+
+std::string write_rbldnsd(const std::vector<Listing>& listings, const ZoneOptions& o) {
+  std::string z;
+  z += fmt::format("# relayscope DNSBL of open relays ({} listed), generated {}\n", listings.size(),
+                   o.generated_at);
+  z += "# rbldnsd ip4set: serve with  rbldnsd -b ADDR/PORT " + o.zone + ":ip4set:FILE\n";
+  z += fmt::format("$TTL {}\n", o.ttl);
+  z += fmt::format(":{}:Listed by relayscope as an open relay\n", o.answer);
+  z += "# RFC 5782 test entries: 127.0.0.2 is listed, 127.0.0.1 never is.\n";
+  z += fmt::format("127.0.0.2 :{}:RFC 5782 test entry\n", o.answer);
+  z += "!127.0.0.1\n";
+  for (const auto& l : listings) {
+    auto ip = IpAddress::parse(l.ip);
+    if (!ip || !ip->is_v4 || l.ip == "127.0.0.1" || l.ip == "127.0.0.2") continue;
+    z += fmt::format("{} :{}:{}\n", l.ip, o.answer, txt_reason(l));
+  }
+  return z;
+}
+
+std::string write_bind(const std::vector<Listing>& listings, const ZoneOptions& o) {
+  std::string z;
+  z += fmt::format("; relayscope DNSBL of open relays ({} listed), generated {}\n", listings.size(),
+                   o.generated_at);
+  z += fmt::format("$ORIGIN {}.\n$TTL {}\n", o.zone, o.ttl);
+  z += fmt::format("@ IN SOA ns.{0}. hostmaster.{0}. ( {1} 3600 600 86400 {2} )\n", o.zone,
+                   o.serial, o.ttl);
+  z += fmt::format("@ IN NS ns.{}.\n", o.zone);
+  z += "; RFC 5782 test entries: 127.0.0.2 is listed, 127.0.0.1 never is.\n";
+  z += fmt::format("2.0.0.127 IN A {}\n", o.answer);
+  z += "2.0.0.127 IN TXT \"RFC 5782 test entry\"\n";
+  for (const auto& l : listings) {
+    if (l.ip == "127.0.0.1" || l.ip == "127.0.0.2") continue;
+    auto name = reversed_name(l.ip);
+    if (name.empty()) continue;
+    z += fmt::format("{} IN A {}\n", name, o.answer);
+    z += fmt::format("{} IN TXT \"{}\"\n", name, txt_reason(l));
+  }
+  return z;
+}
+
+}  // namespace relayscope::dnsbl

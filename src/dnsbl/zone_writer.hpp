@@ -1,0 +1,28 @@
+// Writes listings as an rbldnsd ip4set zone or a BIND zone file, with the
+// RFC 5782 test entries: 127.0.0.2 listed, 127.0.0.1 never. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dnsbl/listing.hpp"
+
+namespace relayscope::dnsbl {
+
+struct ZoneOptions {
+  std::string zone = "dnsbl.relayscope.test";
+  std::string answer = "127.0.0.2";  // the A record of a listed address
+  int ttl = 300;
+  std::string generated_at;  // shown in comments and the SOA serial's source
+  long serial = 1;
+};
+
+std::string txt_reason(const Listing& l);
+std::string write_rbldnsd(const std::vector<Listing>& listings, const ZoneOptions& options);
+std::string write_bind(const std::vector<Listing>& listings, const ZoneOptions& options);
+
+// The DNSBL query name of an address (RFC 5782 2.1 / 2.4): reversed octets or
+// nibbles, without the zone.
+std::string reversed_name(const std::string& ip);
+
+}  // namespace relayscope::dnsbl

@@ -1,0 +1,59 @@
+// One SMTP session of a lab host: a scripted server that misbehaves the way
+// its behaviour says, on the project's own pieces (net::Connection for timed,
+// bounded I/O; smtp::parse_command for commands; smtp::DataReader for DATA).
+// One coroutine per connection; every wait has a timeout, every buffer a
+// limit; a client that stalls is dropped. Accepted mail goes to the outbox
+// (relay, bounce) or the ledger (dropped, local).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include "lab/ledger.hpp"
+#include "lab/outbox.hpp"
+#include "lab/plan.hpp"
+
+namespace relayscope::lab {
+
+struct SessionLimits {
+  std::chrono::milliseconds command_timeout{60000};  // waiting for a command or DATA bytes
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds hold_timeout{120000};  // silent hosts keep a client this long at most
+  std::size_t max_line = 2048;
+  std::size_t max_message = 1 << 20;
+  std::size_t max_recipients = 100;
+  std::size_t max_commands = 1000;
+  std::size_t max_errors = 20;
+  std::size_t endless_cap = 64u << 20;  // endless_line stops after this many bytes
+};
+
+class Session;
+
+// What every session of a lab shares. Lives as long as any session (held by
+// shared_ptr); used on the lab's executor only.
+struct SessionHub {
+  std::shared_ptr<const LabPlan> plan;
+  std::shared_ptr<Ledger> ledger;
+  std::shared_ptr<Outbox> outbox;
+  std::unique_ptr<asio::ssl::context> tls;  // for starttls hosts; may be null
+  SessionLimits limits;
+  Delays delays;
+  std::chrono::steady_clock::time_point started;
+  std::list<Session*> live;  // for stop(): every running session
+  std::uint64_t sessions_started = 0;
+  bool stopped = false;
+
+  // Closes every running session's connection and cancels its timer.
+  void stop_all();
+};
+
+// Runs one session to its end on an accepted socket.
+asio::awaitable<void> run_session(std::shared_ptr<SessionHub> hub, std::size_t host,
+                                  asio::ip::tcp::socket socket);
+
+}  // namespace relayscope::lab

@@ -1,0 +1,74 @@
+// The report as JSON, for scripts: every figure of the model, percentages
+// as numbers with one decimal. Invalid UTF-8 from remote servers is replaced
+// (U+FFFD), never a reason to fail.
+#include <nlohmann/json.hpp>
+
+#include "report/render.hpp"
+
+namespace relayscope::report {
+
+namespace {
+
+using nlohmann::json;
+
+double percent(std::int64_t part, std::int64_t whole) {
+  return static_cast<double>(percent_tenths(part, whole)) / 10.0;
+}
+
+std::int64_t get(const std::map<std::string, std::int64_t>& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : it->second;
+}
+
+json run_json(const RunReport& r) {
+  json j;
+  j["id"] = r.id;
+  j["label"] = r.label;
+  j["started_at"] = r.started_at;
+  j["finished_at"] = r.finished_at;
+  j["status"] = r.status;
+  j["funnel"] = {{"names", r.funnel.names},
+                 {"lines_without_address", r.funnel.lines_without_address},
+                 {"unique_domains", r.funnel.unique_domains},
+                 {"resolved_hosts", r.funnel.resolved_hosts},
+                 {"sampled", r.funnel.sampled},
+                 {"probed", r.probed}};
+  json outcomes = json::object();
+  for (const auto& [o, n] : r.outcomes) {
+    outcomes[o] = {{"number", n},
+                   {"percent", percent(n, percent_base(r))},
+                   {"4xx", get(r.transient, o)},
+                   {"5xx", get(r.permanent, o)}};
+  }
+  j["outcomes"] = outcomes;
+  json reasons = json::array();
+  for (const auto& [key, n] : r.reasons) {
+    reasons.push_back({{"outcome", key.outcome},
+                       {"class", reply_class(key.reason)},
+                       {"reason", key.reason},
+                       {"number", n}});
+  }
+  j["reasons"] = reasons;
+  j["delivered"] = r.delivered ? json(*r.delivered) : json(nullptr);
+  j["bounced"] = r.bounced ? json(*r.bounced) : json(nullptr);
+  json variants = json::object();
+  for (const auto& [name, c] : r.variants) {
+    variants[name] = {{"relayed", c.relayed}, {"tested", c.tested}};
+  }
+  j["variants"] = variants;
+  j["relayed_by_any_variant"] = r.relayed_any;
+  return j;
+}
+
+}  // namespace
+
+std::string render_json(const ReportData& d) {
+  json j;
+  j["runs"] = json::array();
+  for (const auto& r : d.runs) j["runs"].push_back(run_json(r));
+  j["outcome_order"] = outcome_order();
+  j["unmatched_arrivals"] = d.unmatched_arrivals;
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace relayscope::report

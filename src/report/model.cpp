@@ -1,0 +1,193 @@
+// See model.hpp. Counting and ordering only; no formatting beyond percent.
+#include "report/model.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace relayscope::report {
+
+namespace {
+
+constexpr std::size_t kMaxReason = 100;
+
+int outcome_rank(const std::string& outcome) {
+  const auto& order = outcome_order();
+  auto it = std::find(order.begin(), order.end(), outcome);
+  return static_cast<int>(it - order.begin());
+}
+
+bool outcome_less(const std::string& a, const std::string& b) {
+  int ra = outcome_rank(a), rb = outcome_rank(b);
+  return ra != rb ? ra < rb : a < b;
+}
+
+// Masks what differs from host to host in the same refusal: addresses in
+// <...> (they carry our token) and [literals].
+std::string mask_reply(const std::string& line) {
+  std::string out;
+  out.reserve(std::min(line.size(), kMaxReason + 8));
+  for (std::size_t i = 0; i < line.size() && out.size() < kMaxReason; ++i) {
+    char c = line[i];
+    if (c == '<' || c == '[') {
+      char close = c == '<' ? '>' : ']';
+      auto end = line.find(close, i + 1);
+      if (end != std::string::npos) {
+        out += c;
+        out += "...";
+        out += close;
+        i = end;
+        continue;
+      }
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;  // collapse runs
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  // Never end inside a UTF-8 sequence.
+  if (out.size() >= kMaxReason) {
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xc0) out.pop_back();
+    out += "...";
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& outcome_order() {
+  static const std::vector<std::string> order = {"CONNECT", "EHLO", "MAIL", "TO",
+                                                 "DATA",    "QUIT", "OK"};
+  return order;
+}
+
+std::string reason_of(const store::HostRow& row) {
+  if (!row.reply.empty()) return mask_reply(row.reply);
+  if (row.code > 0) {
+    return mask_reply(std::to_string(row.code) + (row.reason.empty() ? "" : " " + row.reason));
+  }
+  if (!row.reason.empty()) return mask_reply(row.reason);
+  return "(no reason recorded)";
+}
+
+void add_host(RunReport& run, const store::HostRow& row, bool with_arrivals) {
+  std::string outcome = row.outcome.empty() ? "UNKNOWN" : row.outcome;
+  ++run.probed;
+  ++run.outcomes[outcome];
+  if (row.code >= 400 && row.code < 500) ++run.transient[outcome];
+  if (row.code >= 500 && row.code < 600) ++run.permanent[outcome];
+  // An OK host has nothing to explain; every other outcome has its reason.
+  if (outcome != "OK") ++run.reasons[ReasonKey{outcome, reason_of(row)}];
+  if (with_arrivals) {
+    run.delivered = run.delivered.value_or(0) + (row.delivered ? 1 : 0);
+    run.bounced = run.bounced.value_or(0) + (row.bounced ? 1 : 0);
+  }
+  for (const auto& v : row.relaying_variants) ++run.variants[v].relayed;
+  if (!row.relaying_variants.empty()) ++run.relayed_any;
+}
+
+void add_variants(RunReport& run, const std::vector<store::VariantResult>& variants) {
+  std::set<std::string> seen;  // a host counts once per variant
+  for (const auto& v : variants) {
+    if (seen.insert(v.name).second) ++run.variants[v.name].tested;
+  }
+}
+
+std::int64_t percent_tenths(std::int64_t part, std::int64_t whole) {
+  if (whole <= 0) return 0;
+  return (part * 1000 + whole / 2) / whole;
+}
+
+std::string format_tenths(std::int64_t tenths) {
+  std::string sign = tenths < 0 ? "-" : "";
+  if (tenths < 0) tenths = -tenths;
+  return sign + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
+}
+
+std::int64_t percent_base(const RunReport& run) {
+  return run.funnel.sampled > 0 ? run.funnel.sampled : run.probed;
+}
+
+std::vector<std::string> outcome_rows(const ReportData& data) {
+  std::set<std::string> present;
+  for (const auto& r : data.runs) {
+    for (const auto& [outcome, n] : r.outcomes) {
+      if (n != 0) present.insert(outcome);
+    }
+  }
+  std::vector<std::string> rows(present.begin(), present.end());
+  std::sort(rows.begin(), rows.end(), outcome_less);
+  return rows;
+}
+
+std::vector<std::string> variant_rows(const ReportData& data) {
+  std::map<std::string, std::int64_t> relayed;
+  for (const auto& r : data.runs) {
+    for (const auto& [name, c] : r.variants) relayed[name] += c.relayed;
+  }
+  std::vector<std::string> rows;
+  for (const auto& [name, n] : relayed) rows.push_back(name);
+  std::stable_sort(rows.begin(), rows.end(), [&](const std::string& a, const std::string& b) {
+    return relayed[a] > relayed[b];
+  });
+  return rows;
+}
+
+ReasonTable reason_table(const ReportData& data, std::size_t per_outcome) {
+  // Totals over all runs decide the order and what is folded.
+  std::map<std::string, std::map<std::string, std::int64_t>> totals;  // outcome -> reason -> n
+  for (const auto& r : data.runs) {
+    for (const auto& [key, n] : r.reasons) totals[key.outcome][key.reason] += n;
+  }
+  std::vector<std::string> outcomes;
+  for (const auto& [o, m] : totals) outcomes.push_back(o);
+  std::sort(outcomes.begin(), outcomes.end(), outcome_less);
+
+  ReasonTable t;
+  for (const auto& outcome : outcomes) {
+    std::vector<std::pair<std::string, std::int64_t>> reasons(totals[outcome].begin(),
+                                                              totals[outcome].end());
+    std::stable_sort(reasons.begin(), reasons.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    bool fold = reasons.size() > per_outcome;
+    std::size_t shown = fold ? per_outcome - std::min<std::size_t>(per_outcome, 1) : reasons.size();
+    for (std::size_t i = 0; i < shown; ++i) {
+      ReasonKey key{outcome, reasons[i].first};
+      std::vector<std::int64_t> counts;
+      for (const auto& r : data.runs) {
+        auto it = r.reasons.find(key);
+        counts.push_back(it == r.reasons.end() ? 0 : it->second);
+      }
+      t.rows.push_back(std::move(key));
+      t.counts.push_back(std::move(counts));
+    }
+    if (fold) {
+      std::vector<std::int64_t> counts;
+      for (const auto& r : data.runs) {
+        std::int64_t rest = 0;
+        for (const auto& [key, n] : r.reasons) {
+          if (key.outcome != outcome) continue;
+          bool listed = std::any_of(reasons.begin(), reasons.begin() + static_cast<long>(shown),
+                                    [&](const auto& p) { return p.first == key.reason; });
+          if (!listed) rest += n;
+        }
+        counts.push_back(rest);
+      }
+      t.rows.push_back(ReasonKey{outcome, kOtherReasons});
+      t.counts.push_back(std::move(counts));
+    }
+  }
+  return t;
+}
+
+std::string reply_class(const std::string& reason) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (reason.size() >= 3 && (reason[0] == '4' || reason[0] == '5') && digit(reason[1]) &&
+      digit(reason[2]) && (reason.size() == 3 || reason[3] == ' ' || reason[3] == '-')) {
+    return std::string(1, reason[0]) + "xx";
+  }
+  return "";
+}
+
+}  // namespace relayscope::report

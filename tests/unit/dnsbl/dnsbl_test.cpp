@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include "dnsbl/listing.hpp"
+#include "dnsbl/zone_writer.hpp"
+
+namespace relayscope::dnsbl {
+namespace {
+
+store::Run run(std::int64_t id, const std::string& date) {
+  store::Run r;
+  r.id = id;
+  r.started_at = date + "T10:00:00Z";
+  return r;
+}
+
+store::HostRow row(const std::string& ip, const std::string& outcome,
+                   std::vector<std::string> variants = {}) {
+  store::HostRow h;
+  h.ip = ip;
+  h.outcome = outcome;
+  h.relaying_variants = std::move(variants);
+  return h;
+}
+
+TEST(Listing, ListsHostsThatRelayedAndNamesTheTest) {
+  ListingBuilder b;
+  b.add_run(run(1, "1999-07-03"), {row("127.0.0.9", "OK"), row("127.0.0.10", "TO"),
+                                   row("127.0.0.11", "TO", {"percent-hack"})});
+  auto l = b.listings();
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].ip, "127.0.0.9");
+  EXPECT_EQ(l[0].variant, "imc");
+  EXPECT_EQ(l[1].ip, "127.0.0.11");
+  EXPECT_EQ(l[1].variant, "percent-hack");
+  EXPECT_EQ(l[1].date, "1999-07-03");
+}
+
+TEST(Listing, ALaterRunThatFindsTheHostClosedDelistsIt) {
+  ListingBuilder b;
+  b.add_run(run(1, "1999-07-03"), {row("127.0.0.9", "OK"), row("127.0.0.12", "OK")});
+  b.add_run(run(2, "1999-08-01"), {row("127.0.0.9", "TO"), row("127.0.0.12", "CONNECT")});
+  auto l = b.listings();
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].ip, "127.0.0.12");  // unreachable later: the listing stands
+}
+
+TEST(ZoneWriter, RbldnsdZoneHasTheRfc5782TestEntries) {
+  auto z = write_rbldnsd({{"127.0.0.9", "1999-07-03", "imc", 1}}, ZoneOptions{});
+  EXPECT_NE(z.find("\n127.0.0.2 :127.0.0.2:"), std::string::npos);
+  EXPECT_NE(z.find("\n!127.0.0.1\n"), std::string::npos);
+  EXPECT_NE(z.find("\n127.0.0.9 :127.0.0.2:Open relay: relayed a relayscope test message on "
+                   "1999-07-03 (test: imc)\n"),
+            std::string::npos);
+}
+
+TEST(ZoneWriter, NeverListsTheNegativeTestAddress) {
+  auto z = write_rbldnsd({{"127.0.0.1", "1999-07-03", "imc", 1}}, ZoneOptions{});
+  EXPECT_EQ(z.find("\n127.0.0.1 "), std::string::npos);
+  auto b = write_bind({{"127.0.0.1", "1999-07-03", "imc", 1}}, ZoneOptions{});
+  EXPECT_EQ(b.find("1.0.0.127 IN"), std::string::npos);
+}
+
+TEST(ZoneWriter, BindZoneUsesReversedNamesWithTxt) {
+  ZoneOptions o;
+  o.zone = "bl.example.test";
+  auto z = write_bind({{"192.0.2.99", "2026-11-22", "bang-path", 3}}, o);
+  EXPECT_NE(z.find("$ORIGIN bl.example.test.\n"), std::string::npos);
+  EXPECT_NE(z.find("99.2.0.192 IN A 127.0.0.2\n"), std::string::npos);
+  EXPECT_NE(z.find("99.2.0.192 IN TXT \"Open relay: relayed a relayscope test message on "
+                   "2026-11-22 (test: bang-path)\"\n"),
+            std::string::npos);
+  EXPECT_NE(z.find("2.0.0.127 IN A 127.0.0.2\n"), std::string::npos);
+}
+
+TEST(ZoneWriter, ReversesIpv6IntoNibbles) {
+  EXPECT_EQ(reversed_name("2001:db8::1"),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2");
+  EXPECT_EQ(reversed_name("192.0.2.1"), "1.2.0.192");
+}
+
+}  // namespace
+}  // namespace relayscope::dnsbl
