@@ -80,6 +80,7 @@ std::optional<std::vector<std::uint8_t>> DnsServer::answer(std::span<const std::
 }
 
 asio::awaitable<void> DnsServer::serve_udp(std::shared_ptr<DnsServer> self) {
+  (void)self;  // keeps the server alive while the coroutine runs
   std::array<std::uint8_t, max_query> buf;
   asio::ip::udp::endpoint from;
   while (!stopped_) {
@@ -119,6 +120,7 @@ asio::awaitable<void> DnsServer::serve_tcp(std::shared_ptr<DnsServer> self) {
 
 asio::awaitable<void> DnsServer::tcp_session(std::shared_ptr<DnsServer> self,
                                              asio::ip::tcp::socket socket_in) {
+  (void)self;  // keeps the server alive while the session runs
   using namespace asio::experimental::awaitable_operators;
   auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket_in));
   ++tcp_connections_;

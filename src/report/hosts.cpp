@@ -9,7 +9,9 @@ namespace relayscope::report {
 
 namespace {
 
-std::string code_of(const store::HostRow& r) { return r.code > 0 ? std::to_string(r.code) : ""; }
+std::string code_of(const store::HostRow& r) {
+  return r.code > 0 ? std::to_string(r.code) : "";
+}
 
 std::string joined(const std::vector<std::string>& v, const char* sep) {
   std::string out;
@@ -17,7 +19,9 @@ std::string joined(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-std::string yes_no(bool b) { return b ? "yes" : "no"; }
+std::string yes_no(bool b) {
+  return b ? "yes" : "no";
+}
 
 std::string hosts_csv(const std::vector<store::HostRow>& rows) {
   std::string out =
@@ -47,7 +51,8 @@ std::string hosts_json(const std::vector<store::HostRow>& rows) {
                  {"bounced", r.bounced},
                  {"relaying_variants", r.relaying_variants}});
   }
-  return nlohmann::json{{"hosts", a}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+  return nlohmann::json{{"hosts", a}}.dump(2, ' ', false,
+                                           nlohmann::json::error_handler_t::replace) +
          "\n";
 }
 
@@ -58,20 +63,23 @@ bool several_runs(const std::vector<store::HostRow>& rows) {
   return false;
 }
 
+// Text keeps one short line per host: how many variants relayed (their
+// names are in the other formats), the reply line last since it varies most.
 std::string hosts_text(const std::vector<store::HostRow>& rows) {
   bool runs = several_runs(rows);
   std::vector<std::vector<std::string>> t;
-  std::vector<std::string> head = {"Domain", "IP",        "Outcome",  "Code",
-                                   "Reason", "Delivered", "Bounced", "Reply"};
+  std::vector<std::string> head = {"Domain",    "IP",      "Outcome",          "Code", "Reason",
+                                   "Delivered", "Bounced", "Variants relayed", "Reply"};
   if (runs) head.insert(head.begin(), "Run");
   t.push_back(head);
   for (const auto& r : rows) {
-    std::vector<std::string> row = {printable(r.domain),   printable(r.ip),  printable(r.outcome),
-                                    code_of(r),            printable(r.reason), yes_no(r.delivered),
-                                    yes_no(r.bounced),     printable(r.reply)};
-    if (!r.relaying_variants.empty()) {
-      row.back() = "[relayed: " + printable(joined(r.relaying_variants, ", ")) + "] " + row.back();
-    }
+    std::string variants;
+    if (r.relaying_variants.size() == 1) variants = printable(r.relaying_variants.front());
+    if (r.relaying_variants.size() > 1) variants = std::to_string(r.relaying_variants.size());
+    std::vector<std::string> row = {
+        printable(r.domain), printable(r.ip),     printable(r.outcome), code_of(r),
+        printable(r.reason), yes_no(r.delivered), yes_no(r.bounced),    variants,
+        printable(r.reply)};
     if (runs) row.insert(row.begin(), std::to_string(r.run_id));
     t.push_back(std::move(row));
   }
@@ -84,9 +92,9 @@ std::string hosts_markdown(const std::vector<store::HostRow>& rows) {
       "| Reply |\n|---:|---|---|---|---:|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out += "| " + std::to_string(r.run_id) + " | " + markdown_escape(r.domain) + " | " +
-           markdown_escape(r.ip) + " | " + markdown_escape(r.outcome) + " | " + code_of(r) +
-           " | " + markdown_escape(r.reason) + " | " + yes_no(r.delivered) + " | " +
-           yes_no(r.bounced) + " | " + markdown_escape(joined(r.relaying_variants, ", ")) + " | " +
+           markdown_escape(r.ip) + " | " + markdown_escape(r.outcome) + " | " + code_of(r) + " | " +
+           markdown_escape(r.reason) + " | " + yes_no(r.delivered) + " | " + yes_no(r.bounced) +
+           " | " + markdown_escape(joined(r.relaying_variants, ", ")) + " | " +
            markdown_escape(r.reply) + " |\n";
   }
   return out;
@@ -119,11 +127,16 @@ std::string hosts_html(const std::vector<store::HostRow>& rows) {
 
 std::string render_hosts(const std::vector<store::HostRow>& rows, Format format) {
   switch (format) {
-    case Format::csv: return hosts_csv(rows);
-    case Format::json: return hosts_json(rows);
-    case Format::markdown: return hosts_markdown(rows);
-    case Format::html: return hosts_html(rows);
-    case Format::text: break;
+    case Format::csv:
+      return hosts_csv(rows);
+    case Format::json:
+      return hosts_json(rows);
+    case Format::markdown:
+      return hosts_markdown(rows);
+    case Format::html:
+      return hosts_html(rows);
+    case Format::text:
+      break;
   }
   return hosts_text(rows);
 }

@@ -45,23 +45,24 @@ std::string pct(std::int64_t n, const RunReport& r) {
 
 std::string chart(const ReportData& d) {
   auto outcomes = outcome_rows(d);
-  const int plot_h = 260, top = 16, left = 48, bar_w = 56, gap = 44, bottom = 52;
+  const int plot_h = 300, top = 16, left = 48, bar_w = 72, gap = 56, bottom = 52;
   const int n = static_cast<int>(d.runs.size());
   const int width = left + gap / 2 + n * (bar_w + gap) + 150;  // 150: the legend
   const int height = top + plot_h + bottom;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" viewBox=\"0 0 " +
-                  std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
-                  std::to_string(width) + "\" height=\"" + std::to_string(height) +
-                  "\" aria-labelledby=\"chart-title\">\n<title id=\"chart-title\">Outcome shares "
-                  "per run (percent of sampled hosts)</title>\n";
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"chart\" viewBox=\"0 0 " +
+      std::to_string(width) + " " + std::to_string(height) + "\" width=\"" + std::to_string(width) +
+      "\" height=\"" + std::to_string(height) +
+      "\" aria-labelledby=\"chart-title\">\n<title id=\"chart-title\">Outcome shares "
+      "per run (percent of sampled hosts)</title>\n";
   // Grid and axis: 0..100 %.
   for (int p = 0; p <= 100; p += 25) {
     int y = top + plot_h - plot_h * p / 100;
     s += "<line class=\"grid\" x1=\"" + std::to_string(left) + "\" x2=\"" +
          std::to_string(left + n * (bar_w + gap) + gap / 2) + "\" y1=\"" + std::to_string(y) +
          "\" y2=\"" + std::to_string(y) + "\"/>";
-    s += "<text class=\"axis\" x=\"" + std::to_string(left - 6) + "\" y=\"" + std::to_string(y + 4) +
-         "\" text-anchor=\"end\">" + std::to_string(p) + "%</text>\n";
+    s += "<text class=\"axis\" x=\"" + std::to_string(left - 6) + "\" y=\"" +
+         std::to_string(y + 4) + "\" text-anchor=\"end\">" + std::to_string(p) + "%</text>\n";
   }
   for (int i = 0; i < n; ++i) {
     const auto& r = d.runs[static_cast<std::size_t>(i)];
@@ -102,8 +103,8 @@ std::string chart(const ReportData& d) {
   for (const auto& o : outcomes) {
     s += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(ly - 10) +
          "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + colour(o) + "\"/>";
-    s += "<text class=\"legend\" x=\"" + std::to_string(lx + 18) + "\" y=\"" +
-         std::to_string(ly) + "\">" + html_escape(o) + "</text>\n";
+    s += "<text class=\"legend\" x=\"" + std::to_string(lx + 18) + "\" y=\"" + std::to_string(ly) +
+         "\">" + html_escape(o) + "</text>\n";
     ly += 20;
   }
   return s + "</svg>\n";
@@ -170,7 +171,9 @@ std::string render_html(const ReportData& d) {
   }
   h += "</p>\n";
 
-  h += "<section id=\"trend\">\n<h2>Outcome shares per run</h2>\n" + chart(d) + "</section>\n";
+  h += "<section id=\"trend\">\n<h2>Outcome shares per run</h2>\n<p class=\"pct\">Percent of "
+       "the sampled hosts, oldest run first. Relaying hosts (OK) sit on the baseline.</p>\n" +
+       chart(d) + "</section>\n";
 
   h += "<section id=\"funnel\">\n<h2>Funnel</h2>\n<table>\n<thead><tr><th></th>" + th_runs(d) +
        "</tr></thead>\n<tbody>\n";
@@ -186,8 +189,10 @@ std::string render_html(const ReportData& d) {
   h += "<section id=\"outcomes\">\n<h2>Outcomes</h2>\n<table>\n<thead><tr><th>Response</th>" +
        th_runs(d) + "</tr></thead>\n<tbody>\n";
   for (const auto& o : outcome_rows(d)) {
-    h += "<tr data-outcome=\"" + html_escape(o) + "\"><th scope=\"row\"><span class=\"sw\" "
-         "style=\"background:" + colour(o) + "\"></span>" + html_escape(o) + "</th>";
+    h += "<tr data-outcome=\"" + html_escape(o) +
+         "\"><th scope=\"row\"><span class=\"sw\" "
+         "style=\"background:" +
+         colour(o) + "\"></span>" + html_escape(o) + "</th>";
     for (const auto& r : d.runs) {
       auto c = count_of(r, o);
       h += "<td class=\"n\">" + std::to_string(c) + " <span class=\"pct\">" + pct(c, r) +
@@ -204,13 +209,15 @@ std::string render_html(const ReportData& d) {
       return v ? std::to_string(*v) : std::string("&ndash;");
     };
     h += "<section id=\"collector\">\n<h2>Verified by the collector</h2>\n<table>\n<thead><tr>"
-         "<th></th>" + th_runs(d) + "</tr></thead>\n<tbody>\n";
+         "<th></th>" +
+         th_runs(d) + "</tr></thead>\n<tbody>\n";
     h += num_row("Delivered", d, [&](const RunReport& r) { return opt(r.delivered); });
     h += num_row("Bounced", d, [&](const RunReport& r) { return opt(r.bounced); });
     h += "</tbody>\n</table>\n";
     if (d.unmatched_arrivals > 0) {
-      h += "<p class=\"pct\">Unmatched arrivals (any run): " +
-           std::to_string(d.unmatched_arrivals) + "</p>\n";
+      h +=
+          "<p class=\"pct\">Unmatched arrivals (any run): " + std::to_string(d.unmatched_arrivals) +
+          "</p>\n";
     }
     h += "</section>\n";
   }
@@ -218,7 +225,8 @@ std::string render_html(const ReportData& d) {
   auto t = reason_table(d);
   if (!t.rows.empty()) {
     h += "<section id=\"reasons\">\n<h2>Reasons</h2>\n<table>\n<thead><tr><th>Response</th>"
-         "<th>Class</th><th>Reason</th>" + th_runs(d) + "</tr></thead>\n<tbody>\n";
+         "<th>Class</th><th>Reason</th>" +
+         th_runs(d) + "</tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < t.rows.size(); ++i) {
       auto cls = reply_class(t.rows[i].reason);
       h += "<tr><th scope=\"row\">" + html_escape(t.rows[i].outcome) + "</th><td>" +
@@ -233,8 +241,8 @@ std::string render_html(const ReportData& d) {
   auto names = variant_rows(d);
   if (!names.empty()) {
     h += "<section id=\"variants\">\n<h2>Variants that relayed</h2>\n<p class=\"pct\">Hosts "
-         "relayed / hosts tested.</p>\n<table>\n<thead><tr><th>Variant</th>" + th_runs(d) +
-         "</tr></thead>\n<tbody>\n";
+         "relayed / hosts tested.</p>\n<table>\n<thead><tr><th>Variant</th>" +
+         th_runs(d) + "</tr></thead>\n<tbody>\n";
     for (const auto& v : names) {
       h += num_row(v, d, [&](const RunReport& r) {
         auto it = r.variants.find(v);

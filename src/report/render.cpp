@@ -14,11 +14,16 @@ Expected<Format> parse_format(const std::string& name) {
 
 std::string render(const ReportData& data, Format format) {
   switch (format) {
-    case Format::text: return render_text(data);
-    case Format::markdown: return render_markdown(data);
-    case Format::json: return render_json(data);
-    case Format::csv: return render_csv(data);
-    case Format::html: return render_html(data);
+    case Format::text:
+      return render_text(data);
+    case Format::markdown:
+      return render_markdown(data);
+    case Format::json:
+      return render_json(data);
+    case Format::csv:
+      return render_csv(data);
+    case Format::html:
+      return render_html(data);
   }
   return render_text(data);
 }

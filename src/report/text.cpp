@@ -98,8 +98,8 @@ std::string reasons(const ReportData& d) {
     std::vector<std::string> v;
     for (auto n : t.counts[i]) v.push_back(std::to_string(n));
     auto cls = reply_class(t.rows[i].reason);
-    rows.push_back({t.rows[i].outcome, cls.empty() ? "-" : cls, figures(v),
-                    printable(t.rows[i].reason)});
+    rows.push_back(
+        {t.rows[i].outcome, cls.empty() ? "-" : cls, figures(v), printable(t.rows[i].reason)});
   }
   return "\nReasons\n" + text_table(rows, {13, 8, 11});
 }

@@ -120,17 +120,22 @@ Expected<std::int64_t> pragma_int(sql::Db& db, const char* sql) {
 
 }  // namespace
 
-int schema_version() { return static_cast<int>(kMigrations.size()); }
+int schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
 
 Status prepare_schema(sql::Db& db, bool create) {
   const std::string not_ours = "not a relayscope database";
+  // First, before any read: the collector and a report may share the file
+  // with a survey (or two processes may create it at once), so wait on locks.
+  if (auto s = db.exec("PRAGMA busy_timeout = 5000"); !s) return s;
   // The first read of the header tells a foreign or broken file apart.
   auto app = pragma_int(db, "PRAGMA application_id");
-  if (!app) return make_error(not_ours + " (" + app.error().message + ")");
+  if (!app) return make_error(not_ours + " (" + db.errmsg() + ")");
   auto version = pragma_int(db, "PRAGMA user_version");
-  if (!version) return make_error(not_ours + " (" + version.error().message + ")");
+  if (!version) return make_error(not_ours + " (" + db.errmsg() + ")");
   auto tables = pragma_int(db, "SELECT count(*) FROM sqlite_schema");
-  if (!tables) return make_error(not_ours + " (" + tables.error().message + ")");
+  if (!tables) return make_error(not_ours + " (" + db.errmsg() + ")");
 
   bool empty = *app == 0 && *version == 0 && *tables == 0;
   if (!empty && *app != kApplicationId) {
@@ -143,9 +148,7 @@ Status prepare_schema(sql::Db& db, bool create) {
                       std::to_string(schema_version()) + ")");
   }
 
-  // busy_timeout: the collector and a report may share the file with a survey.
-  for (const char* p : {"PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON",
-                        "PRAGMA synchronous = NORMAL"}) {
+  for (const char* p : {"PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"}) {
     if (auto s = db.exec(p); !s) return s;
   }
   // WAL: readers (report) do not block the writer (survey, collector). An

@@ -19,8 +19,8 @@ Stmt& Stmt::bind(int i, std::int64_t v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (bind_status_ && sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT,
-                                          SQLITE_UTF8) != SQLITE_OK) {
+  if (bind_status_ &&
+      sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK) {
     bind_status_ = db_->error("bind");
   }
   return *this;
@@ -53,7 +53,9 @@ Status Stmt::run() {
   return Ok{};
 }
 
-std::int64_t Stmt::i64(int col) const { return sqlite3_column_int64(s_, col); }
+std::int64_t Stmt::i64(int col) const {
+  return sqlite3_column_int64(s_, col);
+}
 
 std::string Stmt::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
@@ -61,7 +63,9 @@ std::string Stmt::text(int col) const {
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)));
 }
 
-bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(s_, col) == SQLITE_NULL;
+}
 
 Expected<std::unique_ptr<Db>> Db::open(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
@@ -103,10 +107,18 @@ Status Db::exec(const std::string& sql) {
   return Ok{};
 }
 
-std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-std::int64_t Db::changes() const { return sqlite3_changes64(db_); }
-std::string Db::errmsg() const { return sqlite3_errmsg(db_); }
-int Db::errcode() const { return sqlite3_extended_errcode(db_); }
+std::int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+std::int64_t Db::changes() const {
+  return sqlite3_changes64(db_);
+}
+std::string Db::errmsg() const {
+  return sqlite3_errmsg(db_);
+}
+int Db::errcode() const {
+  return sqlite3_extended_errcode(db_);
+}
 
 Error Db::error(std::string_view what) const {
   return make_error("database: " + errmsg() + " (" + std::string(what.substr(0, 80)) + ")");

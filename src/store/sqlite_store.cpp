@@ -1,9 +1,8 @@
 // The Store on SQLite (schema.cpp): prepared statements, one IMMEDIATE
 // transaction per batch, so a killed survey leaves whole batches or nothing.
 // Lists of addresses are kept as JSON arrays in one column.
-#include <sys/stat.h>
-
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,7 +35,9 @@ std::vector<std::string> from_json_list(const std::string& text) {
   return out;
 }
 
-Error context(const Error& e, const std::string& what) { return make_error(what + ": " + e.message); }
+Error context(const Error& e, const std::string& what) {
+  return make_error(what + ": " + e.message);
+}
 
 // Runs `body` inside one transaction; any failure rolls the whole batch back.
 template <class F>
@@ -362,11 +363,12 @@ class SqliteStore final : public Store {
         out.push_back(std::move(p));
       }
     }
-    if (auto s = read_variants(run_id, [&](std::int64_t probe_id, VariantResult v) {
-          if (auto it = index.find(probe_id); it != index.end()) {
-            out[it->second].variants.push_back(std::move(v));
-          }
-        });
+    if (auto s = read_variants(run_id,
+                               [&](std::int64_t probe_id, VariantResult v) {
+                                 if (auto it = index.find(probe_id); it != index.end()) {
+                                   out[it->second].variants.push_back(std::move(v));
+                                 }
+                               });
         !s) {
       return s.error();
     }

@@ -1,6 +1,6 @@
 // The results database behind one narrow interface, so that a second backend
 // (PostgreSQL for sharded surveys) is an addition, not a rewrite. SQLite is
-// the embedded default (sqlite_store.hpp). Writes are buffered by the caller's
+// the embedded default (sqlite_store.cpp). Writes are buffered by the caller's
 // batches: one transaction per batch keeps thousands of probes a second cheap
 // and leaves the file consistent if the process is killed between batches.
 #pragma once

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "survey/resolution.hpp"
+#include "common/seeded_rng.hpp"
 #include "survey/sample.hpp"
 #include "survey/targets.hpp"
 #include "survey/test_message.hpp"
@@ -341,12 +342,7 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   for (const auto& h : hosts) targets.push_back(to_target(h));
   // Spread the probes over the address space rather than walking it in
   // order, as scanners do, so that no one network sees a burst.
-  {
-    SeededRng rng(options.seed ^ 0x5eedULL);
-    for (std::size_t i = targets.size(); i > 1; --i) {
-      std::swap(targets[i - 1], targets[rng.below(i)]);
-    }
-  }
+  SeededRng(options.seed, "probe order").shuffle(targets);
 
   ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
   auto status = co_await scheduler.run(summary);

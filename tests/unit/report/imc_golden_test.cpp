@@ -1,11 +1,11 @@
 // Golden tests of the text report against the IMC's own printed figures
 // (data/imc-surveys.json): one run prints DESIGN.md's table exactly, three
 // runs print the IMC's { a, b, c } rows, and our percentages equal theirs.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "report/render.hpp"
 
@@ -123,8 +123,8 @@ TEST(ImcGolden, AQuitRowAppearsWhenAnyRunHasOne) {
 
 TEST(Percent, RoundsHalfUpInTenths) {
   EXPECT_EQ(format_tenths(percent_tenths(3, 500)), "0.6");
-  EXPECT_EQ(format_tenths(percent_tenths(1, 8)), "12.5");    // exact
-  EXPECT_EQ(format_tenths(percent_tenths(1, 16)), "6.3");    // 6.25 -> 6.3 (half up)
+  EXPECT_EQ(format_tenths(percent_tenths(1, 8)), "12.5");  // exact
+  EXPECT_EQ(format_tenths(percent_tenths(1, 16)), "6.3");  // 6.25 -> 6.3 (half up)
   EXPECT_EQ(format_tenths(percent_tenths(1, 3)), "33.3");
   EXPECT_EQ(format_tenths(percent_tenths(2, 3)), "66.7");
   EXPECT_EQ(format_tenths(percent_tenths(0, 500)), "0.0");

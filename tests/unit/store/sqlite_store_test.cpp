@@ -1,18 +1,17 @@
 // The SQLite store: round trips of every record, the batch speed that a
 // survey needs, consistency after an interrupted batch, resume's probed ids,
 // and clear refusals of missing, broken and foreign files.
+#include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <csignal>
-#include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include "store/store.hpp"
 
@@ -21,9 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#define ASSERT_OK(expr)                                          \
-  do {                                                           \
-    auto status_ = (expr);                                       \
+#define ASSERT_OK(expr)                                               \
+  do {                                                                \
+    auto status_ = (expr);                                            \
     ASSERT_TRUE(status_) << (status_ ? "" : status_.error().message); \
   } while (0)
 
@@ -446,6 +445,55 @@ TEST(SqliteStore, KilledWriterLeavesAConsistentDatabase) {
   ids = db->probed_host_ids(run_id);
   ASSERT_TRUE(ids);
   EXPECT_EQ(ids->size(), hosts.size());
+}
+
+// The collector (another process) records arrivals while the survey writes
+// its batches and a report reads: nobody gets "database is locked".
+TEST(SqliteStore, ConcurrentWritersWaitInsteadOfFailing) {
+  TempDir dir;
+  auto path = dir.file("shared.db");
+  auto hosts = make_hosts(500);
+  std::int64_t run_id = 0;
+  {
+    auto db = open_or_die(path);
+    ASSERT_TRUE(db);
+    auto run = db->create_run(sample_run());
+    ASSERT_TRUE(run);
+    run_id = *run;
+    ASSERT_OK(db->add_hosts(run_id, hosts));
+  }
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto db = open_sqlite(path);
+    if (!db) ::_exit(3);
+    for (int i = 0; i < 300; ++i) {
+      if (!(*db)->add_arrival({"tok" + std::to_string(i), "delivery", "", "", "", "", ""})) {
+        ::_exit(4);
+      }
+    }
+    ::_exit(0);
+  }
+  auto db = open_or_die(path);
+  ASSERT_TRUE(db);
+  for (int b = 0; b < 50; ++b) {
+    std::vector<Probe> batch;
+    for (int i = b * 10; i < b * 10 + 10; ++i) {
+      batch.push_back(sample_probe(hosts[i].id, hosts[i].ip, "OK", 250, "tok" + std::to_string(i)));
+    }
+    ASSERT_OK(db->add_probes(run_id, batch));
+    ASSERT_TRUE(db->host_rows(run_id));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto rows = db->host_rows(run_id);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 500u);
+  int delivered = 0;
+  for (const auto& r : *rows) delivered += r.delivered ? 1 : 0;
+  EXPECT_EQ(delivered, 300);
 }
 
 TEST(SqliteStore, WalModeAndSchemaVersionOnDisk) {

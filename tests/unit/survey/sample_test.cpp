@@ -40,10 +40,6 @@ TEST(Sample, IsRoughlyUniform) {
   }
 }
 
-TEST(SeededRng, BelowStaysInRange) {
-  SeededRng r(42);
-  for (int i = 0; i < 10000; ++i) EXPECT_LT(r.below(7), 7u);
-}
 
 }  // namespace
 }  // namespace relayscope::survey

@@ -1,0 +1,108 @@
+// See demo.hpp. The lab's hosts, its DNS server and the survey's probes all
+// run as coroutines on one io_context; the demo ends when the survey does.
+#include "demo/demo.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "lab/lab.hpp"
+#include "store/store.hpp"
+#include "survey/runner.hpp"
+
+namespace relayscope::demo {
+
+namespace {
+
+// A private temporary directory, removed when the demo ends.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    auto base = std::filesystem::temp_directory_path();
+    for (int i = 0; i < 100 && path.empty(); ++i) {
+      auto p = base / fmt::format("relayscope-demo-{}-{}", ::getpid(), i);
+      std::error_code ec;
+      if (std::filesystem::create_directory(p, ec)) path = p;
+    }
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+Expected<DemoResult> run_demo(const DemoOptions& options) {
+  auto imc = imc_run(options.imc_run);
+  if (!imc) return imc.error();
+  TempDir tmp;
+  if (tmp.path.empty()) return make_error("cannot create a temporary directory");
+
+  asio::io_context io;
+  lab::LabOptions lo;
+  lo.profile = options.profile;
+  lo.profiles_dir = options.profiles_dir;
+  lo.seed = options.seed;
+  lo.dns = "127.0.0.1:0";  // any free port: the demo must not collide with a running lab
+  lo.port = 0;
+  auto lab = lab::Lab::start(io.get_executor(), lo);
+  if (!lab) return lab.error();
+
+  auto names = (tmp.path / "names.txt").string();
+  if (auto s = (*lab)->write_names(names); !s) return s.error();
+
+  std::string db_path = options.db.empty() ? (tmp.path / "demo.db").string() : options.db;
+  auto db = store::open_sqlite(db_path);
+  if (!db) return db.error();
+
+  survey::SurveyOptions so;
+  so.targets_file = names;
+  so.dns_servers = {(*lab)->dns_endpoint()};
+  so.sample = options.sample;
+  so.seed = options.seed;
+  so.label = "demo " + options.profile;
+  so.probe.port = (*lab)->port();
+  so.probe.client.helo_name = "demo.relayscope.test";
+  so.probe.client.connect_timeout = so.probe.client.greeting_timeout =
+      so.probe.client.command_timeout = so.probe.client.data_timeout = options.timeout;
+  so.concurrency = options.concurrency;
+  so.scope = {"127.0.0.0/8"};  // the demo never leaves this machine
+  so.dns_timeout = std::chrono::milliseconds(1000);
+  so.progress = options.progress;
+
+  bool stop = false;
+  std::optional<Expected<survey::SurveySummary>> summary;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        summary = co_await survey::run_survey(so, **db, std::nullopt, stop);
+        (*lab)->stop();
+      },
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            summary = make_error(ex.what());
+          }
+          (*lab)->stop();
+        }
+      });
+  io.run();
+  if (!summary) return make_error("the survey did not finish");
+  if (!*summary) return summary->error();
+  if (!options.truth_out.empty()) {
+    if (auto s = (*lab)->write_truth(options.truth_out); !s) return s.error();
+  }
+
+  DemoResult r;
+  r.run_id = (*summary)->run_id;
+  r.dns = (*lab)->dns_endpoint();
+  r.lab_hosts = (*lab)->host_count();
+  r.figures.funnel = (*summary)->funnel;
+  r.figures.outcomes = (*summary)->outcomes;
+  r.table = comparison_table(r.figures, *imc);
+  return r;
+}
+
+}  // namespace relayscope::demo

@@ -1,0 +1,26 @@
+#include "smtp/dot_stuffing.hpp"
+
+namespace relayscope::smtp {
+
+std::string dot_stuff(std::string_view m) {
+  std::string out;
+  out.reserve(m.size() + m.size() / 50 + 5);
+  bool line_start = true;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    char c = m[i];
+    if (line_start && c == '.') out += '.';
+    if (c == '\r' || c == '\n') {
+      out += "\r\n";
+      if (c == '\r' && i + 1 < m.size() && m[i + 1] == '\n') ++i;
+      line_start = true;
+      continue;
+    }
+    out += c;
+    line_start = false;
+  }
+  if (!line_start) out += "\r\n";
+  out += ".\r\n";
+  return out;
+}
+
+}  // namespace relayscope::smtp
