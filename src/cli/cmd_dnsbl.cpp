@@ -1,5 +1,6 @@
 // relayscope dnsbl export: the open relays found, as a DNS blocklist zone
 // (rbldnsd ip4set or BIND), the latest run's word winning.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -47,8 +48,11 @@ int run_export(const DnsblArgs& a) {
     std::fprintf(stderr, "relayscope dnsbl export: %s\n", runs.error().message.c_str());
     return exit_failure;
   }
+  // Oldest first: a later run's word wins.
+  std::sort(runs->begin(), runs->end(),
+            [](const store::Run& x, const store::Run& y) { return x.id < y.id; });
   dnsbl::ListingBuilder builder;
-  for (const auto& run : *runs) {  // oldest first: a later run's word wins
+  for (const auto& run : *runs) {
     auto rows = (*db)->host_rows(run.id);
     if (!rows) {
       std::fprintf(stderr, "relayscope dnsbl export: %s\n", rows.error().message.c_str());

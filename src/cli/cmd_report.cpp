@@ -77,7 +77,8 @@ int run_report(const ReportArgs& a) {
   }
   std::string text;
   if (a.hosts) {
-    auto rows = report::build_host_rows(**db, *ids);
+    // JSON is for programs: it carries each dialogue's transcript too.
+    auto rows = report::build_host_rows(**db, *ids, *format == report::Format::json);
     if (!rows) return fail(exit_failure, rows.error().message);
     text = report::render_hosts(*rows, *format);
   } else {

@@ -2,6 +2,7 @@
 #include "report/build.hpp"
 
 #include <charconv>
+#include <map>
 #include <set>
 
 namespace relayscope::report {
@@ -81,11 +82,22 @@ Expected<ReportData> build_report(store::Store& store, const std::vector<std::in
 }
 
 Expected<std::vector<store::HostRow>> build_host_rows(store::Store& store,
-                                                      const std::vector<std::int64_t>& run_ids) {
+                                                      const std::vector<std::int64_t>& run_ids,
+                                                      bool with_transcripts) {
   std::vector<store::HostRow> out;
   for (auto id : run_ids) {
     auto rows = store.host_rows(id);
     if (!rows) return rows.error();
+    if (with_transcripts) {
+      // One probe per host and run: the address ties a probe to its row.
+      auto probes = store.get_probes(id, true);
+      if (!probes) return probes.error();
+      std::map<std::string, std::vector<store::TranscriptLine>> by_ip;
+      for (auto& p : *probes) by_ip[p.ip] = std::move(p.transcript);
+      for (auto& r : *rows) {
+        if (auto it = by_ip.find(r.ip); it != by_ip.end()) r.transcript = std::move(it->second);
+      }
+    }
     out.insert(out.end(), std::make_move_iterator(rows->begin()),
                std::make_move_iterator(rows->end()));
   }

@@ -24,6 +24,7 @@ Expected<ReportData> build_report(store::Store& store, const std::vector<std::in
 
 // One row per probed host of the runs, run by run.
 Expected<std::vector<store::HostRow>> build_host_rows(store::Store& store,
-                                                      const std::vector<std::int64_t>& run_ids);
+                                                      const std::vector<std::int64_t>& run_ids,
+                                                      bool with_transcripts = false);
 
 }  // namespace relayscope::report

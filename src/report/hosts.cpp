@@ -50,6 +50,12 @@ std::string hosts_json(const std::vector<store::HostRow>& rows) {
                  {"delivered", r.delivered},
                  {"bounced", r.bounced},
                  {"relaying_variants", r.relaying_variants}});
+    if (!r.transcript.empty()) {
+      auto& t = a.back()["transcript"] = nlohmann::json::array();
+      for (const auto& l : r.transcript) {
+        t.push_back({{"t_us", l.t_us}, {"dir", std::string(1, l.direction)}, {"text", l.text}});
+      }
+    }
   }
   return nlohmann::json{{"hosts", a}}.dump(2, ' ', false,
                                            nlohmann::json::error_handler_t::replace) +

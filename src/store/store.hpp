@@ -123,6 +123,7 @@ struct HostRow {
   // The received line that carried `code` (the last such line of the
   // transcript), for the reasons table; empty where no code came.
   std::string reply;
+  std::vector<TranscriptLine> transcript;  // filled only where asked for (report --hosts json)
 };
 
 class Store {
