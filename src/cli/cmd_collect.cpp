@@ -1,17 +1,76 @@
-// relayscope collect: placeholder until its issue lands.
+// relayscope collect: run the survey's test domain's MX until stopped; every
+// arrival is kept on disk and tied to its probe in the results database.
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.hpp"
+#include "collect/collector.hpp"
+#include "store/store.hpp"
 
 namespace relayscope::cli {
 
+namespace {
+
+struct CollectArgs {
+  collect::CollectorOptions options;
+  std::string db;
+};
+
+int run(CollectArgs& a) {
+  if (a.options.spool_dir.empty()) {
+    a.options.spool_dir = (std::filesystem::path(a.db).parent_path() / "collected").string();
+    if (std::filesystem::path(a.db).parent_path().empty()) a.options.spool_dir = "collected";
+  }
+  auto db = store::open_sqlite(a.db);
+  if (!db) {
+    std::fprintf(stderr, "relayscope collect: %s\n", db.error().message.c_str());
+    return exit_failure;
+  }
+  asio::io_context io;
+  auto collector = collect::Collector::start(io.get_executor(), a.options, **db);
+  if (!collector) {
+    std::fprintf(stderr, "relayscope collect: %s\n", collector.error().message.c_str());
+    return exit_usage;
+  }
+  std::printf("relayscope collect: taking mail for %s on %s, keeping it in %s\n",
+              a.options.domain.c_str(), (*collector)->endpoint().c_str(),
+              a.options.spool_dir.c_str());
+  std::fflush(stdout);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& ec, int) {
+    if (ec) return;
+    (*collector)->stop();
+    io.stop();
+  });
+  io.run();
+  const auto& n = (*collector)->counts();
+  std::printf("relayscope collect: %lld deliveries, %lld bounces, %lld unmatched\n",
+              static_cast<long long>(n.deliveries), static_cast<long long>(n.bounces),
+              static_cast<long long>(n.unmatched));
+  return exit_ok;
+}
+
+}  // namespace
+
 Registered add_collect(CLI::App& parent) {
-  auto* app = parent.add_subcommand("collect", "(not built yet)");
-  app->allow_extras();
-  return {app, [] {
-            std::fprintf(stderr, "relayscope collect: not built yet\n");
-            return exit_failure;
-          }};
+  auto a = std::make_shared<CollectArgs>();
+  auto* app = parent.add_subcommand(
+      "collect", "Be the MX of the survey's test domain: tie deliveries and bounces to probes");
+  app->add_option("--listen", a->options.listen, "ADDR:PORT to listen on")->required();
+  app->add_option("--domain", a->options.domain, "The test domain (the survey's --rcpt-to domain)")
+      ->required();
+  app->add_option("--db", a->db, "The survey's results database")->required();
+  app->add_option("--spool", a->options.spool_dir,
+                  "Where messages are kept (default: 'collected' beside the database)");
+  app->add_option("--hostname", a->options.hostname, "Our name in the greeting")
+      ->default_val("collector.relayscope.test");
+  app->add_option("--sender-local-part", a->options.sender_local_part,
+                  "Local part of the survey's --mail-from")
+      ->default_val("probe");
+  app->add_option("--recipient-local-part", a->options.recipient_local_part,
+                  "Local part of the survey's --rcpt-to")
+      ->default_val("relay-test");
+  return {app, [a] { return run(*a); }};
 }
 
 }  // namespace relayscope::cli

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "collect/collector.hpp"
 #include "lab/lab.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
@@ -30,6 +31,22 @@ struct TempDir {
   }
 };
 
+const std::string collector_domain = "collector.relayscope.test";
+
+// Waits (polling, within `bound`) until the lab has no delivery in flight and
+// the collector no session open.
+asio::awaitable<void> drain(lab::Lab& lab, collect::Collector& collector,
+                            std::chrono::seconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  int quiet = 0;
+  while (std::chrono::steady_clock::now() < deadline && quiet < 3) {
+    quiet = (lab.pending_deliveries() == 0 && collector.active_sessions() == 0) ? quiet + 1 : 0;
+    t.expires_after(std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 Expected<DemoResult> run_demo(const DemoOptions& options) {
@@ -47,13 +64,23 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
   lo.port = 0;
   auto lab = lab::Lab::start(io.get_executor(), lo);
   if (!lab) return lab.error();
-
-  auto names = (tmp.path / "names.txt").string();
-  if (auto s = (*lab)->write_names(names); !s) return s.error();
-
   std::string db_path = options.db.empty() ? (tmp.path / "demo.db").string() : options.db;
   auto db = store::open_sqlite(db_path);
   if (!db) return db.error();
+
+  // The collector is the MX of our test domain, on the lab's SMTP port so
+  // that the lab's relaying hosts deliver to it (and bounce to it).
+  collect::CollectorOptions co;
+  co.listen = "127.0.0.250:" + std::to_string((*lab)->port());
+  co.domain = collector_domain;
+  co.spool_dir = (tmp.path / "collected").string();
+  co.command_timeout = co.data_timeout = options.timeout * 2;
+  auto collector = collect::Collector::start(io.get_executor(), co, **db);
+  if (!collector) return collector.error();
+  if (auto s = (*lab)->add_record(collector_domain + " MX 127.0.0.250"); !s) return s.error();
+
+  auto names = (tmp.path / "names.txt").string();
+  if (auto s = (*lab)->write_names(names); !s) return s.error();
 
   survey::SurveyOptions so;
   so.targets_file = names;
@@ -63,6 +90,8 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
   so.label = "demo " + options.profile;
   so.probe.port = (*lab)->port();
   so.probe.client.helo_name = "demo.relayscope.test";
+  so.probe.mail_from = "probe@" + collector_domain;
+  so.probe.rcpt_to = "relay-test@" + collector_domain;
   so.probe.client.connect_timeout = so.probe.client.greeting_timeout =
       so.probe.client.command_timeout = so.probe.client.data_timeout = options.timeout;
   so.concurrency = options.concurrency;
@@ -76,6 +105,11 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
       io,
       [&]() -> asio::awaitable<void> {
         summary = co_await survey::run_survey(so, **db, std::nullopt, stop);
+        // The relaying hosts pass the messages on after they said 250, and
+        // the bouncing ones send their DSNs: wait for those to land, within
+        // a bound, before counting.
+        co_await drain(**lab, **collector, std::chrono::seconds(60));
+        (*collector)->stop();
         (*lab)->stop();
       },
       [&](std::exception_ptr e) {
@@ -85,6 +119,7 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
           } catch (const std::exception& ex) {
             summary = make_error(ex.what());
           }
+          (*collector)->stop();
           (*lab)->stop();
         }
       });
@@ -101,6 +136,15 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
   r.lab_hosts = (*lab)->host_count();
   r.figures.funnel = (*summary)->funnel;
   r.figures.outcomes = (*summary)->outcomes;
+  auto rows = (*db)->host_rows(r.run_id);
+  if (!rows) return rows.error();
+  std::int64_t delivered = 0, bounced = 0;
+  for (const auto& row : *rows) {
+    delivered += row.delivered ? 1 : 0;
+    bounced += row.bounced ? 1 : 0;
+  }
+  r.figures.delivered = delivered;
+  r.figures.bounced = bounced;
   r.table = comparison_table(r.figures, *imc);
   return r;
 }

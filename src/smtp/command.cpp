@@ -1,14 +1,18 @@
 // See command.hpp. Verbs from a table; MAIL/RCPT split into path and ESMTP
 // parameters (RFC 5321 4.1.2: Mail-parameters = esmtp-param *(SP esmtp-param)).
+// Limits: a command line may hold at most max_command_line bytes.
 #include "smtp/command.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace relayscope::smtp {
 
 namespace {
+
+// RFC 5321 4.5.3.1.4 says 512 octets; SMTP extensions (RFC 1869) allow more
+// for MAIL and RCPT parameters. Longer lines are refused outright.
+constexpr std::size_t max_command_line = 2048;
 
 struct VerbName {
   const char* name;
@@ -29,10 +33,18 @@ constexpr std::array<VerbName, 14> verbs{{{"EHLO", Verb::ehlo},
                                           {"AUTH", Verb::auth},
                                           {"BDAT", Verb::bdat}}};
 
+char upper_char(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
+}
+
 std::string upper(std::string_view s) {
   std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : o) c = upper_char(c);
   return o;
+}
+
+bool is_let_dig(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 bool istarts(std::string_view s, std::string_view prefix) {
@@ -41,9 +53,8 @@ bool istarts(std::string_view s, std::string_view prefix) {
 
 // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 bool is_keyword(std::string_view k) {
-  if (k.empty() || !std::isalnum(static_cast<unsigned char>(k[0]))) return false;
-  return std::all_of(k.begin(), k.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+  if (k.empty() || !is_let_dig(k[0])) return false;
+  return std::all_of(k.begin(), k.end(), [](char c) { return is_let_dig(c) || c == '-'; });
 }
 
 // esmtp-value = 1*(%d33-60 / %d62-126)
@@ -55,28 +66,86 @@ bool is_value(std::string_view v) {
   });
 }
 
-Error syntax(const char* usage) { return make_error(std::string("501 5.5.4 Syntax: ") + usage); }
+Error syntax(std::string_view usage) {
+  return make_error("501 5.5.4 Syntax: " + std::string(usage));
+}
 
-// The path ends at the first '>' outside a quoted string; a bare address
+// Printable excerpt of client text for an error reply.
+std::string excerpt(std::string_view s) {
+  return std::string(s.substr(0, 64));
+}
+
+// The path ends at the first '>' outside a quoted string and outside an
+// address literal (a general literal may hold '>': "[x:a>b]"); a bare address
 // (lenient) ends at the first space.
 std::size_t path_end(std::string_view s) {
   if (s.empty()) return 0;
   if (s.front() != '<') return std::min(s.find(' '), s.size());
   bool quoted = false;
+  bool literal = false;
   for (std::size_t i = 1; i < s.size(); ++i) {
-    if (quoted && s[i] == '\\') {
-      ++i;
-      continue;
+    char c = s[i];
+    if (quoted) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      }
+    } else if (literal) {
+      if (c == ']') literal = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '[') {
+      literal = true;
+    } else if (c == '>') {
+      return i + 1;
     }
-    if (s[i] == '"') quoted = !quoted;
-    if (!quoted && s[i] == '>') return i + 1;
   }
   return s.size();
+}
+
+Expected<Command> parse_mail_rcpt(Command cmd, std::string_view rest, bool lenient_paths) {
+  bool mail = cmd.verb == Verb::mail;
+  std::string_view prefix = mail ? "FROM:" : "TO:";
+  std::string_view usage = mail ? "MAIL FROM:<address>" : "RCPT TO:<address>";
+  if (!istarts(rest, prefix)) return syntax(usage);
+  rest.remove_prefix(prefix.size());
+  // Many clients send "MAIL FROM: <a@b>": one space is tolerated, no more.
+  if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (rest.empty() || rest.front() == ' ') return syntax(usage);
+  auto end = path_end(rest);
+  auto path =
+      parse_path(rest.substr(0, end), mail ? PathKind::reverse : PathKind::forward, lenient_paths);
+  if (!path) {
+    // RFC 3463: X.1.7 bad sender's address syntax, X.1.3 bad destination's.
+    return make_error(std::string(mail ? "501 5.1.7" : "501 5.1.3") +
+                      " Bad address syntax: " + path.error().message);
+  }
+  cmd.path = std::move(*path);
+  auto params = rest.substr(end);
+  while (!params.empty()) {
+    if (params.front() != ' ') return syntax(usage);
+    params.remove_prefix(1);
+    if (params.empty()) break;  // one trailing space: tolerated
+    auto sp = params.find(' ');
+    auto param = params.substr(0, sp);
+    params = sp == std::string_view::npos ? std::string_view() : params.substr(sp);
+    auto eq = param.find('=');
+    auto key = param.substr(0, eq);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    if (!is_keyword(key) || (eq != std::string_view::npos && !is_value(value))) {
+      return make_error("501 5.5.4 Bad parameter: " + excerpt(param));
+    }
+    cmd.params.emplace_back(upper(key), std::string(value));
+  }
+  return cmd;
 }
 
 }  // namespace
 
 Expected<Command> parse_command(std::string_view line, bool lenient_paths) {
+  if (line.size() > max_command_line) return make_error("500 5.5.2 Command line too long");
   for (char c : line) {
     auto u = static_cast<unsigned char>(c);
     if (u == 0 || u >= 0x80 || c == '\r' || c == '\n') {
@@ -90,62 +159,42 @@ Expected<Command> parse_command(std::string_view line, bool lenient_paths) {
     if (cmd.verb_text == v.name) cmd.verb = v.verb;
   }
   if (cmd.verb == Verb::unknown) return make_error("500 5.5.2 Command unrecognized");
-  std::string_view rest = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  std::string_view rest =
+      space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  // Trailing spaces carry no meaning in any command.
+  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
   cmd.argument = std::string(rest);
 
   switch (cmd.verb) {
     case Verb::ehlo:
-    case Verb::helo: {
-      auto name = rest;
-      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-      if (name.empty()) return syntax(cmd.verb == Verb::ehlo ? "EHLO hostname" : "HELO hostname");
-      cmd.argument = std::string(name);
+      if (rest.empty()) return syntax("EHLO hostname");
       return cmd;
-    }
+    case Verb::helo:
+      if (rest.empty()) return syntax("HELO hostname");
+      return cmd;
     case Verb::mail:
-    case Verb::rcpt: {
-      const char* prefix = cmd.verb == Verb::mail ? "FROM:" : "TO:";
-      const char* usage = cmd.verb == Verb::mail ? "MAIL FROM:<address>" : "RCPT TO:<address>";
-      if (!istarts(rest, prefix)) return syntax(usage);
-      rest.remove_prefix(std::char_traits<char>::length(prefix));
-      // Many clients send "MAIL FROM: <a@b>": one space is tolerated.
-      if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-      auto end = path_end(rest);
-      auto path = parse_path(rest.substr(0, end),
-                             cmd.verb == Verb::mail ? PathKind::reverse : PathKind::forward,
-                             lenient_paths);
-      if (!path) return make_error("501 5.1.7 Bad address: " + path.error().message);
-      cmd.path = std::move(*path);
-      auto params = rest.substr(end);
-      while (!params.empty()) {
-        if (params.front() != ' ') return syntax(usage);
-        params.remove_prefix(1);
-        if (params.empty()) break;  // trailing space: tolerated
-        auto sp = params.find(' ');
-        auto param = params.substr(0, sp);
-        params = sp == std::string_view::npos ? std::string_view() : params.substr(sp);
-        auto eq = param.find('=');
-        auto key = param.substr(0, eq);
-        std::string_view value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
-        if (!is_keyword(key) || (eq != std::string_view::npos && !is_value(value))) {
-          return make_error("501 5.5.4 Bad parameter: " + std::string(param.substr(0, 64)));
-        }
-        cmd.params.emplace_back(upper(key), std::string(value));
-      }
-      return cmd;
-    }
+    case Verb::rcpt:
+      return parse_mail_rcpt(std::move(cmd), rest, lenient_paths);
     case Verb::data:
     case Verb::rset:
     case Verb::quit:
     case Verb::starttls:
-      if (!rest.empty()) return make_error("501 5.5.4 Syntax: " + cmd.verb_text + " takes no argument");
+      if (!rest.empty()) return syntax(cmd.verb_text + " takes no argument");
+      return cmd;
+    case Verb::vrfy:
+      if (rest.empty()) return syntax("VRFY <address>");
+      return cmd;
+    case Verb::expn:
+      if (rest.empty()) return syntax("EXPN <list>");
+      return cmd;
+    case Verb::auth:
+      if (rest.empty()) return syntax("AUTH mechanism [initial-response]");
+      return cmd;
+    case Verb::bdat:
+      if (rest.empty()) return syntax("BDAT size [LAST]");
       return cmd;
     case Verb::noop:
     case Verb::help:
-    case Verb::vrfy:
-    case Verb::expn:
-    case Verb::auth:
-    case Verb::bdat:
     case Verb::unknown:
       return cmd;
   }

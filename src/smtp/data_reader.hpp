@@ -15,6 +15,9 @@ class DataReader {
  public:
   enum class State { reading, done, too_big, bare_line_ending, line_too_long };
 
+  // max_size bounds the un-stuffed message (CRLFs included); max_line bounds
+  // each raw line as sent: stuffing dot and CRLF included (RFC 5321 says
+  // 1000 octets; the default allows 2 more).
   explicit DataReader(std::size_t max_size, std::size_t max_line = 1000 + 2 /* CRLF */);
 
   // Consumes bytes from `input`; returns how many were consumed. Stops at the

@@ -1,3 +1,6 @@
+// See dot_stuffing.hpp. CRLF, a bare CR and a bare LF each count as one line
+// ending and become CRLF, so that what we send never holds a bare line ending
+// (the other half of the smuggling defence).
 #include "smtp/dot_stuffing.hpp"
 
 namespace relayscope::smtp {
@@ -8,13 +11,13 @@ std::string dot_stuff(std::string_view m) {
   bool line_start = true;
   for (std::size_t i = 0; i < m.size(); ++i) {
     char c = m[i];
-    if (line_start && c == '.') out += '.';
     if (c == '\r' || c == '\n') {
       out += "\r\n";
       if (c == '\r' && i + 1 < m.size() && m[i + 1] == '\n') ++i;
       line_start = true;
       continue;
     }
+    if (line_start && c == '.') out += '.';
     out += c;
     line_start = false;
   }

@@ -1,17 +1,34 @@
+// See ehlo.hpp. ehlo-line = ehlo-keyword *( SP ehlo-param ), ehlo-keyword =
+// (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); lines that do not fit are skipped.
 #include "smtp/ehlo.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace relayscope::smtp {
 
 namespace {
+
+char upper_char(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
+}
+
 std::string upper(std::string_view s) {
   std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : o) c = upper_char(c);
   return o;
 }
+
+bool is_let_dig(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_keyword(std::string_view k) {
+  if (k.empty() || !is_let_dig(k[0])) return false;
+  return std::all_of(k.begin(), k.end(), [](char c) { return is_let_dig(c) || c == '-'; });
+}
+
+// Servers separate with one space; a tab or several spaces are tolerated.
 std::vector<std::string> words(std::string_view s) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -23,9 +40,12 @@ std::vector<std::string> words(std::string_view s) {
   }
   return out;
 }
+
 }  // namespace
 
-bool EhloInfo::has(std::string_view keyword) const { return find(keyword) != nullptr; }
+bool EhloInfo::has(std::string_view keyword) const {
+  return find(keyword) != nullptr;
+}
 
 const Extension* EhloInfo::find(std::string_view keyword) const {
   auto k = upper(keyword);
@@ -36,7 +56,7 @@ const Extension* EhloInfo::find(std::string_view keyword) const {
 }
 
 std::optional<std::uint64_t> EhloInfo::size_limit() const {
-  auto e = find("SIZE");
+  const Extension* e = find("SIZE");
   if (!e || e->params.empty()) return std::nullopt;
   std::uint64_t v = 0;
   const auto& p = e->params[0];
@@ -51,7 +71,7 @@ std::vector<std::string> EhloInfo::auth_mechanisms() const {
     if (e.keyword != "AUTH") continue;
     for (const auto& p : e.params) {
       auto u = upper(p);
-      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(std::move(u));
     }
   }
   return out;
@@ -66,15 +86,14 @@ EhloInfo parse_ehlo(const Reply& reply) {
     auto w = words(reply.lines[i]);
     if (w.empty()) continue;
     std::string kw = w[0];
-    std::vector<std::string> params(w.begin() + 1, w.end());
-    // The old "AUTH=LOGIN PLAIN" form.
+    std::vector<std::string> params;
+    // The pre-standard "AUTH=LOGIN PLAIN" form (old Microsoft servers).
     if (auto eq = kw.find('='); eq != std::string::npos) {
-      params.insert(params.begin(), kw.substr(eq + 1));
-      kw = kw.substr(0, eq);
+      if (eq + 1 < kw.size()) params.push_back(kw.substr(eq + 1));
+      kw.resize(eq);
     }
-    bool ok = !kw.empty() && std::isalnum(static_cast<unsigned char>(kw[0])) &&
-              std::all_of(kw.begin(), kw.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
-    if (!ok) continue;
+    if (!is_keyword(kw)) continue;
+    params.insert(params.end(), w.begin() + 1, w.end());
     info.extensions.push_back({upper(kw), std::move(params)});
   }
   return info;

@@ -29,7 +29,7 @@ struct Mailbox {
 };
 
 struct Path {
-  bool null = false;                    // "<>"
+  bool null = false;                      // "<>"
   std::vector<std::string> source_route;  // "@a,@b:" hosts, obsolete but parsed
   Mailbox mailbox;
   std::string wire() const;  // "<...>"
@@ -38,16 +38,26 @@ struct Path {
 enum class PathKind { reverse, forward };
 
 struct PathLimits {
-  std::size_t max_local_part = 64;   // RFC 5321 4.5.3.1.1
-  std::size_t max_domain = 255;      // 4.5.3.1.2
-  std::size_t max_path = 256;        // 4.5.3.1.3
+  std::size_t max_local_part = 64;  // RFC 5321 4.5.3.1.1
+  std::size_t max_domain = 255;     // 4.5.3.1.2
+  std::size_t max_path = 256;       // 4.5.3.1.3
 };
 
 // Parses a path including its angle brackets ("<a@b>", "<>"). Strict by
-// default; `lenient` also accepts a bare address without brackets, as sent by
-// some old clients (the server may allow it, the prober never sends it).
+// default (RFC 5321 exactly; 8-bit bytes are refused). `lenient` also accepts
+// what old clients send and old MTAs took: a bare address without brackets,
+// a trailing dot on a domain ("a@example.test."), and address literals as
+// source-route hops ("<@[192.0.2.1]:a@b>"). The server may allow it, the
+// prober never sends it. A forward path may be "<Postmaster>" (any case,
+// RFC 5321 4.1.1.3): its mailbox then has an empty domain.
+// Limits count the text as written: max_path includes the brackets.
 Expected<Path> parse_path(std::string_view text, PathKind kind, bool lenient = false,
                           PathLimits limits = {});
+
+// Parses a host part on its own: a Domain or an address literal in brackets
+// ("example.test", "[192.0.2.1]", "[IPv6:::1]", "[tag:content]"). `lenient`
+// allows a trailing dot on a domain.
+Expected<Host> parse_host(std::string_view text, bool lenient = false, PathLimits limits = {});
 
 // Parses "local@domain" without brackets (an address from a targets file or a
 // command-line option).

@@ -1,20 +1,41 @@
+// See reply.hpp. Reply-line = Reply-code [ SP textstring ] CRLF, or
+// Reply-code "-" [ textstring ] CRLF for all but the last line (RFC 5321
+// 4.2); every line of one reply carries the same code.
 #include "smtp/reply.hpp"
 
-#include <cctype>
-
 namespace relayscope::smtp {
+
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::string excerpt(std::string_view line) {
+  std::string out;
+  for (char c : line.substr(0, 80)) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 32 || u >= 127) ? '?' : c;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string EnhancedStatus::to_string() const {
   return std::to_string(klass) + "." + std::to_string(subject) + "." + std::to_string(detail);
 }
 
+// status-code = class "." subject "." detail; class = "2"/"4"/"5";
+// subject = 1*3digit; detail = 1*3digit (RFC 3463 2). It must be followed by
+// a space or end the text: "5.7.1x" is not one.
 std::optional<EnhancedStatus> parse_enhanced_status(std::string_view t) {
   EnhancedStatus s;
   std::size_t i = 0;
-  auto number = [&](int max_digits, int& out) {
+  auto number = [&](std::size_t max_digits, int& out) {
     std::size_t start = i;
     int v = 0;
-    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])) && static_cast<int>(i - start) < max_digits) {
+    while (i < t.size() && is_digit(t[i]) && i - start < max_digits) {
       v = v * 10 + (t[i] - '0');
       ++i;
     }
@@ -40,19 +61,23 @@ std::string Reply::text() const {
 }
 
 std::string Reply::wire() const {
-  std::string out;
   auto c = std::to_string(code);
   if (lines.empty()) return c + "\r\n";
+  std::string out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += c;
     out += i + 1 < lines.size() ? '-' : ' ';
-    out += lines[i];
+    // A CR or LF inside a line would end it early and let text pose as a
+    // reply of its own: never put one on the wire.
+    for (char ch : lines[i]) out += (ch == '\r' || ch == '\n') ? ' ' : ch;
     out += "\r\n";
   }
   return out;
 }
 
-void ReplyParser::reset() { current_ = Reply{}; }
+void ReplyParser::reset() {
+  current_ = Reply{};
+}
 
 std::optional<Expected<Reply>> ReplyParser::feed_line(std::string_view line) {
   auto fail = [this](std::string m) {
@@ -60,20 +85,25 @@ std::optional<Expected<Reply>> ReplyParser::feed_line(std::string_view line) {
     return std::optional<Expected<Reply>>(make_error(std::move(m)));
   };
   if (line.size() > limits_.max_line_length) return fail("reply line too long");
-  if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0])) ||
-      !std::isdigit(static_cast<unsigned char>(line[1])) || !std::isdigit(static_cast<unsigned char>(line[2]))) {
-    return fail("not an SMTP reply: '" + std::string(line.substr(0, 80)) + "'");
+  if (line.size() < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2])) {
+    return fail("not an SMTP reply: '" + excerpt(line) + "'");
   }
   int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   if (code < 200 || code > 599) return fail("reply code out of range: " + std::to_string(code));
   bool last = true;
   std::string_view text;
   if (line.size() > 3) {
-    if (line[3] == '-') last = false;
-    else if (line[3] != ' ') return fail("not an SMTP reply: '" + std::string(line.substr(0, 80)) + "'");
+    if (line[3] == '-') {
+      last = false;
+    } else if (line[3] != ' ') {
+      return fail("not an SMTP reply: '" + excerpt(line) + "'");
+    }
     text = line.substr(4);
   }
-  if (!current_.lines.empty() && current_.code != code) return fail("reply codes differ within one reply");
+  if (!current_.lines.empty() && current_.code != code) {
+    return fail("reply codes differ within one reply: " + std::to_string(current_.code) + " then " +
+                std::to_string(code));
+  }
   if (current_.lines.size() >= limits_.max_lines) return fail("reply has too many lines");
   if (current_.lines.empty()) {
     current_.code = code;
@@ -96,7 +126,9 @@ Expected<Reply> parse_reply(std::string_view text, ReplyLimits limits) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     auto r = p.feed_line(line);
-    if (r) return std::move(*r);
+    if (!r) continue;
+    if (r->has_value() && pos < text.size()) return make_error("text after the end of the reply");
+    return std::move(*r);
   }
   return make_error("incomplete reply");
 }

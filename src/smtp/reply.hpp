@@ -27,9 +27,9 @@ struct EnhancedStatus {
 std::optional<EnhancedStatus> parse_enhanced_status(std::string_view text);
 
 struct Reply {
-  int code = 0;                           // 200..599
-  std::optional<EnhancedStatus> status;   // from the first line, if present
-  std::vector<std::string> lines;         // the text after "NNN-" / "NNN ", per line
+  int code = 0;                          // 200..599
+  std::optional<EnhancedStatus> status;  // from the first line, if present
+  std::vector<std::string> lines;        // the text after "NNN-" / "NNN ", per line
 
   int klass() const { return code / 100; }  // 2, 3, 4, 5
   bool positive() const { return code >= 200 && code < 400; }

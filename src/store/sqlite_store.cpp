@@ -411,6 +411,19 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
+  Expected<bool> token_known(const std::string& token) override {
+    if (token.empty()) return false;
+    auto st = db_->prepare(
+        // "token <> ''" lets SQLite use the partial indexes on token.
+        "SELECT 1 FROM probes WHERE token = ?1 AND token <> '' UNION ALL "
+        "SELECT 1 FROM variants WHERE token = ?1 AND token <> '' LIMIT 1");
+    if (!st) return st.error();
+    st->bind(1, token);
+    auto row = st->step();
+    if (!row) return context(row.error(), "look up a token");
+    return *row;
+  }
+
   Expected<std::vector<Arrival>> get_arrivals() override {
     auto st = db_->prepare(
         "SELECT token, kind, received_at, client_ip, mail_from, rcpt_to, message_path "

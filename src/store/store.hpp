@@ -150,6 +150,8 @@ class Store {
   virtual Expected<std::vector<Probe>> get_probes(std::int64_t run_id, bool with_transcripts) = 0;
 
   virtual Status add_arrival(const Arrival& arrival) = 0;
+  // Whether a probe or a variant of any run carried this token.
+  virtual Expected<bool> token_known(const std::string& token) = 0;
   virtual Expected<std::vector<Arrival>> get_arrivals() = 0;
 
   virtual Expected<std::vector<HostRow>> host_rows(std::int64_t run_id) = 0;

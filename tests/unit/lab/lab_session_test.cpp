@@ -248,8 +248,7 @@ TEST_F(LabSession, ConnectStageBehaviours) {
       auto g = co_await c.greeting();
       EXPECT_TRUE(g.ok());
       EXPECT_GE(std::chrono::steady_clock::now() - t0, 350ms);  // four pauses of 100 ms
-      ASSERT_TRUE(g.reply);
-      EXPECT_GE(g.reply->lines.size(), 4u);
+      EXPECT_TRUE(g.reply && g.reply->lines.size() >= 4u);
     }
     {
       client::SmtpClient c(io_.get_executor(), scope_, options());
@@ -287,8 +286,7 @@ TEST_F(LabSession, DialogueStageBehaviours) {
       EXPECT_TRUE((co_await c->mail_from(from)).ok());
       auto r = co_await c->rcpt_to(to);
       EXPECT_EQ(r.code(), 554);
-      ASSERT_TRUE(r.reply && r.reply->status);
-      EXPECT_EQ(r.reply->status->to_string(), "5.7.1");
+      EXPECT_TRUE(r.reply && r.reply->status && r.reply->status->to_string() == "5.7.1");
       // Its own domain is local: accepted.
       auto local = "<postmaster@" + lab_->plan().host_domain(host_of(Behaviour::relay_denied)) + ">";
       EXPECT_TRUE((co_await c->rcpt_to(local)).ok());

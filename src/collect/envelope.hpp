@@ -1,0 +1,28 @@
+// How the collector ties an arrival to its probe from the envelope: the
+// survey tags its addresses VERP-style ("relay-test+TOKEN@ours" is a test
+// message delivered by a relay, "probe+TOKEN@ours" is mail returned to the
+// sender: a bounce). When a relay rewrote the envelope, the token is sought
+// in the message itself. Pure.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relayscope::collect {
+
+struct Verdict {
+  std::string kind;   // "delivery", "bounce" or "unmatched"
+  std::string token;  // empty for unmatched
+};
+
+// The TOKEN of "base+TOKEN@..." (case-insensitive base), or "".
+std::string token_in_local_part(std::string_view address, std::string_view base);
+
+Verdict classify_envelope(const std::string& mail_from, const std::vector<std::string>& rcpts,
+                          std::string_view message, const std::string& sender_local_part,
+                          const std::string& recipient_local_part,
+                          const std::function<bool(const std::string&)>& is_known_token);
+
+}  // namespace relayscope::collect

@@ -1,0 +1,60 @@
+# relayscope demo, the README's main command: the lab with profile
+# imc-1999-07 surveyed the IMC's way. Its funnel is the IMC's, every probed
+# host gets the outcome its simulated behaviour calls for, and the outcome
+# shares land within sampling error of the profile's.
+import json
+import math
+import os
+import re
+import unittest
+
+from peers import relayscope, workdir
+
+# The profile's shares of resolved hosts (the IMC's July 1999 figures).
+PROFILE = {"CONNECT": 5.0, "TO": 71.0, "DATA": 0.6, "OK": 23.2}
+RESOLVED = 3844
+SAMPLE = 500
+
+
+class DemoTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = workdir.make_workdir(self)
+
+    def test_demo_reproduces_the_imc_survey_of_july_1999(self):
+        db = os.path.join(self.dir, "demo.db")
+        truth_path = os.path.join(self.dir, "truth.json")
+        r = relayscope.run(["demo", "--sample", SAMPLE, "--seed", 1999, "--db", db,
+                            "--truth-out", truth_path], timeout=300)
+        self.assertEqual(r.returncode, 0, r.describe())
+        out = r.stdout
+
+        # The funnel beside the IMC's: the lab reproduces it exactly.
+        for label, n in (("Names", 9238), ("Unique hosts", 3896), ("Resolved hosts", 3844),
+                         ("Sampled", SAMPLE)):
+            self.assertRegex(out, r"(?m)^%s\s+%d\s+%d$" % (label, n, n), out)
+
+        # Each outcome row: ours, our percent, the IMC's, the IMC's percent.
+        rows = {m.group(1): (int(m.group(2)), float(m.group(3)))
+                for m in re.finditer(r"(?m)^(CONNECT|EHLO|MAIL|TO|DATA|QUIT|OK)\s+(\d+)\s+([\d.]+)", out)}
+        self.assertEqual(sum(n for n, _ in rows.values()), SAMPLE, out)
+        for outcome, share in PROFILE.items():
+            p = share / 100
+            # Sampling without replacement from the lab's hosts.
+            sd = math.sqrt(p * (1 - p) / SAMPLE * (RESOLVED - SAMPLE) / (RESOLVED - 1))
+            got = rows.get(outcome, (0, 0.0))[0] / SAMPLE
+            self.assertLessEqual(abs(got - p), 4 * sd + 1e-9,
+                                 "%s: %.3f vs profile %.3f\n%s" % (outcome, got, p, out))
+
+        # Host by host: what the survey saw is what the lab's host does.
+        with open(truth_path) as f:
+            truth = {h["ip"]: h for h in json.load(f)["hosts"]}
+        probed = relayscope.hosts_csv(db)
+        self.assertEqual(len(probed), SAMPLE)
+        wrong = [(row["ip"], truth[row["ip"]]["behaviour"], truth[row["ip"]]["expected_outcome"],
+                  row["outcome"], row["reason"])
+                 for row in probed if truth[row["ip"]]["expected_outcome"] != row["outcome"]]
+        self.assertEqual(wrong, [], "hosts classified against their behaviour")
+
+
+if __name__ == "__main__":
+    unittest.main()
