@@ -120,11 +120,7 @@ std::string Collector::State::receive(const std::string& client, const std::stri
     return "451 4.3.0 Cannot keep the message now; try again later";
   }
   auto arrival = classify_envelope(from, rcpts, message, options.sender_local_part,
-                                   options.recipient_local_part,
-                                   [this](const std::string& token) {
-                                     auto known = store.token_known(token);
-                                     return known && *known;
-                                   });
+                                   options.recipient_local_part);
   store::Arrival a;
   a.token = arrival.token;
   a.kind = arrival.kind;

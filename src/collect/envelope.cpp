@@ -6,6 +6,8 @@ namespace relayscope::collect {
 
 namespace {
 
+constexpr std::size_t token_length = 20;  // survey::new_token()
+
 bool is_token_char(char c) {
   return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
 }
@@ -20,7 +22,7 @@ std::vector<std::string> tokens_in_message(std::string_view m) {
       auto start = at + key.size();
       auto end = start;
       while (end < m.size() && is_token_char(m[end])) ++end;
-      if (end - start == 20) out.emplace_back(m.substr(start, 20));
+      if (end - start == token_length) out.emplace_back(m.substr(start, 20));
     }
   }
   return out;
@@ -49,16 +51,14 @@ std::string token_in_local_part(std::string_view address, std::string_view base)
 
 Verdict classify_envelope(const std::string& mail_from, const std::vector<std::string>& rcpts,
                           std::string_view message, const std::string& sender_local_part,
-                          const std::string& recipient_local_part,
-                          const std::function<bool(const std::string&)>& is_known_token) {
+                          const std::string& recipient_local_part) {
   bool to_sender = false;
   for (const auto& r : rcpts) {
-    if (auto t = token_in_local_part(r, recipient_local_part); !t.empty() && is_known_token(t)) {
+    if (auto t = token_in_local_part(r, recipient_local_part); t.size() == token_length) {
       return {"delivery", t};
     }
-    if (auto t = token_in_local_part(r, sender_local_part); !t.empty()) {
-      if (is_known_token(t)) return {"bounce", t};
-      to_sender = true;
+    if (auto t = token_in_local_part(r, sender_local_part); t.size() == token_length) {
+      return {"bounce", t};
     }
     auto at = r.rfind('@');
     std::string_view local = std::string_view(r).substr(0, at);
@@ -66,11 +66,9 @@ Verdict classify_envelope(const std::string& mail_from, const std::vector<std::s
   }
   // The envelope lost its tag: look in the message. Mail from the null
   // sender, or to our sender address, is a return; the rest a delivery.
-  for (const auto& t : tokens_in_message(message)) {
-    if (!is_known_token(t)) continue;
-    return {(mail_from.empty() || to_sender) ? "bounce" : "delivery", t};
-  }
-  return {"unmatched", ""};
+  auto found = tokens_in_message(message);
+  if (found.empty()) return {"unmatched", ""};
+  return {(mail_from.empty() || to_sender) ? "bounce" : "delivery", found.front()};
 }
 
 }  // namespace relayscope::collect

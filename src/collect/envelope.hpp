@@ -2,10 +2,12 @@
 // survey tags its addresses VERP-style ("relay-test+TOKEN@ours" is a test
 // message delivered by a relay, "probe+TOKEN@ours" is mail returned to the
 // sender: a bounce). When a relay rewrote the envelope, the token is sought
-// in the message itself. Pure.
+// in the message itself. Pure. Tokens are taken where the survey puts them
+// (the tags and its own headers), whether or not the probe is stored yet: a
+// relay may deliver before the survey records the probe, and the report
+// decides which arrivals match.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +24,6 @@ std::string token_in_local_part(std::string_view address, std::string_view base)
 
 Verdict classify_envelope(const std::string& mail_from, const std::vector<std::string>& rcpts,
                           std::string_view message, const std::string& sender_local_part,
-                          const std::string& recipient_local_part,
-                          const std::function<bool(const std::string&)>& is_known_token);
+                          const std::string& recipient_local_part);
 
 }  // namespace relayscope::collect

@@ -56,7 +56,15 @@ Expected<ReportData> build_report(store::Store& store, const std::vector<std::in
   if (!arrivals) return arrivals.error();
   bool with_arrivals = !arrivals->empty();
   for (const auto& a : *arrivals) {
-    if (a.token.empty() || a.kind == "unmatched") ++data.unmatched_arrivals;
+    // The collector records the token it found even before the probe that
+    // sent it is stored; whether it matches a probe is decided here.
+    bool matched = false;
+    if (!a.token.empty() && a.kind != "unmatched") {
+      auto known = store.token_known(a.token);
+      if (!known) return known.error();
+      matched = *known;
+    }
+    if (!matched) ++data.unmatched_arrivals;
   }
   for (auto id : run_ids) {
     auto run = store.get_run(id);

@@ -1,5 +1,5 @@
 // See ip_literal.hpp. Hand-written rather than inet_pton: the 5321 grammar
-// differs (decimal leading zeros allowed, "::" for one group refused) and
+// differs (leading zeros refused as ambiguous, "::" for one group refused) and
 // this library must depend on nothing but the standard library.
 #include "smtp/ip_literal.hpp"
 
@@ -54,6 +54,8 @@ std::optional<Ipv4Bytes> parse_ipv4(std::string_view s) {
       ++i;
     }
     if (i == start || value > 255) return std::nullopt;
+    // "010" is ten in RFC 5321 but eight to inet_aton: refuse the ambiguity.
+    if (i - start > 1 && s[start] == '0') return std::nullopt;
     out[part] = static_cast<std::uint8_t>(value);
   }
   if (i != s.size()) return std::nullopt;

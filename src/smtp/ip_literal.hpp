@@ -14,8 +14,9 @@ namespace relayscope::smtp {
 using Ipv4Bytes = std::array<std::uint8_t, 4>;
 using Ipv6Bytes = std::array<std::uint8_t, 16>;
 
-// IPv4-address-literal = Snum 3("." Snum); Snum = 1*3DIGIT (0-255, decimal:
-// "010" is ten, never octal).
+// IPv4-address-literal = Snum 3("." Snum); Snum = 1*3DIGIT (0-255). Stricter
+// than 5321: a leading zero ("010") is refused, since inet_aton reads it as
+// octal and two readers of one address must never disagree.
 std::optional<Ipv4Bytes> parse_ipv4(std::string_view text);
 
 // IPv6-addr (the text after the "IPv6:" tag): IPv6-full / IPv6-comp /

@@ -28,6 +28,7 @@ bool all_digits(std::string_view s) {
 void add_literal(Route& r, std::string canonical, std::string wire) {
   r.has_literal = true;
   r.literals.push_back(std::move(canonical));
+  r.hops.push_back(wire);
   r.final_domain = std::move(wire);
   r.final_is_literal = true;
 }
@@ -35,6 +36,7 @@ void add_literal(Route& r, std::string canonical, std::string wire) {
 void add_domain(Route& r, std::string domain) {
   r.final_domain = domain;
   r.final_is_literal = false;
+  r.hops.push_back(domain);
   r.domains_in_order.push_back(std::move(domain));
 }
 

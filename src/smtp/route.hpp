@@ -29,6 +29,10 @@ namespace relayscope::smtp {
 //     ("x!y!user@h": h, x, y; user "user").
 // A local part holding both '!' and '%'/'@' has no agreed reading: ambiguous.
 struct Route {
+  // Every host the address mentions, domains and literals together, in
+  // visiting order: domains as in domains_in_order, literals in canonical
+  // wire form ("[192.0.2.1]"). hops.back() is final_domain.
+  std::vector<std::string> hops;
   // Every domain the address mentions, in visiting order, lower case, without
   // a trailing dot. Literals are not in this list.
   std::vector<std::string> domains_in_order;
@@ -56,6 +60,7 @@ struct Route {
   bool percent_hack = false;
   bool bang_path = false;
   bool quoted_at = false;
+  bool has_trick() const { return source_routed || percent_hack || bang_path || quoted_at; }
 
   // The safe rule above. `is_local_domain` gets lower-case domains without a
   // trailing dot; `is_local_address` gets canonical address text.

@@ -13,9 +13,10 @@ std::string v6(std::string_view s) {
 
 TEST(IpLiteral, Ipv4) {
   EXPECT_EQ(format_ipv4(*parse_ipv4("192.0.2.1")), "192.0.2.1");
-  EXPECT_EQ(format_ipv4(*parse_ipv4("010.0.0.01")), "10.0.0.1");  // decimal, never octal
+  EXPECT_EQ(format_ipv4(*parse_ipv4("0.10.100.0")), "0.10.100.0");
   for (const char* bad :
-       {"", "1", "1.2.3", "1.2.3.4.5", "256.0.0.0", "1.2.3.4.", ".1.2.3.4", "1..2.3", "0x7f.0.0.1",
+       {"010.0.0.1", "10.0.0.01", "00.0.0.0", "127.000.000.001",  // octal to inet_aton
+        "", "1", "1.2.3", "1.2.3.4.5", "256.0.0.0", "1.2.3.4.", ".1.2.3.4", "1..2.3", "0x7f.0.0.1",
         "1.2.3.0004", "1.2.3.a", " 1.2.3.4", "2130706433", "127.1"}) {
     EXPECT_FALSE(parse_ipv4(bad)) << bad;
   }

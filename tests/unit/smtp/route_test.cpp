@@ -124,8 +124,11 @@ TEST(Route, AddressLiterals) {
   EXPECT_EQ(r.final_domain, "[127.0.0.1]");
   EXPECT_TRUE(local(r));
 
-  auto zeros = route("<bob@[127.000.000.001]>");
-  EXPECT_EQ(zeros.literals, Strings{"127.0.0.1"});
+  // Leading zeros are octal to inet_aton: refused by the grammar, and as a
+  // domain ("0177.0.0.1" is 127.0.0.1 to some) never judged local.
+  EXPECT_FALSE(parse_path("<bob@[127.000.000.001]>", PathKind::forward));
+  EXPECT_TRUE(route("<bob@0177.0.0.1>").ambiguous);
+  EXPECT_FALSE(local(route("<bob%127.0.0.01@example.test>")));
 
   auto other = route("<bob@[192.0.2.1]>");
   EXPECT_FALSE(local(other));
@@ -241,6 +244,82 @@ TEST(Route, NoSpellingOfARemoteAddressIsLocal) {
     if (!p) continue;  // refused at RCPT: cannot relay either
     EXPECT_FALSE(local(resolve_route(*p))) << path;
   }
+}
+
+// The twelve recipient spellings of nmap's smtp-open-relay script, with
+// D = remote.test, T = user, S = mx.local.test (our domain), IP = [127.0.0.1]
+// (our address). Those the grammar refuses are refused at RCPT; a relay
+// cannot pass them on either. The rest must resolve to end at D.
+TEST(Route, NmapOpenRelaySpellings) {
+  struct Case {
+    const char* path;
+    bool strict_ok;
+    bool lenient_ok;
+    Strings hops;
+  };
+  const Strings via_ip{"[127.0.0.1]", "remote.test"};
+  const Strings via_s{"mx.local.test", "remote.test"};
+  const Case cases[] = {
+      {"<user%remote.test@[127.0.0.1]>", true, true, via_ip},
+      {"<user%remote.test@mx.local.test>", true, true, via_s},
+      {"<\"user@remote.test\">", false, false, {}},
+      {"<\"user%remote.test\">", false, false, {}},
+      {"<user@remote.test@[127.0.0.1]>", false, false, {}},
+      {"<\"user@remote.test\"@[127.0.0.1]>", true, true, via_ip},
+      {"<user@remote.test@mx.local.test>", false, false, {}},
+      {"<@[127.0.0.1]:user@remote.test>", false, true, via_ip},
+      {"<@mx.local.test:user@remote.test>", true, true, via_s},
+      {"<remote.test!user>", false, false, {}},
+      {"<remote.test!user@[127.0.0.1]>", true, true, via_ip},
+      {"<remote.test!user@mx.local.test>", true, true, via_s},
+  };
+  auto ours = [](const Route& r) {
+    return r.is_local([](std::string_view d) { return d == "mx.local.test"; },
+                      [](std::string_view a) { return a == "127.0.0.1"; });
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.path);
+    EXPECT_EQ(parse_path(c.path, PathKind::forward).has_value(), c.strict_ok);
+    auto p = parse_path(c.path, PathKind::forward, /*lenient=*/true);
+    ASSERT_EQ(p.has_value(), c.lenient_ok);
+    if (!p) continue;
+    auto r = resolve_route(*p);
+    EXPECT_EQ(r.hops, c.hops);
+    EXPECT_EQ(r.final_domain, "remote.test");
+    EXPECT_EQ(r.final_local_part, "user");
+    EXPECT_TRUE(r.has_trick());
+    EXPECT_FALSE(r.ambiguous);
+    EXPECT_FALSE(ours(r));
+    // The same spelling aimed at ourselves is local: the rule refuses
+    // relaying, not our own mail.
+    std::string self = c.path;
+    self.replace(self.find("remote.test"), 11, "mx.local.test");
+    auto q = parse_path(self, PathKind::forward, /*lenient=*/true);
+    ASSERT_TRUE(q) << self;
+    EXPECT_TRUE(ours(resolve_route(*q))) << self;
+  }
+  // The host-less spellings, had a lenient reader taken them as bare local
+  // parts, still name D and are not local.
+  for (const char* local_part : {"user@remote.test", "user%remote.test", "remote.test!user"}) {
+    Mailbox m;
+    m.local_part = local_part;
+    auto r = resolve_route(m);
+    EXPECT_EQ(r.hops, Strings{"remote.test"}) << local_part;
+    EXPECT_EQ(r.final_local_part, "user");
+    EXPECT_FALSE(ours(r)) << local_part;
+  }
+}
+
+TEST(Route, HopsInterleaveDomainsAndLiterals) {
+  auto r = route("<@relay.test,@[192.0.2.1]:a%[IPv6:2001:db8::1]%b.test@Mx.Test.>", true);
+  EXPECT_EQ(r.hops,
+            (Strings{"relay.test", "[192.0.2.1]", "mx.test", "b.test", "[IPv6:2001:db8::1]"}));
+  EXPECT_EQ(r.hops.back(), r.final_domain);
+  EXPECT_TRUE(r.final_is_literal);
+  EXPECT_EQ(r.domains_in_order, (Strings{"relay.test", "mx.test", "b.test"}));
+  EXPECT_EQ(r.literals, (Strings{"192.0.2.1", "2001:db8::1"}));
+  EXPECT_TRUE(r.has_trick());
+  EXPECT_FALSE(route("<bob@example.test>").has_trick());
 }
 
 }  // namespace
