@@ -1,7 +1,6 @@
 // Where a recipient would really go, pure: every relay-trick spelling of a
-// forward path (source routes, percent hack, bang paths, quoted local parts
-// holding '@', address literals, trailing dots, case) resolved into the list
-// of hosts the mail would visit, so that a relay policy judges all of them.
+// forward path (source route, %, !, quoted '@', literals, trailing dot, case)
+// resolved into the hosts the mail would visit, for the relay policy to judge.
 #pragma once
 
 #include <functional>

@@ -311,7 +311,7 @@ TEST(Route, NmapOpenRelaySpellings) {
 }
 
 TEST(Route, HopsInterleaveDomainsAndLiterals) {
-  auto r = route("<@relay.test,@[192.0.2.1]:a%[IPv6:2001:db8::1]%b.test@Mx.Test.>", true);
+  auto r = route("<@relay.test,@[192.0.2.1]:\"a%[IPv6:2001:db8::1]%b.test\"@Mx.Test.>", true);
   EXPECT_EQ(r.hops,
             (Strings{"relay.test", "[192.0.2.1]", "mx.test", "b.test", "[IPv6:2001:db8::1]"}));
   EXPECT_EQ(r.hops.back(), r.final_domain);

@@ -1,0 +1,451 @@
+// See config.hpp. Each section lists its known keys; values are read with
+// their type checked, and every error names the line of the offending node
+// (or of its table when a required key is missing).
+#include "server/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace relayscope::server {
+
+namespace {
+
+struct Ctx {
+  std::string path;
+  Error at(const toml::node* n, const std::string& what) const {
+    auto line = n ? n->source().begin.line : 1;
+    if (line == 0) line = 1;
+    return make_error(path + ":" + std::to_string(line) + ": " + what);
+  }
+  // Relative paths are relative to the configuration file's directory.
+  std::string resolve(const std::string& p) const {
+    if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+    auto dir = std::filesystem::path(path).parent_path();
+    return (dir / p).lexically_normal().string();
+  }
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+using Known = std::map<std::string, std::set<std::string>>;
+
+const Known& known_keys() {
+  static const Known k{
+      {"server", {"listen", "hostname", "user", "pidfile"}},
+      {"policy", {"local_networks", "local_domains"}},
+      {"mailboxes", {"root"}},
+      {"spool", {"dir", "fsync"}},
+      {"delivery",
+       {"smarthost", "dns", "retry", "max_queue_time", "scope", "concurrency", "connect_timeout"}},
+      {"limits",
+       {"max_message_size", "max_recipients", "max_errors", "max_connections",
+        "max_connections_per_ip", "max_line_length", "max_auth_failures"}},
+      {"timeouts", {"command", "idle", "data", "greet_pause"}},
+      {"tls", {"cert", "key"}},
+      {"auth", {"users_file", "failure_delay"}},
+      {"dnsbl", {"zones", "dns", "timeout"}},
+      {"log", {"level", "file"}},
+  };
+  return k;
+}
+
+Status check_keys(const Ctx& c, const toml::table& root) {
+  for (const auto& [k, v] : root) {
+    auto name = std::string(k.str());
+    auto it = known_keys().find(name);
+    if (it == known_keys().end()) return c.at(&v, "unknown section [" + name + "]");
+    auto* t = v.as_table();
+    if (!t) return c.at(&v, "[" + name + "] must be a table");
+    for (const auto& [kk, vv] : *t) {
+      auto key = std::string(kk.str());
+      if (!it->second.count(key)) return c.at(&vv, "unknown key " + name + "." + key);
+    }
+  }
+  return Ok{};
+}
+
+// Reader of one section; missing keys keep their defaults.
+struct Section {
+  const Ctx& c;
+  std::string name;
+  const toml::table* t;  // null when the section is absent
+
+  const toml::node* node(const std::string& key) const { return t ? t->get(key) : nullptr; }
+
+  Expected<std::optional<std::string>> str(const std::string& key) const {
+    auto* n = node(key);
+    if (!n) return std::optional<std::string>();
+    auto* s = n->as_string();
+    if (!s) return c.at(n, name + "." + key + " must be a string");
+    return std::optional<std::string>(s->get());
+  }
+
+  Expected<std::optional<std::vector<std::string>>> strs(const std::string& key) const {
+    auto* n = node(key);
+    if (!n) return std::optional<std::vector<std::string>>();
+    auto* a = n->as_array();
+    if (!a) return c.at(n, name + "." + key + " must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *a) {
+      auto* s = e.as_string();
+      if (!s) return c.at(&e, name + "." + key + " must hold strings only");
+      out.push_back(s->get());
+    }
+    return std::optional<std::vector<std::string>>(std::move(out));
+  }
+
+  template <class T>
+  Status integer(const std::string& key, T& out, std::int64_t min, std::int64_t max) const {
+    auto* n = node(key);
+    if (!n) return Ok{};
+    auto* i = n->as_integer();
+    if (!i) return c.at(n, name + "." + key + " must be an integer");
+    auto v = i->get();
+    if (v < min || v > max) {
+      return c.at(n, name + "." + key + " must be between " + std::to_string(min) + " and " +
+                         std::to_string(max));
+    }
+    out = static_cast<T>(v);
+    return Ok{};
+  }
+
+  Status boolean(const std::string& key, bool& out) const {
+    auto* n = node(key);
+    if (!n) return Ok{};
+    auto* b = n->as_boolean();
+    if (!b) return c.at(n, name + "." + key + " must be true or false");
+    out = b->get();
+    return Ok{};
+  }
+
+  Status duration(const std::string& key, Millis& out, Millis min = Millis(0)) const {
+    auto* n = node(key);
+    if (!n) return Ok{};
+    if (auto* i = n->as_integer()) {
+      out = Millis(i->get() * 1000);
+    } else if (auto* s = n->as_string()) {
+      auto d = parse_duration(s->get());
+      if (!d) return c.at(n, name + "." + key + ": " + d.error().message);
+      out = *d;
+    } else {
+      return c.at(n, name + "." + key + " must be a duration such as \"30s\" or \"5m\"");
+    }
+    if (out < min) return c.at(n, name + "." + key + " is too short");
+    return Ok{};
+  }
+
+  Error missing(const std::string& key, const toml::table& root) const {
+    const toml::node* where = t ? static_cast<const toml::node*>(t) : &root;
+    return c.at(where, name + "." + key + " is required");
+  }
+};
+
+bool valid_domain(const std::string& d) {
+  if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.') return false;
+  std::size_t label = 0;
+  for (char ch : d) {
+    if (ch == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+    if (++label > 63) return false;
+  }
+  return true;
+}
+
+Expected<Config> read(const Ctx& c, const toml::table& root) {
+  if (auto s = check_keys(c, root); !s) return s.error();
+  Config cfg;
+  cfg.path = c.path;
+  auto sec = [&](const char* name) { return Section{c, name, root[name].as_table()}; };
+
+#define TRY(expr)                      \
+  do {                                 \
+    if (auto s_ = (expr); !s_) return s_.error(); \
+  } while (0)
+#define GET(var, expr)                 \
+  auto var = (expr);                   \
+  if (!var) return var.error()
+
+  // [server]
+  auto server = sec("server");
+  GET(listen, server.strs("listen"));
+  if (!*listen || (*listen)->empty()) return server.missing("listen", root);
+  for (const auto& l : **listen) {
+    auto a = parse_listen_address(l);
+    if (!a) return c.at(server.node("listen"), "server.listen: " + a.error().message);
+    cfg.listen.push_back(*a);
+  }
+  GET(hostname, server.str("hostname"));
+  if (!*hostname) return server.missing("hostname", root);
+  cfg.hostname = lower(**hostname);
+  if (!valid_domain(cfg.hostname)) {
+    return c.at(server.node("hostname"), "server.hostname is not a domain name: '" + **hostname + "'");
+  }
+  GET(user, server.str("user"));
+  if (*user) cfg.user = **user;
+  GET(pidfile, server.str("pidfile"));
+
+  // [policy]
+  auto policy = sec("policy");
+  GET(nets, policy.strs("local_networks"));
+  if (*nets) {
+    for (const auto& n : **nets) {
+      auto cidr = Cidr::parse(n);
+      if (!cidr) {
+        return c.at(policy.node("local_networks"),
+                    "policy.local_networks: '" + n + "' is not a CIDR block: " +
+                        cidr.error().message);
+      }
+      cfg.local_networks.add(*cidr);
+    }
+  }
+  GET(domains, policy.strs("local_domains"));
+  if (*domains) {
+    for (auto d : **domains) {
+      d = lower(d);
+      if (!d.empty() && d.back() == '.') d.pop_back();
+      if (!valid_domain(d)) {
+        return c.at(policy.node("local_domains"),
+                    "policy.local_domains: '" + d + "' is not a domain name");
+      }
+      cfg.local_domains.push_back(d);
+    }
+  }
+
+  // [mailboxes]
+  auto mailboxes = sec("mailboxes");
+  GET(root_dir, mailboxes.str("root"));
+  if (*root_dir) cfg.mailbox_root = c.resolve(**root_dir);
+  if (!cfg.local_domains.empty() && cfg.mailbox_root.empty()) {
+    return mailboxes.missing("root", root);
+  }
+
+  // [spool]
+  auto spool = sec("spool");
+  GET(spool_dir, spool.str("dir"));
+  if (!*spool_dir || (*spool_dir)->empty()) return spool.missing("dir", root);
+  cfg.spool_dir = c.resolve(**spool_dir);
+  TRY(spool.boolean("fsync", cfg.spool_fsync));
+  cfg.pidfile = *pidfile ? c.resolve(**pidfile) : cfg.spool_dir + "/relayscope.pid";
+
+  // [delivery]
+  auto delivery = sec("delivery");
+  GET(smarthost, delivery.str("smarthost"));
+  if (*smarthost) {
+    auto a = parse_listen_address(**smarthost);
+    if (!a) return c.at(delivery.node("smarthost"), "delivery.smarthost: " + a.error().message);
+    cfg.delivery.smarthost = *a;
+  }
+  GET(dns, delivery.strs("dns"));
+  if (*dns) {
+    for (const auto& d : **dns) {
+      auto a = parse_listen_address(d.find(':') == std::string::npos ? d + ":53" : d);
+      if (!a) return c.at(delivery.node("dns"), "delivery.dns: " + a.error().message);
+      cfg.delivery.dns.push_back(a->to_string());
+    }
+  }
+  GET(retry, delivery.strs("retry"));
+  if (*retry) {
+    if ((*retry)->empty()) return c.at(delivery.node("retry"), "delivery.retry is empty");
+    cfg.delivery.retry.clear();
+    for (const auto& r : **retry) {
+      auto d = parse_duration(r);
+      if (!d || d->count() <= 0) {
+        return c.at(delivery.node("retry"), "delivery.retry: '" + r + "' is not a duration");
+      }
+      cfg.delivery.retry.push_back(*d);
+    }
+  }
+  TRY(delivery.duration("max_queue_time", cfg.delivery.max_queue_time, Millis(1)));
+  GET(scope, delivery.strs("scope"));
+  if (*scope) {
+    for (const auto& s : **scope) {
+      if (!Cidr::parse(s)) {
+        return c.at(delivery.node("scope"), "delivery.scope: '" + s + "' is not a CIDR block");
+      }
+    }
+    cfg.delivery.scope = **scope;
+  }
+  TRY(delivery.integer("concurrency", cfg.delivery.concurrency, 1, 10000));
+  TRY(delivery.duration("connect_timeout", cfg.delivery.connect_timeout, Millis(1)));
+
+  // [limits]
+  auto limits = sec("limits");
+  TRY(limits.integer("max_message_size", cfg.limits.max_message_size, 1024,
+                     std::int64_t(1) << 32));
+  TRY(limits.integer("max_recipients", cfg.limits.max_recipients, 1, 100000));
+  TRY(limits.integer("max_errors", cfg.limits.max_errors, 1, 1000));
+  TRY(limits.integer("max_connections", cfg.limits.max_connections, 1, 1000000));
+  TRY(limits.integer("max_connections_per_ip", cfg.limits.max_connections_per_ip, 1, 1000000));
+  TRY(limits.integer("max_line_length", cfg.limits.max_line_length, 512, 65536));
+  TRY(limits.integer("max_auth_failures", cfg.limits.max_auth_failures, 1, 100));
+
+  // [timeouts]
+  auto timeouts = sec("timeouts");
+  TRY(timeouts.duration("command", cfg.timeouts.command, Millis(1)));
+  TRY(timeouts.duration("idle", cfg.timeouts.idle, Millis(1)));
+  TRY(timeouts.duration("data", cfg.timeouts.data, Millis(1)));
+  TRY(timeouts.duration("greet_pause", cfg.timeouts.greet_pause));
+
+  // [tls]
+  auto tls = sec("tls");
+  GET(cert, tls.str("cert"));
+  GET(key, tls.str("key"));
+  if (static_cast<bool>(*cert) != static_cast<bool>(*key)) {
+    return c.at(tls.t, "tls needs both cert and key");
+  }
+  if (*cert) {
+    cfg.tls_cert = c.resolve(**cert);
+    cfg.tls_key = c.resolve(**key);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(cfg.tls_cert, ec)) {
+      return c.at(tls.node("cert"), "tls.cert: no such file: " + cfg.tls_cert);
+    }
+    if (!std::filesystem::is_regular_file(cfg.tls_key, ec)) {
+      return c.at(tls.node("key"), "tls.key: no such file: " + cfg.tls_key);
+    }
+  }
+
+  // [auth]
+  auto auth = sec("auth");
+  GET(users, auth.str("users_file"));
+  if (*users) {
+    cfg.users_file = c.resolve(**users);
+    if (!cfg.tls()) {
+      return c.at(auth.node("users_file"),
+                  "auth.users_file needs [tls]: AUTH is offered only under TLS");
+    }
+  }
+  TRY(auth.duration("failure_delay", cfg.auth_failure_delay));
+  // Someone may relay (local networks, users): mail must have a way out.
+  bool has_remote_route = cfg.delivery.smarthost || !cfg.delivery.dns.empty();
+  if (!has_remote_route && (!cfg.local_networks.empty() || !cfg.users_file.empty())) {
+    return c.at(delivery.t ? static_cast<const toml::node*>(delivery.t) : &root,
+                "delivery needs a smarthost or dns servers: some clients may relay");
+  }
+
+  // [dnsbl]
+  auto dnsbl = sec("dnsbl");
+  GET(zones, dnsbl.strs("zones"));
+  if (*zones) {
+    for (auto z : **zones) {
+      z = lower(z);
+      if (!z.empty() && z.back() == '.') z.pop_back();
+      if (!valid_domain(z)) return c.at(dnsbl.node("zones"), "dnsbl.zones: bad zone '" + z + "'");
+      cfg.dnsbl_zones.push_back(z);
+    }
+  }
+  GET(bl_dns, dnsbl.strs("dns"));
+  if (*bl_dns) {
+    for (const auto& d : **bl_dns) {
+      auto a = parse_listen_address(d.find(':') == std::string::npos ? d + ":53" : d);
+      if (!a) return c.at(dnsbl.node("dns"), "dnsbl.dns: " + a.error().message);
+      cfg.dnsbl_dns.push_back(a->to_string());
+    }
+  }
+  if (!cfg.dnsbl_zones.empty() && cfg.dnsbl_dns.empty()) {
+    if (cfg.delivery.dns.empty()) return dnsbl.missing("dns", root);
+    cfg.dnsbl_dns = cfg.delivery.dns;
+  }
+  TRY(dnsbl.duration("timeout", cfg.dnsbl_timeout, Millis(1)));
+
+  // [log]
+  auto log = sec("log");
+  GET(level, log.str("level"));
+  if (*level) {
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+    if (!levels.count(**level)) {
+      return c.at(log.node("level"), "log.level must be one of trace, debug, info, warn, error, off");
+    }
+    cfg.log_level = **level;
+  }
+  GET(file, log.str("file"));
+  if (*file) cfg.log_file = c.resolve(**file);
+#undef TRY
+#undef GET
+  return cfg;
+}
+
+}  // namespace
+
+std::string ListenAddress::to_string() const {
+  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
+  return address + ":" + std::to_string(port);
+}
+
+Expected<ListenAddress> parse_listen_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return make_error("'" + text + "' is not ADDR:PORT");
+  }
+  auto host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return make_error("'" + text + "': an IPv6 address goes in brackets: [ADDR]:PORT");
+  }
+  auto ip = IpAddress::parse(host);
+  if (!ip) return make_error("'" + host + "' is not an IP address");
+  auto port_text = text.substr(colon + 1);
+  if (port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return make_error("'" + port_text + "' is not a port");
+  }
+  auto port = std::stoi(port_text);
+  if (port < 1 || port > 65535) return make_error("port " + port_text + " is out of range");
+  ListenAddress a;
+  a.address = ip->to_string();
+  a.port = static_cast<unsigned short>(port);
+  return a;
+}
+
+Expected<Millis> parse_duration(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 12) return make_error("'" + text + "' is not a duration (e.g. 30s, 5m, 2h)");
+  long long n = std::stoll(text.substr(0, i));
+  auto unit = text.substr(i);
+  long long ms = 0;
+  if (unit.empty() || unit == "s") ms = n * 1000;
+  else if (unit == "ms") ms = n;
+  else if (unit == "m") ms = n * 60 * 1000;
+  else if (unit == "h") ms = n * 3600 * 1000;
+  else if (unit == "d") ms = n * 86400 * 1000;
+  else return make_error("'" + text + "': unknown unit '" + unit + "' (ms, s, m, h, d)");
+  return Millis(ms);
+}
+
+Expected<Config> parse_config(const std::string& text, const std::string& path) {
+  Ctx c{path};
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << path << ":" << e.source().begin.line << ": " << e.description();
+    return make_error(msg.str());
+  }
+  return read(c, root);
+}
+
+Expected<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot read the file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace relayscope::server

@@ -1,0 +1,108 @@
+// The relay's configuration (DESIGN.md "Contract: the relay's configuration"):
+// a TOML file read with toml++ into plain values. Every key is checked (an
+// unknown key is an error, so a typo never silently weakens the policy) and
+// the first error is named as "FILE:LINE: what is wrong".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/cidr.hpp"
+#include "common/expected.hpp"
+
+namespace relayscope::server {
+
+using Millis = std::chrono::milliseconds;
+
+struct ListenAddress {
+  std::string address;  // IP literal, without brackets
+  unsigned short port = 0;
+  std::string to_string() const;  // "127.0.0.1:25", "[::1]:25"
+};
+
+struct Limits {
+  std::size_t max_message_size = 25 * 1024 * 1024;  // octets, enforced while reading DATA
+  std::size_t max_recipients = 100;                  // per message (then 452)
+  int max_errors = 10;                               // per session (then 421 and close)
+  std::size_t max_connections = 10000;               // in all
+  std::size_t max_connections_per_ip = 20;
+  std::size_t max_line_length = 2048;  // command lines; RFC 5321 says 512, clients exceed it
+  int max_auth_failures = 3;           // per session (then 421 and close)
+};
+
+struct Timeouts {
+  Millis command{std::chrono::minutes(5)};   // waiting for a command inside a transaction
+  Millis idle{std::chrono::minutes(5)};      // waiting for a command outside a transaction
+  Millis data{std::chrono::minutes(10)};     // waiting for each block of DATA
+  Millis greet_pause{std::chrono::milliseconds(300)};  // a client talking in it is refused
+};
+
+struct DeliveryConfig {
+  std::optional<ListenAddress> smarthost;  // all non-local mail goes there when set
+  std::vector<std::string> dns;            // "HOST:PORT": MX lookups when no smarthost
+  std::vector<Millis> retry{std::chrono::minutes(1), std::chrono::minutes(5),
+                            std::chrono::minutes(30), std::chrono::hours(2)};  // last repeats
+  Millis max_queue_time{std::chrono::hours(24 * 5)};
+  std::vector<std::string> scope;  // CIDRs outbound delivery may reach; empty = any
+  std::size_t concurrency = 20;    // deliveries in flight at once
+  Millis connect_timeout{std::chrono::seconds(30)};
+};
+
+struct Config {
+  std::string path;  // the file this came from
+
+  // [server]
+  std::vector<ListenAddress> listen;
+  std::string hostname;
+  std::string user;     // drop to this user after binding, when started as root
+  std::string pidfile;  // default: <spool>/relayscope.pid
+
+  // [policy]
+  CidrSet local_networks;
+  std::vector<std::string> local_domains;  // lower case, no trailing dot
+
+  // [mailboxes]
+  std::string mailbox_root;
+
+  // [spool]
+  std::string spool_dir;
+  bool spool_fsync = true;  // off only for throwaway test setups
+
+  DeliveryConfig delivery;
+  Limits limits;
+  Timeouts timeouts;
+
+  // [tls]
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls() const { return !tls_cert.empty(); }
+
+  // [auth]
+  std::string users_file;
+  Millis auth_failure_delay{std::chrono::seconds(1)};  // doubled per failure
+
+  // [dnsbl]
+  std::vector<std::string> dnsbl_zones;
+  std::vector<std::string> dnsbl_dns;
+  Millis dnsbl_timeout{std::chrono::seconds(2)};
+
+  // [log]
+  std::string log_level = "info";
+  std::string log_file;  // empty: standard error
+};
+
+// Reads and checks the file. Relative paths in it are taken relative to the
+// file's directory. The error is one line: "FILE:LINE: what is wrong".
+Expected<Config> load_config(const std::string& path);
+// Same, from text (for tests); `path` names the source in errors.
+Expected<Config> parse_config(const std::string& text, const std::string& path);
+
+// "90s", "5m", "2h", "1d", "250ms", or a bare number of seconds.
+Expected<Millis> parse_duration(const std::string& text);
+// "ADDR:PORT" / "[V6]:PORT" with an IP literal.
+Expected<ListenAddress> parse_listen_address(const std::string& text);
+
+}  // namespace relayscope::server

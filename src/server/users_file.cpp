@@ -1,0 +1,122 @@
+// See users_file.hpp. libsodium does the hashing and the constant-time check.
+#include "server/users_file.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace relayscope::server {
+
+namespace {
+
+bool sodium_ready() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+}  // namespace
+
+bool valid_user_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c >= 0x7f || c == ':') return false;
+  }
+  return true;
+}
+
+Expected<UsersFile> UsersFile::parse(std::string_view text, const std::string& source) {
+  UsersFile f;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    auto colon = line.find(':');
+    auto where = source + ":" + std::to_string(line_no) + ": ";
+    if (colon == std::string_view::npos) return make_error(where + "expected name:hash");
+    auto name = line.substr(0, colon);
+    auto hash = line.substr(colon + 1);
+    if (!valid_user_name(name)) return make_error(where + "bad user name");
+    if (hash.rfind("$argon2id$", 0) != 0 || hash.size() >= crypto_pwhash_STRBYTES) {
+      return make_error(where + "not an argon2id hash");
+    }
+    if (f.users_.size() >= 100000) return make_error(where + "too many users");
+    f.users_[std::string(name)] = std::string(hash);
+  }
+  return f;
+}
+
+Expected<UsersFile> UsersFile::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot read the users file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().size() > 64 * 1024 * 1024) return make_error(path + ": too big");
+  return parse(ss.str(), path);
+}
+
+bool UsersFile::verify(const std::string& name, const std::string& password) const {
+  if (!sodium_ready()) return false;
+  auto it = users_.find(name);
+  if (it == users_.end()) return false;
+  return crypto_pwhash_str_verify(it->second.c_str(), password.data(), password.size()) == 0;
+}
+
+Expected<std::string> UsersFile::hash(const std::string& password) {
+  if (!sodium_ready()) return make_error("libsodium failed to initialise");
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return make_error("out of memory while hashing the password");
+  }
+  return std::string(out);
+}
+
+std::string UsersFile::text() const {
+  std::string out = "# relayscope users: name:argon2id-hash (relayscope passwd --users FILE NAME)\n";
+  for (const auto& [name, hash] : users_) out += name + ":" + hash + "\n";
+  return out;
+}
+
+Status UsersFile::save(const std::string& path) const {
+  auto p = std::filesystem::path(path);
+  auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+  auto tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
+  auto data = text();
+  std::size_t done = 0;
+  bool ok = true;
+  while (ok && done < data.size()) {
+    auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ok = false;
+    else done += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = std::string(std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return make_error("cannot write " + path + ": " + err);
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok{};
+}
+
+}  // namespace relayscope::server
