@@ -9,5 +9,5 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # (PR 105651, 106199); they are not ours to fix.
   target_compile_options(relayscope_warnings INTERFACE
     -Wno-maybe-uninitialized -Wno-restrict -Wno-array-bounds -Wno-stringop-overflow
-    -Wno-null-dereference -Wno-dangling-pointer)
+    -Wno-null-dereference -Wno-dangling-pointer -Wno-format-truncation)
 endif()

@@ -1,16 +1,24 @@
-// relayscope check-config: placeholder until its issue lands.
+// relayscope check-config FILE: validates the relay's configuration; prints
+// "ok", or one line "FILE:LINE: what is wrong" and exits 2.
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "server/config.hpp"
 
 namespace relayscope::cli {
 
 Registered add_check_config(CLI::App& parent) {
-  auto* app = parent.add_subcommand("check-config", "(not built yet)");
-  app->allow_extras();
-  return {app, [] {
-            std::fprintf(stderr, "relayscope check-config: not built yet\n");
-            return exit_failure;
+  auto file = std::make_shared<std::string>();
+  auto* app = parent.add_subcommand("check-config", "Check a relay configuration file");
+  app->add_option("FILE", *file, "The relay's TOML configuration")->required();
+  return {app, [file] {
+            auto c = server::load_config(*file);
+            if (!c) {
+              std::fprintf(stderr, "%s\n", c.error().message.c_str());
+              return static_cast<int>(exit_usage);
+            }
+            std::printf("ok\n");
+            return static_cast<int>(exit_ok);
           }};
 }
 

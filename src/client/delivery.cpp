@@ -39,11 +39,17 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
                                                       const net::ScopeGuard& scope,
                                                       ClientOptions options) {
   SmtpClient c(co_await asio::this_coro::executor, scope, std::move(options));
-  if (auto s = co_await c.connect(request.server); !s.ok()) co_return all(request.recipients, s);
-  if (auto s = co_await c.greeting(); !s.ok()) co_return all(request.recipients, s);
+  if (auto s = co_await c.connect(request.server); !s.ok()) {
+    co_return all(request.recipients, s);
+  }
+  if (auto s = co_await c.greeting(); !s.ok()) {
+    co_return all(request.recipients, s);
+  }
   if (auto s = co_await c.ehlo(); !s.ok()) {
     if (!s.reply) co_return all(request.recipients, s);
-    if (s = co_await c.helo(); !s.ok()) co_return all(request.recipients, s);
+    if (s = co_await c.helo(); !s.ok()) {
+      co_return all(request.recipients, s);
+    }
   }
   if (request.tls && c.ehlo_info().starttls()) {
     // Opportunistic: a failed handshake leaves the connection unusable, so
@@ -58,7 +64,9 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
     params += (params.empty() ? "" : " ") + std::string("SIZE=") + std::to_string(request.message.size());
   }
   auto from = "<" + request.mail_from + ">";
-  if (auto s = co_await c.mail_from(from, params); !s.ok()) co_return all(request.recipients, s);
+  if (auto s = co_await c.mail_from(from, params); !s.ok()) {
+    co_return all(request.recipients, s);
+  }
 
   std::vector<RecipientResult> results;
   std::size_t accepted = 0;

@@ -151,7 +151,9 @@ asio::awaitable<void> Collector::State::session(asio::ip::tcp::socket socket) {
   auto say = [&](const std::string& reply) -> asio::awaitable<bool> {
     co_return static_cast<bool>(co_await c.write(reply + "\r\n", cmd_timeout));
   };
-  if (!co_await say("220 " + options.hostname + " ESMTP relayscope collector")) co_return;
+  if (!co_await say("220 " + options.hostname + " ESMTP relayscope collector")) {
+    co_return;
+  }
 
   bool greeted = false;
   bool in_mail = false;
@@ -227,7 +229,9 @@ asio::awaitable<void> Collector::State::session(asio::ip::tcp::socket socket) {
             reply = "503 5.5.1 Need RCPT first";
             break;
           }
-          if (!co_await say("354 End data with <CR><LF>.<CR><LF>")) co_return;
+          if (!co_await say("354 End data with <CR><LF>.<CR><LF>")) {
+            co_return;
+          }
           smtp::DataReader reader(options.max_message);
           std::string message;
           while (!reader.finished()) {
@@ -271,7 +275,9 @@ asio::awaitable<void> Collector::State::session(asio::ip::tcp::socket socket) {
       co_await say("421 4.7.0 Too many errors, closing");
       co_return;
     }
-    if (!co_await say(reply)) co_return;
+    if (!co_await say(reply)) {
+      co_return;
+    }
   }
 }
 

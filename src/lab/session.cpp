@@ -156,7 +156,9 @@ asio::awaitable<bool> Session::write_raw(std::string_view bytes) {
 }
 
 asio::awaitable<bool> Session::say(const std::string& text) {
-  if (!co_await pause(hub_->delays.reply_ms + jitter())) co_return false;
+  if (!co_await pause(hub_->delays.reply_ms + jitter())) {
+    co_return false;
+  }
   std::string out = text + "\r\n";
   co_return co_await write_raw(out);
 }
@@ -166,7 +168,9 @@ asio::awaitable<bool> Session::say_lines(int code, const std::vector<std::string
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += std::to_string(code) + (i + 1 < lines.size() ? "-" : " ") + lines[i] + "\r\n";
   }
-  if (!co_await pause(hub_->delays.reply_ms + jitter())) co_return false;
+  if (!co_await pause(hub_->delays.reply_ms + jitter())) {
+    co_return false;
+  }
   co_return co_await write_raw(out);
 }
 
@@ -192,13 +196,32 @@ std::string Session::next_id() {
 
 asio::awaitable<void> Session::run() {
   switch (b_) {
-    case B::reset_at_connect: reset_connection(); co_return;
-    case B::no_greeting: co_await hold_silent(false); co_return;
-    case B::garbage_greeting: co_await hold_silent(true); co_return;
-    case B::endless_line: co_await endless(); co_return;
-    default: break;
+    case B::reset_at_connect: {
+      reset_connection();
+      co_return;
+    }
+    case B::no_greeting: {
+      co_await hold_silent(false);
+      co_return;
+    }
+    case B::garbage_greeting: {
+      co_await hold_silent(true);
+      co_return;
+    }
+    case B::endless_line: {
+      co_await endless();
+      co_return;
+    }
+    default:
+      break;
   }
-  if (!co_await greet()) co_return;
+  // Awaited outside the condition, on purpose: GCC 12 mislays this
+  // coroutine's frame (its `this`) for a co_await inside the condition of an
+  // if that follows the switch above.
+  bool greeted = co_await greet();
+  if (!greeted) {
+    co_return;
+  }
   co_await command_loop();
 }
 
@@ -208,8 +231,12 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
   constexpr std::size_t n_garbage = sizeof garbage_texts / sizeof garbage_texts[0];
   std::size_t next = 0;
   if (answer_with_garbage) {
-    if (!co_await pause(hub_->delays.greeting_ms + jitter())) co_return;
-    if (!co_await write_raw(std::string(garbage_texts[0]) + "\r\n" + garbage_texts[1] + "\r\n")) co_return;
+    if (!co_await pause(hub_->delays.greeting_ms + jitter())) {
+      co_return;
+    }
+    if (!co_await write_raw(std::string(garbage_texts[0]) + "\r\n" + garbage_texts[1] + "\r\n")) {
+      co_return;
+    }
     next = 2;
   }
   auto deadline = net::Clock::now() + limits().hold_timeout;
@@ -220,7 +247,9 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
     if (!line) co_return;
     if (answer_with_garbage) {
       std::string g = std::string(garbage_texts[next++ % n_garbage]) + "\r\n";
-      if (!co_await write_raw(g)) co_return;
+      if (!co_await write_raw(g)) {
+        co_return;
+      }
     }
   }
 }
@@ -229,19 +258,29 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
 // until the client gives up (its write side stalls: write_timeout), the cap,
 // or hold_timeout.
 asio::awaitable<void> Session::endless() {
-  if (!co_await pause(hub_->delays.greeting_ms)) co_return;
-  if (!co_await write_raw("220-" + self_.name + " ")) co_return;
+  if (!co_await pause(hub_->delays.greeting_ms)) {
+    co_return;
+  }
+  if (!co_await write_raw("220-" + self_.name + " ")) {
+    co_return;
+  }
   const std::string chunk(4096, 'x');
   auto deadline = net::Clock::now() + limits().hold_timeout;
   for (std::size_t sent = 0; sent < limits().endless_cap && net::Clock::now() < deadline;
        sent += chunk.size()) {
-    if (!co_await write_raw(chunk)) co_return;
-    if (!co_await pause(5)) co_return;
+    if (!co_await write_raw(chunk)) {
+      co_return;
+    }
+    if (!co_await pause(5)) {
+      co_return;
+    }
   }
 }
 
 asio::awaitable<bool> Session::greet() {
-  if (!co_await pause(hub_->delays.greeting_ms + jitter())) co_return false;
+  if (!co_await pause(hub_->delays.greeting_ms + jitter())) {
+    co_return false;
+  }
   const std::string& name = self_.name;
   switch (b_) {
     case B::greeting_554:
@@ -252,19 +291,31 @@ asio::awaitable<bool> Session::greet() {
       // for the last line before it may speak.
       constexpr int parts = 4;
       int step = hub_->delays.slow_greeting_ms / parts;
-      if (!co_await write_raw("220-" + name + " ESMTP relayscope-lab\r\n")) co_return false;
-      for (int i = 1; i < parts; ++i) {
-        if (!co_await pause(step)) co_return false;
-        if (!co_await write_raw("220-please wait (" + std::to_string(i) + ")\r\n")) co_return false;
+      if (!co_await write_raw("220-" + name + " ESMTP relayscope-lab\r\n")) {
+        co_return false;
       }
-      if (!co_await pause(step)) co_return false;
+      for (int i = 1; i < parts; ++i) {
+        if (!co_await pause(step)) {
+          co_return false;
+        }
+        if (!co_await write_raw("220-please wait (" + std::to_string(i) + ")\r\n")) {
+          co_return false;
+        }
+      }
+      if (!co_await pause(step)) {
+        co_return false;
+      }
       co_return co_await write_raw("220 " + name + " ready\r\n");
     }
     case B::slow_bytes: {
       std::string text = "220 " + name + " ESMTP\r\n";
       for (char c : text) {
-        if (!co_await write_raw(std::string_view(&c, 1))) co_return false;
-        if (!co_await pause(hub_->delays.slow_byte_ms)) co_return false;
+        if (!co_await write_raw(std::string_view(&c, 1))) {
+          co_return false;
+        }
+        if (!co_await pause(hub_->delays.slow_byte_ms)) {
+          co_return false;
+        }
       }
       co_return true;
     }
@@ -288,7 +339,9 @@ asio::awaitable<void> Session::command_loop() {
       co_return;
     }
     ++commands_;
-    if (!co_await handle(line.value)) co_return;
+    if (!co_await handle(line.value)) {
+      co_return;
+    }
     if (errors_ >= limits().max_errors) {
       co_await say("421 4.7.0 " + self_.name + " Too many errors; closing");
       co_return;
@@ -302,7 +355,9 @@ asio::awaitable<bool> Session::handle(const std::string& line) {
   auto parsed = smtp::parse_command(line);
   if (b_ == B::garbage_reply) {
     constexpr std::size_t n = sizeof garbage_texts / sizeof garbage_texts[0];
-    if (!co_await say(garbage_texts[commands_ % n])) co_return false;
+    if (!co_await say(garbage_texts[commands_ % n])) {
+      co_return false;
+    }
     co_return !(parsed && parsed->verb == smtp::Verb::quit);
   }
   if (!parsed && !(is_trick(b_) && (is_mail || is_rcpt))) {
@@ -392,7 +447,9 @@ asio::awaitable<bool> Session::on_starttls() {
   if (b_ != B::starttls || !hub_->tls || conn_.tls_active()) {
     co_return co_await say("502 5.5.1 STARTTLS not available");
   }
-  if (!co_await say("220 2.0.0 Ready to start TLS")) co_return false;
+  if (!co_await say("220 2.0.0 Ready to start TLS")) {
+    co_return false;
+  }
   auto r = co_await conn_.start_tls_server(*hub_->tls, limits().command_timeout);
   if (!r) co_return false;
   // RFC 3207: the session starts over; the client must greet again.
@@ -406,7 +463,9 @@ asio::awaitable<bool> Session::on_auth(const std::string& arg) {
   if (!greeted_) co_return co_await say("503 5.5.1 Send EHLO first");
   // "AUTH PLAIN" without an initial response: one challenge, one answer.
   if (arg.find(' ') == std::string::npos) {
-    if (!co_await say("334 ")) co_return false;
+    if (!co_await say("334 ")) {
+      co_return false;
+    }
     auto answer = co_await conn_.read_line(limits().command_timeout);
     if (!answer) co_return false;
     if (answer.value == "*") co_return co_await say("501 5.0.0 Authentication cancelled");
@@ -488,7 +547,9 @@ asio::awaitable<bool> Session::on_data() {
     reset_transaction();
     co_return co_await say("554 5.5.1 DATA not accepted here");
   }
-  if (!co_await say("354 End data with <CR><LF>.<CR><LF>")) co_return false;
+  if (!co_await say("354 End data with <CR><LF>.<CR><LF>")) {
+    co_return false;
+  }
   smtp::DataReader reader(limits().max_message);
   std::string message;
   while (!reader.finished()) {

@@ -45,7 +45,8 @@ const Known& known_keys() {
       {"mailboxes", {"root"}},
       {"spool", {"dir", "fsync"}},
       {"delivery",
-       {"smarthost", "dns", "retry", "max_queue_time", "scope", "concurrency", "connect_timeout"}},
+       {"smarthost", "dns", "retry", "max_queue_time", "scope", "port", "concurrency",
+        "connect_timeout"}},
       {"limits",
        {"max_message_size", "max_recipients", "max_errors", "max_connections",
         "max_connections_per_ip", "max_line_length", "max_auth_failures"}},
@@ -278,6 +279,7 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
     }
     cfg.delivery.scope = **scope;
   }
+  TRY(delivery.integer("port", cfg.delivery.port, 1, 65535));
   TRY(delivery.integer("concurrency", cfg.delivery.concurrency, 1, 10000));
   TRY(delivery.duration("connect_timeout", cfg.delivery.connect_timeout, Millis(1)));
 

@@ -47,6 +47,7 @@ struct DeliveryConfig {
                             std::chrono::minutes(30), std::chrono::hours(2)};  // last repeats
   Millis max_queue_time{std::chrono::hours(24 * 5)};
   std::vector<std::string> scope;  // CIDRs outbound delivery may reach; empty = any
+  unsigned short port = 25;        // port of MX hosts (tests use another)
   std::size_t concurrency = 20;    // deliveries in flight at once
   Millis connect_timeout{std::chrono::seconds(30)};
 };

@@ -1,0 +1,53 @@
+// The relay's listeners: bind (as root, before privileges are dropped), then
+// accept and start one session coroutine per connection. Connections beyond
+// the total limit or the per-address limit get 421 and are closed at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/expected.hpp"
+#include "server/config.hpp"
+#include "server/session.hpp"
+
+namespace relayscope::server {
+
+class Listener {
+ public:
+  Listener(asio::any_io_executor executor, const SessionSettings& settings, SessionPolicy& policy,
+           MessageSink& sink, std::size_t max_connections, std::size_t max_per_ip);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  Status bind(const ListenAddress& address);
+  void start();
+  void stop();
+  std::vector<std::string> endpoints() const;
+  std::size_t active() const { return state_->total; }
+
+ private:
+  struct State {
+    std::unordered_map<std::string, std::size_t> per_ip;
+    std::size_t total = 0;
+    std::uint64_t next_session = 0;
+    bool stopped = false;
+  };
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+
+  asio::any_io_executor executor_;
+  const SessionSettings& settings_;
+  SessionPolicy& policy_;
+  MessageSink& sink_;
+  std::size_t max_connections_;
+  std::size_t max_per_ip_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+}  // namespace relayscope::server

@@ -1,0 +1,393 @@
+// See queue_manager.hpp. Scheduling: new messages go to a ready list, retries
+// wait in a time-ordered map; one scheduler coroutine starts attempts while
+// fewer than `concurrency` run. An attempt reads the message from the spool,
+// tries every pending recipient, records the finished ones durably (a DSN is
+// stored before its failures are recorded, so a crash never loses a bounce),
+// and removes the message when nothing is left.
+#include "server/queue_manager.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <spdlog/spdlog.h>
+
+#include "client/delivery.hpp"
+#include "dns/resolver.hpp"
+#include "server/dsn.hpp"
+#include "server/maildir.hpp"
+#include "smtp/path.hpp"
+#include "smtp/reply.hpp"
+
+namespace relayscope::server {
+
+namespace {
+
+using Kind = RecipientOutcome::Kind;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::optional<smtp::Path> parse_recipient(const std::string& r) {
+  auto p = smtp::parse_path("<" + r + ">", smtp::PathKind::forward, true);
+  if (!p) return std::nullopt;
+  return std::move(*p);
+}
+
+// Where a remote recipient goes when there is no smarthost: its written host
+// part ("example.test", or "[192.0.2.1]" for a literal).
+std::string destination_of(const smtp::Path& p) {
+  const auto& h = p.mailbox.host;
+  if (h.is_literal()) return "[" + h.text + "]";
+  auto d = lower(h.text);
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  return d;
+}
+
+std::string status_of(const std::string& text, const char* fallback) {
+  auto s = smtp::parse_enhanced_status(text);
+  if (!s) {
+    auto sp = text.find(' ');
+    if (sp != std::string::npos) s = smtp::parse_enhanced_status(text.substr(sp + 1));
+  }
+  return s ? s->to_string() : fallback;
+}
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool,
+                           Worker& worker, const RelayPolicy& policy, dns::Resolver* resolver,
+                           net::ScopeGuard scope)
+    : executor_(executor),
+      settings_(std::move(settings)),
+      spool_(spool),
+      worker_(worker),
+      policy_(policy),
+      resolver_(resolver),
+      scope_(std::move(scope)),
+      timer_(executor) {
+  // Outbound STARTTLS is opportunistic: we cannot verify arbitrary MX
+  // certificates, but encryption still beats clear text.
+  client_tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  client_tls_->set_verify_mode(asio::ssl::verify_none);
+}
+
+QueueManager::~QueueManager() {
+  *alive_ = false;
+  stop();
+}
+
+void QueueManager::start() {
+  asio::co_spawn(executor_, scheduler(), asio::detached);
+}
+
+void QueueManager::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void QueueManager::wake() { timer_.cancel(); }
+
+void QueueManager::add(const SpoolEntry& entry) {
+  Item item;
+  item.envelope = entry.envelope;
+  for (const auto& r : entry.envelope.recipients) {
+    if (!entry.done.count(r)) item.pending.insert(r);
+  }
+  auto id = entry.envelope.id;
+  if (item.pending.empty()) {
+    // Finished before a crash, but not yet removed.
+    asio::co_spawn(executor_, [this, id]() -> asio::awaitable<void> {
+      co_await spool_.remove(id);
+    }, asio::detached);
+    return;
+  }
+  items_[id] = std::move(item);
+  ready_.push_back(id);
+  wake();
+}
+
+void QueueManager::flush() {
+  for (const auto& [when, id] : waiting_) ready_.push_back(id);
+  waiting_.clear();
+  spdlog::info("queue flush: {} messages to try now", ready_.size());
+  wake();
+}
+
+asio::awaitable<Expected<std::string>> QueueManager::submit(SpoolEnvelope envelope,
+                                                             std::string message) {
+  auto stored = co_await spool_.store(envelope, std::move(message));
+  if (!stored) co_return stored;
+  envelope.id = *stored;
+  SpoolEntry entry;
+  entry.envelope = std::move(envelope);
+  add(entry);
+  co_return stored;
+}
+
+asio::awaitable<void> QueueManager::scheduler() {
+  auto alive = alive_;
+  while (*alive && !stopped_) {
+    auto now = Clock::now();
+    while (!waiting_.empty() && waiting_.begin()->first <= now) {
+      ready_.push_back(waiting_.begin()->second);
+      waiting_.erase(waiting_.begin());
+    }
+    while (!ready_.empty() && in_flight_ < settings_.delivery.concurrency) {
+      auto id = ready_.front();
+      ready_.pop_front();
+      auto it = items_.find(id);
+      if (it == items_.end() || it->second.busy) continue;
+      it->second.busy = true;
+      ++in_flight_;
+      asio::co_spawn(executor_, attempt(id), asio::detached);
+    }
+    auto deadline = now + std::chrono::hours(1);
+    if (!waiting_.empty() && waiting_.begin()->first < deadline) deadline = waiting_.begin()->first;
+    timer_.expires_at(deadline);
+    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> QueueManager::attempt(std::string id) {
+  auto alive = alive_;
+  auto it = items_.find(id);
+  if (it == items_.end()) co_return;
+  Item& item = it->second;
+  auto message = co_await worker_.run<std::string>(
+      [this, id](Batch&) -> Expected<std::string> { return spool_.read_message(id); });
+  if (!*alive) co_return;
+
+  std::map<std::string, RecipientOutcome> outcomes;
+  if (!message) {
+    spdlog::error("{}: cannot read the spooled message: {}", id, message.error().message);
+    for (const auto& r : item.pending) {
+      outcomes[r] = RecipientOutcome{Kind::transient, "4.3.0", "spool read error", ""};
+    }
+  } else {
+    outcomes = co_await try_recipients(item, *message);
+    if (!*alive) co_return;
+  }
+
+  const auto& env = item.envelope;
+  bool expired = std::chrono::seconds(unix_now() - env.arrival) > settings_.delivery.max_queue_time;
+  std::vector<FailedRecipient> failed;
+  std::vector<std::pair<std::string, std::string>> done;
+  for (auto& [rcpt, o] : outcomes) {
+    const char* word = o.kind == Kind::delivered ? "sent" : o.kind == Kind::permanent ? "bounced" : "deferred";
+    if (o.kind == Kind::transient && expired) {
+      o.kind = Kind::permanent;
+      o.status = "4.4.7";
+      o.text = "delivery time expired; last error: " + o.text;
+      word = "expired";
+    }
+    spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt, o.relay.empty() ? "none" : o.relay,
+                 word, o.status, o.text);
+    if (o.kind == Kind::delivered) {
+      done.emplace_back(rcpt, "delivered " + o.relay + " " + o.text);
+    } else if (o.kind == Kind::permanent) {
+      failed.push_back(FailedRecipient{rcpt, o.status, o.text, o.relay});
+    }
+  }
+
+  if (!failed.empty()) {
+    bool recorded = true;
+    if (!env.mail_from.empty() && message) {
+      DsnInput in;
+      in.reporting_mta = settings_.hostname;
+      in.original_sender = env.mail_from;
+      in.queue_id = id;
+      in.arrival = static_cast<std::time_t>(env.arrival);
+      in.now = std::time(nullptr);
+      in.failed = failed;
+      in.original_message = *message;
+      SpoolEnvelope dsn;
+      dsn.arrival = unix_now();
+      dsn.client = "127.0.0.1";
+      dsn.helo = settings_.hostname;
+      dsn.recipients.push_back(env.mail_from);  // mail_from empty: the null sender
+      auto stored = co_await submit(std::move(dsn), build_dsn(in));
+      if (!*alive) co_return;
+      if (stored) {
+        spdlog::info("{}: sender non-delivery notification: {}", id, *stored);
+      } else {
+        spdlog::error("{}: cannot queue the DSN, will try again: {}", id, stored.error().message);
+        recorded = false;
+      }
+    } else if (env.mail_from.empty()) {
+      spdlog::info("{}: bounce of a message from the null sender: discarded", id);
+    } else {
+      recorded = false;
+    }
+    if (recorded) {
+      for (const auto& f : failed) done.emplace_back(f.recipient, "failed " + f.status + " " + f.diagnostic);
+    }
+  }
+
+  if (!done.empty()) {
+    auto s = co_await spool_.mark_done(id, done);
+    if (!*alive) co_return;
+    if (!s) {
+      spdlog::error("{}: cannot record finished recipients: {}", id, s.error().message);
+      done.clear();
+    }
+  }
+  for (const auto& [rcpt, why] : done) item.pending.erase(rcpt);
+
+  if (item.pending.empty()) {
+    auto s = co_await spool_.remove(id);
+    if (!*alive) co_return;
+    if (!s) spdlog::error("{}: cannot remove from the spool: {}", id, s.error().message);
+    spdlog::info("{}: removed", id);
+    items_.erase(id);
+  } else {
+    item.busy = false;
+    ++item.attempts;
+    const auto& schedule = settings_.delivery.retry;
+    auto delay = schedule[std::min<std::size_t>(static_cast<std::size_t>(item.attempts - 1),
+                                                schedule.size() - 1)];
+    waiting_.emplace(Clock::now() + delay, id);
+  }
+  --in_flight_;
+  wake();
+}
+
+asio::awaitable<std::map<std::string, RecipientOutcome>> QueueManager::try_recipients(
+    const Item& item, const std::string& message) {
+  std::map<std::string, RecipientOutcome> out;
+  std::map<std::string, std::vector<std::string>> remote;  // destination -> recipients
+  const auto& env = item.envelope;
+  for (const auto& r : item.pending) {
+    auto path = parse_recipient(r);
+    if (!path) {
+      out[r] = RecipientOutcome{Kind::permanent, "5.1.3", "bad recipient address syntax", ""};
+      continue;
+    }
+    if (auto box = policy_.local_mailbox(*path)) {
+      if (!safe_mailbox_name(box->user)) {
+        out[r] = RecipientOutcome{Kind::permanent, "5.1.3", "mailbox name not accepted", ""};
+        continue;
+      }
+      std::string prefix = "Return-Path: <" + env.mail_from + ">\r\nDelivered-To: " +
+                           box->address() + "\r\n";
+      auto root = settings_.mailbox_root;
+      auto host = settings_.hostname;
+      auto b = *box;
+      auto res = co_await worker_.run<std::string>(
+          [root, b, prefix, &message, host](Batch& batch) -> Expected<std::string> {
+            return deliver_to_maildir(root, b, prefix, message, host, batch);
+          });
+      if (res) {
+        out[r] = RecipientOutcome{Kind::delivered, "2.0.0", "delivered to maildir", "maildir"};
+      } else {
+        out[r] = RecipientOutcome{Kind::transient, "4.3.0", res.error().message, "maildir"};
+      }
+      continue;
+    }
+    remote[settings_.delivery.smarthost ? std::string("smarthost") : destination_of(*path)]
+        .push_back(r);
+  }
+  for (const auto& [dest, rcpts] : remote) {
+    auto results = co_await deliver_remote(dest, rcpts, item, message);
+    for (auto& [r, o] : results) out[r] = std::move(o);
+  }
+  co_return out;
+}
+
+asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueManager::deliver_remote(
+    const std::string& destination, const std::vector<std::string>& recipients, const Item& item,
+    const std::string& message) {
+  std::vector<std::pair<std::string, RecipientOutcome>> out;
+  auto all = [&](Kind k, const char* status, const std::string& text) {
+    for (const auto& r : recipients) out.emplace_back(r, RecipientOutcome{k, status, text, ""});
+  };
+  const auto& d = settings_.delivery;
+  std::vector<asio::ip::tcp::endpoint> targets;
+  std::error_code ec;
+  if (d.smarthost) {
+    targets.emplace_back(asio::ip::make_address(d.smarthost->address, ec), d.smarthost->port);
+  } else if (!destination.empty() && destination.front() == '[') {
+    auto text = destination.substr(1, destination.size() - 2);
+    auto a = asio::ip::make_address(text, ec);
+    if (ec) {
+      all(Kind::permanent, "5.1.2", "cannot deliver to address literal " + destination);
+      co_return out;
+    }
+    targets.emplace_back(a, d.port);
+  } else if (!resolver_) {
+    all(Kind::transient, "4.4.3", "no DNS servers configured for " + destination);
+    co_return out;
+  } else {
+    auto mh = co_await resolver_->resolve_mail_host(destination, 0);
+    using S = dns::DnsStatus;
+    if (mh.status == S::nxdomain || mh.status == S::nodata) {
+      all(Kind::permanent, "5.1.2", "Host or domain name not found: " + destination + " (" +
+                                        std::string(dns::to_string(mh.status)) + ")");
+      co_return out;
+    }
+    if (mh.status == S::null_mx) {
+      all(Kind::permanent, "5.1.10", "Domain " + destination + " accepts no mail (null MX)");
+      co_return out;
+    }
+    if (mh.status != S::ok) {
+      all(Kind::transient, "4.4.3", "DNS lookup of " + destination + " failed: " + mh.detail);
+      co_return out;
+    }
+    for (const auto& ip : std::vector<std::string>{mh.ip}) {
+      targets.emplace_back(asio::ip::make_address(ip, ec), d.port);
+    }
+    for (const auto& ip : mh.fallback_ips) {
+      auto a = asio::ip::make_address(ip, ec);
+      if (!ec) targets.emplace_back(a, d.port);
+    }
+  }
+
+  client::ClientOptions options;
+  options.helo_name = settings_.hostname;
+  options.connect_timeout = d.connect_timeout;
+  options.greeting_timeout = std::chrono::minutes(2);
+  options.command_timeout = std::chrono::minutes(2);
+  options.data_timeout = std::chrono::minutes(5);
+  std::vector<client::RecipientResult> results;
+  std::string relay;
+  for (const auto& target : targets) {
+    client::DeliveryRequest req;
+    req.server = target;
+    req.mail_from = item.envelope.mail_from;
+    req.recipients = recipients;
+    req.message = message;
+    req.tls = client_tls_.get();
+    relay = target.address().to_string() + ":" + std::to_string(target.port());
+    results = co_await client::deliver(req, scope_, options);
+    // Only a connection-level failure (no reply at all) moves on to the next host.
+    bool no_reply = std::all_of(results.begin(), results.end(), [](const auto& r) {
+      return r.disposition == client::Disposition::transient && r.code == 0;
+    });
+    if (!no_reply) break;
+  }
+  for (const auto& r : results) {
+    RecipientOutcome o;
+    o.relay = relay;
+    o.text = r.code ? std::to_string(r.code) + " " + r.text : r.text;
+    switch (r.disposition) {
+      case client::Disposition::delivered:
+        o.kind = Kind::delivered;
+        o.status = "2.0.0";
+        break;
+      case client::Disposition::permanent:
+        o.kind = Kind::permanent;
+        o.status = status_of(r.text, "5.0.0");
+        break;
+      case client::Disposition::transient:
+        o.kind = Kind::transient;
+        o.status = status_of(r.text, "4.4.1");
+        break;
+    }
+    out.emplace_back(r.recipient, std::move(o));
+  }
+  if (results.empty()) all(Kind::transient, "4.4.1", "no host to deliver to");
+  co_return out;
+}
+
+}  // namespace relayscope::server

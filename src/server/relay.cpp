@@ -1,0 +1,207 @@
+// See relay.hpp. Threads: one network thread (asio) for sessions, the queue
+// manager and outbound delivery; a worker pool for fsync/rename/Maildir
+// writes (group commit); one more worker for argon2id checks.
+#include "server/relay.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/ssl.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "dns/resolver.hpp"
+#include "net/scope_guard.hpp"
+#include "server/dnsbl_check.hpp"
+#include "server/listener.hpp"
+#include "server/logging.hpp"
+#include "server/pidfile.hpp"
+#include "server/privileges.hpp"
+#include "server/queue_manager.hpp"
+#include "server/relay_parts.hpp"
+#include "server/spool.hpp"
+#include "server/users_file.hpp"
+#include "server/worker.hpp"
+
+namespace relayscope::server {
+
+namespace {
+
+Expected<std::unique_ptr<asio::ssl::context>> load_tls(const Config& c) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  std::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1,
+                   ec);
+  ctx->use_certificate_chain_file(c.tls_cert, ec);
+  if (ec) return make_error("tls.cert " + c.tls_cert + ": " + ec.message());
+  ctx->use_private_key_file(c.tls_key, asio::ssl::context::pem, ec);
+  if (ec) return make_error("tls.key " + c.tls_key + ": " + ec.message());
+  return ctx;
+}
+
+Expected<std::unique_ptr<dns::Resolver>> make_resolver(asio::any_io_executor ex,
+                                                       const std::vector<std::string>& servers,
+                                                       std::chrono::milliseconds timeout) {
+  dns::ResolverConfig rc;
+  rc.servers = servers;
+  rc.timeout = timeout;
+  auto r = dns::Resolver::create(ex, std::move(rc));
+  if (!r) return r.error();
+  return std::make_unique<dns::Resolver>(std::move(*r));
+}
+
+SessionSettings session_settings(const Config& c) {
+  SessionSettings s;
+  s.hostname = c.hostname;
+  s.max_message_size = c.limits.max_message_size;
+  s.max_recipients = c.limits.max_recipients;
+  s.max_errors = c.limits.max_errors;
+  s.max_line_length = c.limits.max_line_length;
+  s.max_auth_failures = c.limits.max_auth_failures;
+  s.command_timeout = c.timeouts.command;
+  s.idle_timeout = c.timeouts.idle;
+  s.data_timeout = c.timeouts.data;
+  s.greet_pause = c.timeouts.greet_pause;
+  s.auth_failure_delay = c.auth_failure_delay;
+  return s;
+}
+
+}  // namespace
+
+int run_relay(const Config& config) {
+  if (auto s = setup_logging(config.log_level, config.log_file); !s) {
+    std::fprintf(stderr, "relayscope relay: %s\n", s.error().message.c_str());
+    return 2;
+  }
+  auto fail = [](int code, const std::string& what) {
+    spdlog::error("{}", what);
+    std::fprintf(stderr, "relayscope relay: %s\n", what.c_str());
+    return code;
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(config.spool_dir, ec);
+  if (ec) return fail(1, "cannot create the spool " + config.spool_dir + ": " + ec.message());
+  auto pidfile = PidFile::acquire(config.pidfile);
+  if (!pidfile) return fail(1, pidfile.error().message);
+
+  std::unique_ptr<asio::ssl::context> tls;
+  if (config.tls()) {
+    auto t = load_tls(config);
+    if (!t) return fail(2, t.error().message);
+    tls = std::move(*t);
+  }
+  std::shared_ptr<const UsersFile> users;
+  if (!config.users_file.empty()) {
+    auto u = UsersFile::load(config.users_file);
+    if (!u) return fail(2, u.error().message);
+    users = std::make_shared<const UsersFile>(std::move(*u));
+  }
+  if (!config.mailbox_root.empty()) {
+    std::filesystem::create_directories(config.mailbox_root, ec);
+    if (ec) return fail(1, "cannot create " + config.mailbox_root + ": " + ec.message());
+  }
+
+  asio::io_context io(1);
+  auto settings = session_settings(config);
+  settings.tls = tls.get();
+  RelayPolicy policy(config.local_networks, config.local_domains);
+
+  // The listener needs the policy and sink objects, which need the queue:
+  // build them first, bind now, start accepting last.
+  Worker worker(4, config.spool_fsync);
+  Worker auth_worker(1, false);
+  auto spool = Spool::open(config.spool_dir, worker);
+  if (!spool) return fail(1, spool.error().message);
+
+  std::unique_ptr<dns::Resolver> resolver;
+  if (!config.delivery.smarthost && !config.delivery.dns.empty()) {
+    auto r = make_resolver(io.get_executor(), config.delivery.dns, std::chrono::seconds(5));
+    if (!r) return fail(2, "delivery.dns: " + r.error().message);
+    resolver = std::move(*r);
+  }
+  std::unique_ptr<dns::Resolver> bl_resolver;
+  std::unique_ptr<DnsblCheck> dnsbl;
+  if (!config.dnsbl_zones.empty()) {
+    auto r = make_resolver(io.get_executor(), config.dnsbl_dns, config.dnsbl_timeout);
+    if (!r) return fail(2, "dnsbl.dns: " + r.error().message);
+    bl_resolver = std::move(*r);
+    dnsbl = std::make_unique<DnsblCheck>(config.dnsbl_zones, *bl_resolver);
+  }
+  auto scope = net::ScopeGuard::from_strings(config.delivery.scope);
+  if (!scope) return fail(2, "delivery.scope: " + scope.error().message);
+
+  QueueSettings qs{config.hostname, config.mailbox_root, config.delivery};
+  QueueManager queue(io.get_executor(), qs, **spool, worker, policy, resolver.get(), *scope);
+  RelaySessionPolicy session_policy(policy, dnsbl.get());
+  SpoolSink sink(config.hostname, **spool, queue);
+  std::unique_ptr<UsersAuthenticator> auth;
+  if (users) {
+    auth = std::make_unique<UsersAuthenticator>(users, auth_worker);
+    settings.auth = auth.get();
+  }
+  Listener listener(io.get_executor(), settings, session_policy, sink,
+                    config.limits.max_connections, config.limits.max_connections_per_ip);
+  for (const auto& l : config.listen) {
+    if (auto s = listener.bind(l); !s) return fail(1, s.error().message);
+  }
+  raise_file_limit();
+  if (auto s = drop_privileges(config.user, {config.spool_dir, config.mailbox_root}); !s) {
+    return fail(1, s.error().message);
+  }
+
+  std::size_t removed_tmp = 0;
+  auto recovered = (*spool)->recover(removed_tmp);
+  if (!recovered) return fail(1, "spool recovery: " + recovered.error().message);
+  if (removed_tmp) spdlog::info("spool: removed {} half-written messages from tmp/", removed_tmp);
+  spdlog::info("spool: {} messages in the queue", recovered->size());
+  queue.start();
+  for (const auto& e : *recovered) queue.add(e);
+
+  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const std::error_code& e, int sig) {
+    if (e) return;
+    spdlog::info("signal {}: stopping", sig);
+    listener.stop();
+    queue.stop();
+    io.stop();
+  });
+  asio::signal_set flush_signal(io, SIGUSR1);
+  asio::signal_set reload_signal(io, SIGHUP);
+  std::function<void()> wait_flush = [&] {
+    flush_signal.async_wait([&](const std::error_code& e, int) {
+      if (e) return;
+      queue.flush();
+      wait_flush();
+    });
+  };
+  std::function<void()> wait_reload = [&] {
+    reload_signal.async_wait([&](const std::error_code& e, int) {
+      if (e) return;
+      if (auth) {
+        auto u = UsersFile::load(config.users_file);
+        if (u) {
+          auth->replace(std::make_shared<const UsersFile>(std::move(*u)));
+          spdlog::info("users file reloaded");
+        } else {
+          spdlog::error("users file not reloaded: {}", u.error().message);
+        }
+      }
+      wait_reload();
+    });
+  };
+  wait_flush();
+  wait_reload();
+
+  listener.start();
+  std::string where;
+  for (const auto& e : listener.endpoints()) where += (where.empty() ? "" : " ") + e;
+  spdlog::info("relayscope relay {} listening on {}", config.hostname, where);
+  std::printf("relayscope relay: listening on %s\n", where.c_str());
+  std::fflush(stdout);
+  io.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace relayscope::server

@@ -1,0 +1,64 @@
+// The relay's plug-ins to the shared session: its policy (DNSBL at connect,
+// the four rules at RCPT TO), its sink (Received: header, hop limit, spool,
+// queue manager) and its authenticator (the users file, argon2id checked on
+// a worker thread so the network thread never stalls on it).
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "server/dnsbl_check.hpp"
+#include "server/policy.hpp"
+#include "server/queue_manager.hpp"
+#include "server/session.hpp"
+#include "server/spool.hpp"
+#include "server/users_file.hpp"
+#include "server/worker.hpp"
+
+namespace relayscope::server {
+
+class RelaySessionPolicy : public SessionPolicy {
+ public:
+  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl) : policy_(policy), dnsbl_(dnsbl) {}
+  asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
+  std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
+
+ private:
+  const RelayPolicy& policy_;
+  DnsblCheck* dnsbl_;
+};
+
+class SpoolSink : public MessageSink {
+ public:
+  SpoolSink(std::string hostname, Spool& spool, QueueManager& queue)
+      : hostname_(std::move(hostname)), spool_(spool), queue_(queue) {}
+  asio::awaitable<smtp::Reply> accept(const ClientInfo& client, const Envelope& envelope,
+                                      std::string message) override;
+
+ private:
+  std::string hostname_;
+  Spool& spool_;
+  QueueManager& queue_;
+};
+
+class UsersAuthenticator : public Authenticator {
+ public:
+  UsersAuthenticator(std::shared_ptr<const UsersFile> users, Worker& worker)
+      : users_(std::move(users)), worker_(worker) {}
+  asio::awaitable<bool> verify(std::string user, std::string password) override;
+  void replace(std::shared_ptr<const UsersFile> users);
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<const UsersFile> users_;
+  Worker& worker_;
+};
+
+// "Received: from HELO (client [IP]) by HOST (relayscope) with ESMTPSA id ID
+// for <rcpt>; date" (RFC 5321 4.4), CRLF-terminated.
+std::string received_header(const ClientInfo& client, const Envelope& envelope,
+                            const std::string& hostname, const std::string& id);
+// How many Received: headers the message's header section holds.
+std::size_t count_received(std::string_view message);
+
+}  // namespace relayscope::server

@@ -1,0 +1,267 @@
+// See spool.hpp. File layout of queue/<id>:
+//   "relayscope-spool 1\n" then "key: value\n" lines (id, arrival, client,
+//   helo, auth, from, rcpt...), an empty line, then the message as received.
+// queue/<id>.done: "recipient\tresult\n" lines, appended and fsync'd.
+#include "server/spool.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+namespace relayscope::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view magic = "relayscope-spool 1\n";
+constexpr std::size_t max_envelope = 4 * 1024 * 1024;
+
+Status write_all(int fd, std::string_view a, std::string_view b, const std::string& what) {
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  std::size_t total = a.size() + b.size(), done = 0;
+  while (done < total) {
+    // Advance the iovecs past what was written.
+    iovec cur[2];
+    int n = 0;
+    std::size_t skip = done;
+    for (auto& v : iov) {
+      if (skip >= v.iov_len) {
+        skip -= v.iov_len;
+        continue;
+      }
+      cur[n].iov_base = static_cast<char*>(v.iov_base) + skip;
+      cur[n].iov_len = v.iov_len - skip;
+      skip = 0;
+      ++n;
+    }
+    auto w = ::writev(fd, cur, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return make_error("cannot write " + what + ": " + std::strerror(errno));
+    done += static_cast<std::size_t>(w);
+  }
+  return Ok{};
+}
+
+Expected<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, std::string> read_done(const std::string& path) {
+  std::map<std::string, std::string> done;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  // A last line without its newline was cut by a crash: not recorded.
+  while (std::getline(in, line)) {
+    if (in.eof()) break;
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    done[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return done;
+}
+
+bool is_message_name(const std::string& name) {
+  return !name.empty() && name.find('.') == std::string::npos;
+}
+
+Expected<std::vector<SpoolEntry>> read_queue(const std::string& queue) {
+  std::vector<SpoolEntry> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(queue, ec)) {
+    auto name = e.path().filename().string();
+    if (!is_message_name(name)) continue;
+    auto text = read_file(e.path().string());
+    if (!text) continue;  // raced with a removal
+    std::size_t body = 0;
+    auto env = parse_envelope(*text, body);
+    if (!env) return make_error(e.path().string() + ": " + env.error().message);
+    SpoolEntry entry;
+    entry.envelope = std::move(*env);
+    entry.size = text->size() - body;
+    entry.done = read_done(e.path().string() + ".done");
+    out.push_back(std::move(entry));
+  }
+  if (ec) return make_error("cannot read " + queue + ": " + ec.message());
+  std::sort(out.begin(), out.end(), [](const SpoolEntry& a, const SpoolEntry& b) {
+    return a.envelope.arrival != b.envelope.arrival ? a.envelope.arrival < b.envelope.arrival
+                                                    : a.envelope.id < b.envelope.id;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string format_envelope(const SpoolEnvelope& e) {
+  std::string out(magic);
+  out += "id: " + e.id + "\n";
+  out += "arrival: " + std::to_string(e.arrival) + "\n";
+  out += "client: " + e.client + "\n";
+  out += "helo: " + e.helo + "\n";
+  if (!e.auth_user.empty()) out += "auth: " + e.auth_user + "\n";
+  out += "from: " + e.mail_from + "\n";
+  for (const auto& r : e.recipients) out += "rcpt: " + r + "\n";
+  out += "\n";
+  return out;
+}
+
+Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset) {
+  if (file.substr(0, magic.size()) != magic) return make_error("not a relayscope spool file");
+  SpoolEnvelope e;
+  std::size_t pos = magic.size();
+  bool have_id = false, have_from = false;
+  for (;;) {
+    auto nl = file.find('\n', pos);
+    if (nl == std::string_view::npos || nl > max_envelope) return make_error("envelope cut short");
+    auto line = file.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty()) break;
+    auto colon = line.find(": ");
+    if (colon == std::string_view::npos) {
+      // "from:" with an empty value (the null sender) has no space after it.
+      if (line == "from:") {
+        have_from = true;
+        continue;
+      }
+      if (line == "helo:" || line == "client:") continue;
+      return make_error("bad envelope line");
+    }
+    auto key = line.substr(0, colon);
+    auto value = std::string(line.substr(colon + 2));
+    if (key == "id") e.id = value, have_id = true;
+    else if (key == "arrival") e.arrival = std::strtoll(value.c_str(), nullptr, 10);
+    else if (key == "client") e.client = value;
+    else if (key == "helo") e.helo = value;
+    else if (key == "auth") e.auth_user = value;
+    else if (key == "from") e.mail_from = value, have_from = true;
+    else if (key == "rcpt") e.recipients.push_back(value);
+  }
+  if (!have_id || !have_from || e.recipients.empty()) return make_error("incomplete envelope");
+  body_offset = pos;
+  return e;
+}
+
+Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& worker) {
+  std::error_code ec;
+  for (auto d : {dir, dir + "/tmp", dir + "/queue"}) {
+    fs::create_directories(d, ec);
+    if (ec) return make_error("cannot create " + d + ": " + ec.message());
+    if (::access(d.c_str(), W_OK) != 0) return make_error("cannot write in " + d);
+  }
+  return std::unique_ptr<Spool>(new Spool(dir, worker));
+}
+
+Expected<std::vector<SpoolEntry>> Spool::recover(std::size_t& removed_tmp) {
+  removed_tmp = 0;
+  std::error_code ec;
+  // Never answered 250 (the rename into queue/ comes before it): delete.
+  for (const auto& e : fs::directory_iterator(tmp_dir(), ec)) {
+    std::error_code rm;
+    if (fs::remove(e.path(), rm)) ++removed_tmp;
+  }
+  if (ec) return make_error("cannot read " + tmp_dir() + ": " + ec.message());
+  return read_queue(queue_dir());
+}
+
+Expected<std::vector<SpoolEntry>> Spool::list(const std::string& dir) {
+  if (!fs::is_directory(dir + "/queue")) return make_error("no spool at " + dir);
+  return read_queue(dir + "/queue");
+}
+
+std::string Spool::new_id() {
+  using namespace std::chrono;
+  auto now = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  // Seconds, microseconds and a counter: unique for this (single) server.
+  return fmt::format("{:X}{:05X}{:04X}", now / 1000000, now % 1000000, ++counter_ & 0xffff);
+}
+
+asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std::string message) {
+  if (envelope.id.empty()) envelope.id = new_id();
+  auto tmp = tmp_dir() + "/" + envelope.id;
+  auto final_path = queue_dir() + "/" + envelope.id;
+  auto queue = queue_dir();
+  auto head = format_envelope(envelope);
+  co_return co_await worker_.run<std::string>(
+      [tmp, final_path, queue, head = std::move(head), message = std::move(message),
+       id = envelope.id](Batch& b) -> Expected<std::string> {
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
+        auto s = write_all(fd, head, message, tmp);
+        if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) {
+          s = make_error("cannot fsync " + tmp + ": " + std::strerror(errno));
+        }
+        if (::close(fd) != 0 && s) s = make_error("cannot close " + tmp);
+        if (s && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+          s = make_error("cannot rename " + tmp + ": " + std::strerror(errno));
+        }
+        if (!s) {
+          ::unlink(tmp.c_str());
+          return s.error();
+        }
+        b.sync_dir_later(queue);
+        return id;
+      });
+}
+
+asio::awaitable<Status> Spool::mark_done(std::string id,
+                                         std::vector<std::pair<std::string, std::string>> done) {
+  auto path = queue_dir() + "/" + id + ".done";
+  auto queue = queue_dir();
+  std::string text;
+  for (const auto& [r, result] : done) {
+    std::string clean = result;
+    for (auto& ch : clean) {
+      if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    }
+    text += r + "\t" + clean + "\n";
+  }
+  auto r = co_await worker_.run<Ok>([path, queue, text = std::move(text)](Batch& b) -> Status {
+    bool created = ::access(path.c_str(), F_OK) != 0;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
+    auto s = write_all(fd, text, {}, path);
+    if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) s = make_error("cannot fsync " + path);
+    ::close(fd);
+    if (s && created) b.sync_dir_later(queue);
+    return s;
+  });
+  co_return r;
+}
+
+asio::awaitable<Status> Spool::remove(std::string id) {
+  auto path = queue_dir() + "/" + id;
+  auto queue = queue_dir();
+  co_return co_await worker_.run<Ok>([path, queue](Batch& b) -> Status {
+    // The message first: a .done file left alone is harmless (ignored).
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return make_error("cannot remove " + path + ": " + std::strerror(errno));
+    }
+    ::unlink((path + ".done").c_str());
+    b.sync_dir_later(queue);
+    return Ok{};
+  });
+}
+
+Expected<std::string> Spool::read_message(const std::string& id) const {
+  auto text = read_file(queue_dir() + "/" + id);
+  if (!text) return text.error();
+  std::size_t body = 0;
+  auto env = parse_envelope(*text, body);
+  if (!env) return env.error();
+  return text->substr(body);
+}
+
+}  // namespace relayscope::server

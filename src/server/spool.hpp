@@ -1,0 +1,76 @@
+// The spool: every accepted message, with its envelope, on disk and fsync'd
+// before the 250. A message is written to tmp/<id>, fsync'd, renamed into
+// queue/<id>, and queue/ is fsync'd (group commit: one directory fsync per
+// batch of the worker). Recipients that are finished are appended to
+// queue/<id>.done (fsync'd) so a restart never delivers them again. On start,
+// tmp/ leftovers (half-written: never answered 250) are deleted and queue/ is
+// read back. Limits: one server per spool (the pid file lock says so).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/expected.hpp"
+#include "server/worker.hpp"
+
+namespace relayscope::server {
+
+struct SpoolEnvelope {
+  std::string id;            // set by store()
+  std::int64_t arrival = 0;  // unix seconds
+  std::string client;        // client address
+  std::string helo;
+  std::string auth_user;
+  std::string mail_from;                // bare; empty is the null sender
+  std::vector<std::string> recipients;  // bare, as the client gave them
+};
+
+struct SpoolEntry {
+  SpoolEnvelope envelope;
+  std::map<std::string, std::string> done;  // recipient -> how it ended ("delivered ...")
+  std::uint64_t size = 0;                   // bytes of the message
+};
+
+class Spool {
+ public:
+  // Creates dir/, dir/tmp/ and dir/queue/ when missing.
+  static Expected<std::unique_ptr<Spool>> open(const std::string& dir, Worker& worker);
+
+  // At start, before any session: deletes tmp/ leftovers, returns the queue.
+  Expected<std::vector<SpoolEntry>> recover(std::size_t& removed_tmp);
+  // Read-only view for `relayscope queue list` (no deletion).
+  static Expected<std::vector<SpoolEntry>> list(const std::string& dir);
+
+  // Keeps the message; returns its queue id once it is durable. The id is
+  // the envelope's when set (from new_id()), else a new one.
+  asio::awaitable<Expected<std::string>> store(SpoolEnvelope envelope, std::string message);
+  // Records finished recipients (durably) before anything acts on it.
+  asio::awaitable<Status> mark_done(std::string id, std::vector<std::pair<std::string, std::string>> done);
+  // Removes a message whose every recipient is finished.
+  asio::awaitable<Status> remove(std::string id);
+  // The message (without the envelope), read from queue/<id>.
+  Expected<std::string> read_message(const std::string& id) const;
+
+  std::string new_id();
+  const std::string& dir() const { return dir_; }
+  std::string queue_dir() const { return dir_ + "/queue"; }
+  std::string tmp_dir() const { return dir_ + "/tmp"; }
+
+ private:
+  Spool(std::string dir, Worker& worker) : dir_(std::move(dir)), worker_(worker) {}
+  std::string dir_;
+  Worker& worker_;
+  std::uint32_t counter_ = 0;
+};
+
+// The envelope as written at the head of a spool file, and its reader.
+std::string format_envelope(const SpoolEnvelope& e);
+// Parses the head of a spool file; `body_offset` gets where the message starts.
+Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset);
+
+}  // namespace relayscope::server

@@ -1,0 +1,104 @@
+// Blocking work (fsync, rename, argon2id) off the network thread: a few
+// threads take jobs in batches; the directories a batch asks to sync are
+// fsync'd once per batch (group commit), then each job's coroutine resumes on
+// its own executor. A job's Expected result turns into an error when its
+// directory sync failed, so nobody answers 250 for an unsynced rename.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/expected.hpp"
+
+namespace relayscope::server {
+
+// What a job may ask of its batch.
+class Batch {
+ public:
+  explicit Batch(bool fsync) : fsync_(fsync) {}
+  void sync_dir_later(const std::string& dir) { dirs_.insert(dir); }
+  bool fsync_enabled() const { return fsync_; }
+  const std::set<std::string>& dirs() const { return dirs_; }
+
+ private:
+  bool fsync_;
+  std::set<std::string> dirs_;
+};
+
+class Worker {
+ public:
+  // `fsync` false turns every fsync into nothing (throwaway test setups only).
+  Worker(std::size_t threads, bool fsync, std::size_t max_batch = 32);
+  ~Worker();  // finishes queued jobs, joins
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs fn(batch) on a worker thread; resumes the caller on its executor.
+  template <class T>
+  asio::awaitable<Expected<T>> run(std::function<Expected<T>(Batch&)> fn) {
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Expected<T>)>(
+        [this, ex, fn = std::move(fn)](auto handler) mutable {
+          auto job = std::make_unique<TypedJob<T, decltype(handler)>>(std::move(fn),
+                                                                      std::move(handler), ex);
+          push(std::move(job));
+        },
+        asio::use_awaitable);
+  }
+
+  // For code that has no coroutine (start-up): runs on the caller's thread.
+  bool fsync_enabled() const { return fsync_; }
+
+ private:
+  struct Job {
+    virtual ~Job() = default;
+    virtual void execute(Batch& b) = 0;
+    virtual void fail(const std::string& why) = 0;  // the batch's dir sync failed
+    virtual void complete() = 0;                    // posts the result to the caller
+  };
+
+  template <class T, class Handler>
+  struct TypedJob : Job {
+    TypedJob(std::function<Expected<T>(Batch&)> f, Handler h, asio::any_io_executor e)
+        : fn(std::move(f)), handler(std::move(h)), ex(std::move(e)) {}
+    std::function<Expected<T>(Batch&)> fn;
+    Handler handler;
+    asio::any_io_executor ex;
+    std::optional<Expected<T>> result;
+    void execute(Batch& b) override { result.emplace(fn(b)); }
+    void fail(const std::string& why) override {
+      if (result && *result) result.emplace(make_error(why));
+    }
+    void complete() override {
+      asio::post(ex, [h = std::move(handler), r = std::move(*result)]() mutable {
+        std::move(h)(std::move(r));
+      });
+    }
+  };
+
+  void push(std::unique_ptr<Job> job);
+  void loop();
+
+  bool fsync_;
+  std::size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// fsync of a directory (after a rename or a create in it); Ok when fsync is off.
+Status sync_dir(const std::string& dir, bool fsync);
+
+}  // namespace relayscope::server
