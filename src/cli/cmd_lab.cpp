@@ -18,6 +18,7 @@ struct LabArgs {
   lab::LabOptions options;
   std::string names_out;
   std::string truth_out;
+  std::string shard;  // "I/N"
   double timeout_seconds = 60;
   int delay_ms = -1;
   int greeting_delay_ms = -1;
@@ -52,6 +53,16 @@ int run(LabArgs& a) {
     std::fprintf(stderr, "relayscope lab: --domains must be between 1 and %lld\n",
                  static_cast<long long>(lab::max_lab_domains));
     return exit_usage;
+  }
+  if (!a.shard.empty()) {
+    unsigned i = 0, n = 0;
+    char extra = 0;
+    if (std::sscanf(a.shard.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i >= n) {
+      std::fprintf(stderr, "relayscope lab: --shard wants I/N with I < N, e.g. 0/3\n");
+      return exit_usage;
+    }
+    o.shard_index = i;
+    o.shard_count = n;
   }
   if (a.domains > 0) o.domains = a.domains;
   if (a.delay_ms >= 0) o.delay_ms = a.delay_ms;
@@ -200,6 +211,9 @@ Registered add_lab(CLI::App& parent) {
   app->add_option("--timeout", a->timeout_seconds,
                   "Seconds a host waits for a client's next command before it hangs up")
       ->default_val(60);
+  app->add_option("--shard", a->shard,
+                  "I/N: serve only every N-th host, from the I-th (several processes, one lab)")
+      ->type_name("I/N");
   app->add_flag("--list-profiles", a->list_profiles, "Print the known profiles and exit");
   return {app, [a] { return run(*a); }};
 }

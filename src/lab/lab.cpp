@@ -40,12 +40,14 @@ Expected<std::pair<asio::ip::address, std::uint16_t>> parse_loopback_endpoint(
     return make_error("--dns: want ADDR:PORT, got '" + text + "'");
   }
   std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   std::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return make_error("--dns: '" + host + "' is not an IP address");
   if (!address.is_loopback()) {
-    return make_error("--dns: the lab serves loopback only; " + host + " is not a loopback address");
+    return make_error("--dns: the lab serves loopback only; " + host +
+                      " is not a loopback address");
   }
   unsigned long port = 0;
   try {
@@ -87,13 +89,17 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   if (!plan) return plan.error();
   auto planned = std::make_shared<LabPlan>(std::move(*plan));
   if (options.delay_ms) planned->delays.reply_ms = std::max(0, *options.delay_ms);
-  if (options.greeting_delay_ms) planned->delays.greeting_ms = std::max(0, *options.greeting_delay_ms);
+  if (options.greeting_delay_ms)
+    planned->delays.greeting_ms = std::max(0, *options.greeting_delay_ms);
   st->plan = planned;
 
   // One descriptor per listening host, plus sessions, outbound deliveries
   // and the odd file: check before binding thousands of sockets.
   const std::uint64_t limit = raise_open_files_limit();
-  const std::uint64_t listeners = st->plan->listener_count();
+  if (options.shard_count == 0 || options.shard_index >= options.shard_count) {
+    return make_error("--shard: the index must be below the count");
+  }
+  const std::uint64_t listeners = st->plan->listener_count() / options.shard_count + 1;
   constexpr std::uint64_t reserve = 64;
   constexpr std::uint64_t outbound = 256;
   constexpr std::uint64_t min_sessions = 16;
@@ -113,7 +119,8 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   st->zone = std::make_shared<SharedZone>();
   st->zone->zone = build_zone(*st->plan, listen->first.to_string());
   for (const auto& extra : options.zone_extra) {
-    if (auto ok = st->zone->zone.add_text(extra); !ok) return make_error("--zone-extra: " + ok.error().message);
+    if (auto ok = st->zone->zone.add_text(extra); !ok)
+      return make_error("--zone-extra: " + ok.error().message);
   }
 
   DnsServerOptions dso;
@@ -123,9 +130,9 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   if (!dns) return dns.error();
   st->dns = std::move(*dns);
   auto ep = st->dns->endpoint();
-  st->dns_endpoint = (ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                           : ep.address().to_string()) +
-                     ":" + std::to_string(ep.port());
+  st->dns_endpoint =
+      (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+      ":" + std::to_string(ep.port());
 
   auto started = std::chrono::steady_clock::now();
   st->ledger = std::make_shared<Ledger>();
@@ -136,7 +143,8 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   st->hub->delays = st->plan->delays;
   st->hub->started = started;
   bool tls_needed = false;
-  for (const auto& h : st->plan->hosts) tls_needed = tls_needed || h.behaviour == Behaviour::starttls;
+  for (const auto& h : st->plan->hosts)
+    tls_needed = tls_needed || h.behaviour == Behaviour::starttls;
   if (tls_needed) {
     auto tls = make_self_signed_context("relayscope-lab.test");
     if (!tls) {
@@ -146,7 +154,8 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
     st->hub->tls = std::move(*tls);
   }
 
-  auto hosts = Listeners::start(executor, st->hub, options.port, max_sessions);
+  auto hosts = Listeners::start(executor, st->hub, options.port, max_sessions, options.shard_index,
+                                options.shard_count);
   if (!hosts) {
     st->dns->stop();
     return hosts.error();
@@ -167,19 +176,33 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   return std::unique_ptr<Lab>(new Lab(std::move(st)));
 }
 
-const Profile& Lab::profile() const { return state_->profile; }
-const LabPlan& Lab::plan() const { return *state_->plan; }
-std::string Lab::dns_endpoint() const { return state_->dns_endpoint; }
-std::uint16_t Lab::port() const { return state_->port; }
-std::size_t Lab::host_count() const { return state_->plan->hosts.size(); }
-std::size_t Lab::listening_count() const { return state_->listeners->listening(); }
+const Profile& Lab::profile() const {
+  return state_->profile;
+}
+const LabPlan& Lab::plan() const {
+  return *state_->plan;
+}
+std::string Lab::dns_endpoint() const {
+  return state_->dns_endpoint;
+}
+std::uint16_t Lab::port() const {
+  return state_->port;
+}
+std::size_t Lab::host_count() const {
+  return state_->plan->hosts.size();
+}
+std::size_t Lab::listening_count() const {
+  return state_->listeners->listening();
+}
 
 Status Lab::add_record(const std::string& text) {
   std::lock_guard lock(state_->zone->mutex);
   return state_->zone->zone.add_text(text);
 }
 
-Status Lab::write_names(const std::string& path) const { return write_names_file(*state_->plan, path); }
+Status Lab::write_names(const std::string& path) const {
+  return write_names_file(*state_->plan, path);
+}
 
 std::string Lab::truth_json() const {
   TruthHeader h{state_->profile.name, state_->plan->seed, state_->dns_endpoint, state_->port,
@@ -191,9 +214,13 @@ Status Lab::write_truth(const std::string& path) const {
   return write_file_atomically(path, truth_json());
 }
 
-LedgerTotals Lab::totals() const { return state_->ledger->totals(); }
+LedgerTotals Lab::totals() const {
+  return state_->ledger->totals();
+}
 
-std::size_t Lab::pending_deliveries() const { return state_->outbox->pending(); }
+std::size_t Lab::pending_deliveries() const {
+  return state_->outbox->pending();
+}
 
 void Lab::stop() {
   if (state_->stopped) return;

@@ -6,14 +6,13 @@
 // after the context has stopped running its handlers.
 #pragma once
 
+#include <asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "lab/ledger.hpp"
@@ -28,15 +27,20 @@ struct LabOptions {
   std::string profiles_dir;             // searched first (--profiles-dir)
   std::optional<std::int64_t> domains;  // resolved domains (= hosts); default: the profile's
   std::uint64_t seed = 1;
-  std::string dns = "127.0.0.1:5353";   // ADDR:PORT of the DNS server; port 0: any free
-  std::uint16_t port = 2525;            // every host's SMTP port; 0: any free
+  std::string dns = "127.0.0.1:5353";       // ADDR:PORT of the DNS server; port 0: any free
+  std::uint16_t port = 2525;                // every host's SMTP port; 0: any free
   std::optional<std::uint16_t> relay_port;  // where relaying hosts deliver (default: port)
   std::string first_address = "127.1.0.1";  // hosts take addresses from here up
-  std::vector<std::string> zone_extra;  // records added to the zone ("NAME TYPE DATA")
-  std::optional<int> delay_ms;          // overrides the profile's per-reply delay
-  std::optional<int> greeting_delay_ms; // overrides the profile's greeting delay
+  std::vector<std::string> zone_extra;      // records added to the zone ("NAME TYPE DATA")
+  std::optional<int> delay_ms;              // overrides the profile's per-reply delay
+  std::optional<int> greeting_delay_ms;     // overrides the profile's greeting delay
   SessionLimits limits;
-  std::size_t max_sessions = 0;         // 0: from the open-files limit
+  std::size_t max_sessions = 0;  // 0: from the open-files limit
+  // Serve only the hosts whose index i has i % shard_count == shard_index:
+  // a lab larger than one process's open-files limit runs as several
+  // processes with the same profile and seed (bench/survey-lab).
+  std::uint32_t shard_index = 0;
+  std::uint32_t shard_count = 1;
   std::chrono::milliseconds delivery_timeout{10000};
 };
 
@@ -60,9 +64,9 @@ class Lab {
 
   const Profile& profile() const;
   const LabPlan& plan() const;
-  std::string dns_endpoint() const;   // "127.0.0.1:5353", with the real port
-  std::uint16_t port() const;         // the hosts' port, real
-  std::size_t host_count() const;     // resolved domains = mail hosts
+  std::string dns_endpoint() const;  // "127.0.0.1:5353", with the real port
+  std::uint16_t port() const;        // the hosts' port, real
+  std::size_t host_count() const;    // resolved domains = mail hosts
   std::size_t listening_count() const;
 
   // Adds a record to the zone while the lab runs ("collector.test MX

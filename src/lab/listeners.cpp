@@ -22,14 +22,16 @@ Listeners::Listeners(asio::any_io_executor executor, std::shared_ptr<SessionHub>
 
 Expected<std::shared_ptr<Listeners>> Listeners::start(asio::any_io_executor executor,
                                                       std::shared_ptr<SessionHub> hub,
-                                                      std::uint16_t port,
-                                                      std::size_t max_sessions) {
+                                                      std::uint16_t port, std::size_t max_sessions,
+                                                      std::uint32_t shard_index,
+                                                      std::uint32_t shard_count) {
   auto self = std::make_shared<Listeners>(executor, hub, max_sessions);
   self->port_ = port;
   const auto& plan = *hub->plan;
   self->listeners_.reserve(plan.listener_count());
   for (std::size_t i = 0; i < plan.hosts.size(); ++i) {
     if (!has_listener(plan.hosts[i].behaviour)) continue;
+    if (shard_count > 1 && i % shard_count != shard_index) continue;
     auto l = std::make_unique<Listener>(executor, static_cast<std::uint32_t>(i));
     asio::ip::tcp::endpoint ep(asio::ip::address_v4(plan.hosts[i].ip), self->port_);
     std::error_code ec;

@@ -6,11 +6,10 @@
 // when descriptors run out (EMFILE) it retries a moment later.
 #pragma once
 
+#include <asio.hpp>
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "lab/session.hpp"
@@ -27,7 +26,9 @@ class Listeners : public std::enable_shared_from_this<Listeners> {
   // accepted before begin().
   static Expected<std::shared_ptr<Listeners>> start(asio::any_io_executor executor,
                                                     std::shared_ptr<SessionHub> hub,
-                                                    std::uint16_t port, std::size_t max_sessions);
+                                                    std::uint16_t port, std::size_t max_sessions,
+                                                    std::uint32_t shard_index = 0,
+                                                    std::uint32_t shard_count = 1);
   Listeners(asio::any_io_executor executor, std::shared_ptr<SessionHub> hub,
             std::size_t max_sessions);  // use start()
 

@@ -1,8 +1,9 @@
 // See listener.hpp.
 #include "server/listener.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <spdlog/spdlog.h>
+
+#include <asio/experimental/as_tuple.hpp>
 
 namespace relayscope::server {
 
@@ -39,7 +40,9 @@ Listener::Listener(asio::any_io_executor executor, const SessionSettings& settin
       max_connections_(max_connections),
       max_per_ip_(max_per_ip) {}
 
-Listener::~Listener() { stop(); }
+Listener::~Listener() {
+  stop();
+}
 
 Status Listener::bind(const ListenAddress& address) {
   std::error_code ec;
@@ -76,7 +79,8 @@ std::vector<std::string> Listener::endpoints() const {
     auto ep = a->local_endpoint(ec);
     if (ec) continue;
     auto addr = ep.address().to_string();
-    out.push_back((ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port()));
+    out.push_back((ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" +
+                  std::to_string(ep.port()));
   }
   return out;
 }
@@ -123,13 +127,13 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor) {
     auto session = [](std::shared_ptr<State> st, asio::ip::tcp::socket s, ClientInfo c,
                       const SessionSettings& settings, SessionPolicy& policy,
                       MessageSink& sink) -> asio::awaitable<void> {
-      auto address = c.address;
+      auto peer = c.address;
       auto id = c.session_id;
       co_await run_session(std::move(s), std::move(c), settings, policy, sink);
-      auto it = st->per_ip.find(address);
+      auto it = st->per_ip.find(peer);
       if (it != st->per_ip.end() && --it->second == 0) st->per_ip.erase(it);
       --st->total;
-      spdlog::debug("session {} client={} closed", id, address);
+      spdlog::debug("session {} client={} closed", id, peer);
     };
     asio::co_spawn(executor_,
                    session(state, std::move(socket), std::move(client), settings_, policy_, sink_),

@@ -5,6 +5,7 @@
 // directory sync failed, so nobody answers 250 for an unsynced rename.
 #pragma once
 
+#include <asio.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -15,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 
@@ -43,17 +42,18 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Runs fn(batch) on a worker thread; resumes the caller on its executor.
-  template <class T>
-  asio::awaitable<Expected<T>> run(std::function<Expected<T>(Batch&)> fn) {
-    auto ex = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Expected<T>)>(
-        [this, ex, fn = std::move(fn)](auto handler) mutable {
-          auto job = std::make_unique<TypedJob<T, decltype(handler)>>(std::move(fn),
-                                                                      std::move(handler), ex);
-          push(std::move(job));
+  // Runs fn(batch) on a worker thread (fn: Expected<T>(Batch&)); resumes the
+  // awaiting coroutine on its own executor. Not a coroutine itself: the job
+  // and its handler are handed over once, by value.
+  template <class T, class F>
+  asio::awaitable<Expected<T>> run(F fn) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(Expected<T>)>(
+        [this](auto handler, F f) {
+          auto ex = asio::get_associated_executor(handler);
+          push(std::make_unique<TypedJob<T, F, decltype(handler), decltype(ex)>>(
+              std::move(f), std::move(handler), std::move(ex)));
         },
-        asio::use_awaitable);
+        asio::use_awaitable, std::move(fn));
   }
 
   // For code that has no coroutine (start-up): runs on the caller's thread.
@@ -67,13 +67,13 @@ class Worker {
     virtual void complete() = 0;                    // posts the result to the caller
   };
 
-  template <class T, class Handler>
+  template <class T, class F, class Handler, class Executor>
   struct TypedJob : Job {
-    TypedJob(std::function<Expected<T>(Batch&)> f, Handler h, asio::any_io_executor e)
+    TypedJob(F f, Handler h, Executor e)
         : fn(std::move(f)), handler(std::move(h)), ex(std::move(e)) {}
-    std::function<Expected<T>(Batch&)> fn;
+    F fn;
     Handler handler;
-    asio::any_io_executor ex;
+    Executor ex;
     std::optional<Expected<T>> result;
     void execute(Batch& b) override { result.emplace(fn(b)); }
     void fail(const std::string& why) override {
