@@ -2,7 +2,9 @@
 // with its own bounded draw and shuffle, because <random>'s distributions and
 // std::shuffle differ between standard libraries and the same seed must give
 // the same sample, tie-break and lab on every machine. `stream` separates
-// independent uses of one seed (an FNV-1a hash of it is mixed in).
+// independent uses of one seed (an FNV-1a hash of it is mixed in). The
+// survey's sample, the MX tie-break and the lab's plan all draw from it. The
+// survey's sample, the MX tie-break and the lab's plan all draw from it.
 #pragma once
 
 #include <cstddef>

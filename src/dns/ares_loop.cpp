@@ -90,6 +90,11 @@ Expected<std::shared_ptr<AresLoop>> AresLoop::create(asio::any_io_executor execu
   char resolv_conf[] = "/dev/null";
   options.resolvconf_path = resolv_conf;
   mask |= ARES_OPT_RESOLVCONF;
+  // Up to max_in_flight answers can arrive in one burst; the default socket
+  // buffer (~200 KiB of kernel accounting, a few hundred datagrams) would
+  // drop some when the loop is busy, and a dropped answer costs a timeout.
+  options.socket_receive_buffer_size = 4 << 20;
+  mask |= ARES_OPT_SOCK_RCVBUF;
   options.sock_state_cb = reinterpret_cast<ares_sock_state_cb>(&AresLoop::on_sock_state);
   options.sock_state_cb_data = loop.get();
   mask |= ARES_OPT_SOCK_STATE_CB;

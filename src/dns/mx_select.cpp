@@ -4,34 +4,9 @@
 #include <algorithm>
 
 #include "common/cidr.hpp"
+#include "common/seeded_rng.hpp"
 
 namespace relayscope::dns {
-
-SeededRng::SeededRng(std::uint64_t seed, std::string_view key) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  state_ = seed ^ h;
-  next();  // mix once so that close seeds diverge at once
-}
-
-std::uint64_t SeededRng::next() {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t SeededRng::below(std::uint64_t bound) {
-  const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
-  std::uint64_t x;
-  do {
-    x = next();
-  } while (x >= limit);
-  return x % bound;
-}
 
 std::string normalize_name(std::string_view name) {
   std::string out(name);

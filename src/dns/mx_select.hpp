@@ -41,17 +41,4 @@ bool is_ip_literal_target(std::string_view host);
 // Lower case, without the trailing dot ("MX1.Example." -> "mx1.example").
 std::string normalize_name(std::string_view name);
 
-// The seeded generator used above (splitmix64 over an FNV-1a hash of the
-// key), exposed for tests.
-class SeededRng {
- public:
-  SeededRng(std::uint64_t seed, std::string_view key);
-  std::uint64_t next();
-  // Uniform in [0, bound), bound > 0 (rejection sampling: no modulo bias).
-  std::uint64_t below(std::uint64_t bound);
-
- private:
-  std::uint64_t state_;
-};
-
 }  // namespace relayscope::dns

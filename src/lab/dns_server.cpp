@@ -2,7 +2,6 @@
 #include "lab/dns_server.hpp"
 
 #include <array>
-
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
@@ -47,6 +46,11 @@ Expected<std::shared_ptr<DnsServer>> DnsServer::start(asio::any_io_executor exec
     if (!ec) s->tcp_.bind(tep, ec);
     if (!ec) s->tcp_.listen(128, ec);
     if (!ec) {
+      // A survey sends hundreds of queries in one burst; the default buffer
+      // drops some of them while a slow (sanitized) loop catches up. The
+      // kernel caps the size at net.core.rmem_max, so failure is harmless.
+      std::error_code ignored;
+      s->udp_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ignored);
       s->udp_endpoint_ = s->udp_.local_endpoint();
       break;
     }

@@ -7,38 +7,8 @@
 
 namespace relayscope::lab {
 
-namespace {
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-}  // namespace
-
-Rng::Rng(std::uint64_t seed, std::string_view stream) : state_(seed ^ fnv1a(stream)) {}
-
-std::uint64_t Rng::next() {
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t Rng::below(std::uint64_t bound) {
-  if (bound <= 1) return 0;
-  const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
-  for (;;) {
-    auto x = next();
-    if (x < limit) return x % bound;
-  }
-}
-
-double Rng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-std::vector<std::int64_t> largest_remainder(const std::vector<double>& weights, std::int64_t total) {
+std::vector<std::int64_t> largest_remainder(const std::vector<double>& weights,
+                                            std::int64_t total) {
   std::vector<std::int64_t> out(weights.size(), 0);
   double sum = 0;
   for (double w : weights) sum += std::max(0.0, w);

@@ -1,36 +1,17 @@
-// The lab's seeded generator: splitmix64, with its own bounded draw and
-// shuffle, so that one seed plans the same lab on every machine (<random>'s
-// distributions and std::shuffle are implementation-defined).
+// The lab's seeded draws: the project's generator, and proportional rounding
+// of profile shares to host counts. One seed plans the same lab everywhere.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
-#include <utility>
 #include <vector>
+
+#include "common/seeded_rng.hpp"
 
 namespace relayscope::lab {
 
-class Rng {
- public:
-  // `stream` separates independent uses of one seed (behaviours, names...).
-  explicit Rng(std::uint64_t seed, std::string_view stream = {});
-  std::uint64_t next();
-  // Uniform in [0, bound), bound > 0; rejection sampling, no modulo bias.
-  std::uint64_t below(std::uint64_t bound);
-  // Uniform in [0, 1).
-  double unit();
-
-  template <class T>
-  void shuffle(std::vector<T>& v) {
-    for (std::size_t i = v.size(); i > 1; --i) {
-      std::swap(v[i - 1], v[static_cast<std::size_t>(below(i))]);
-    }
-  }
-
- private:
-  std::uint64_t state_;
-};
+// The project's seeded generator (common/seeded_rng.hpp) under the lab's name.
+using Rng = relayscope::SeededRng;
 
 // Largest-remainder (Hamilton) rounding: integer counts proportional to
 // `weights` that add up to exactly `total`. Ties in the remainder go to the

@@ -92,17 +92,5 @@ TEST(NormalizeName, LowerCaseWithoutTrailingDot) {
   EXPECT_EQ(normalize_name(""), "");
 }
 
-TEST(SeededRng, BelowStaysInRangeAndSeedsDiffer) {
-  SeededRng a(1, "k"), b(2, "k"), c(1, "k");
-  bool differ = false;
-  for (int i = 0; i < 100; ++i) {
-    auto x = a.below(7);
-    EXPECT_LT(x, 7u);
-    differ |= x != b.below(7);
-    EXPECT_EQ(x, c.below(7));
-  }
-  EXPECT_TRUE(differ);
-}
-
 }  // namespace
 }  // namespace relayscope::dns
