@@ -44,9 +44,10 @@ int run(CollectArgs& a) {
   });
   io.run();
   const auto& n = (*collector)->counts();
-  std::printf("relayscope collect: %lld deliveries, %lld bounces, %lld unmatched\n",
-              static_cast<long long>(n.deliveries), static_cast<long long>(n.bounces),
-              static_cast<long long>(n.unmatched));
+  std::printf(
+      "relayscope collect: %lld deliveries, %lld bounces, %lld delay warnings, %lld unmatched\n",
+      static_cast<long long>(n.deliveries), static_cast<long long>(n.bounces),
+      static_cast<long long>(n.warnings), static_cast<long long>(n.unmatched));
   return exit_ok;
 }
 

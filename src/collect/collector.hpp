@@ -6,13 +6,12 @@
 // counted as unmatched. Every wait has a timeout, every buffer a limit.
 #pragma once
 
+#include <asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "store/store.hpp"
@@ -21,10 +20,10 @@ namespace relayscope::collect {
 
 struct CollectorOptions {
   std::string listen = "127.0.0.1:2525";  // ADDR:PORT
-  std::string domain;                      // our test domain, e.g. collector.relayscope.test
+  std::string domain;                     // our test domain, e.g. collector.relayscope.test
   std::string hostname = "collector.relayscope.test";
-  std::string spool_dir;                   // where messages are kept
-  std::string sender_local_part = "probe";        // the survey's --mail-from local part
+  std::string spool_dir;                            // where messages are kept
+  std::string sender_local_part = "probe";          // the survey's --mail-from local part
   std::string recipient_local_part = "relay-test";  // the survey's --rcpt-to local part
   std::size_t max_message = 10 * 1024 * 1024;
   std::size_t max_recipients = 100;
@@ -36,6 +35,7 @@ struct CollectorOptions {
 struct CollectorCounts {
   std::int64_t deliveries = 0;
   std::int64_t bounces = 0;
+  std::int64_t warnings = 0;  // delay notices: kept, neither delivered nor bounced
   std::int64_t unmatched = 0;
   std::int64_t refused_recipients = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "collect/bounce_parser.hpp"
+
 namespace relayscope::collect {
 
 namespace {
@@ -53,22 +55,49 @@ Verdict classify_envelope(const std::string& mail_from, const std::vector<std::s
                           std::string_view message, const std::string& sender_local_part,
                           const std::string& recipient_local_part) {
   bool to_sender = false;
+  std::string tagged_return;  // the token of "probe+TOKEN@": mail returned to a probe
   for (const auto& r : rcpts) {
     if (auto t = token_in_local_part(r, recipient_local_part); t.size() == token_length) {
       return {"delivery", t};
     }
     if (auto t = token_in_local_part(r, sender_local_part); t.size() == token_length) {
-      return {"bounce", t};
+      tagged_return = t;
     }
     auto at = r.rfind('@');
     std::string_view local = std::string_view(r).substr(0, at);
     if (local == sender_local_part) to_sender = true;
   }
-  // The envelope lost its tag: look in the message. Mail from the null
-  // sender, or to our sender address, is a return; the rest a delivery.
-  auto found = tokens_in_message(message);
-  if (found.empty()) return {"unmatched", ""};
-  return {(mail_from.empty() || to_sender) ? "bounce" : "delivery", found.front()};
+  // A tag names the probe; the message still says whether a return is a
+  // failure or only a delay notice. Without a tag, look in the message. Mail from the null
+  // sender, to our sender address, or shaped as a DSN is a return, and its
+  // token is sought in the message it returns (decoded by GMime); the rest
+  // is a delivery, whose token is in the survey's own lines (or in its
+  // decoded body, when a relay re-encoded it).
+  TokenSpec spec;
+  spec.sender_local_part = sender_local_part;
+  spec.recipient_local_part = recipient_local_part;
+  spec.token_length = token_length;
+  auto raw = tokens_in_message(message);
+  auto bounce = parse_bounce(message, spec);
+  Verdict v;
+  if (!bounce.recipients.empty()) {
+    v.dsn_action = bounce.recipients.front().action;
+    v.dsn_status = bounce.recipients.front().status;
+  }
+  bool returned = mail_from.empty() || to_sender || bounce.is_dsn;
+  const auto& first = returned ? bounce.tokens : raw;
+  const auto& second = returned ? raw : bounce.tokens;
+  v.token = !tagged_return.empty() ? tagged_return
+            : !first.empty()       ? first.front()
+                                   : (!second.empty() ? second.front() : "");
+  returned = returned || !tagged_return.empty();
+  v.kind = v.token.empty() ? "unmatched" : (returned ? "bounce" : "delivery");
+  // A DSN that reports no failure ("delayed", "relayed"...) is a warning,
+  // not a bounce (RFC 3464 2.3.3): the message may still be delivered.
+  bool failed = bounce.recipients.empty();
+  for (const auto& r : bounce.recipients) failed |= r.action == "failed";
+  if (v.kind == "bounce" && bounce.is_dsn && !failed) v.kind = "warning";
+  return v;
 }
 
 }  // namespace relayscope::collect

@@ -2,7 +2,8 @@
 // survey tags its addresses VERP-style ("relay-test+TOKEN@ours" is a test
 // message delivered by a relay, "probe+TOKEN@ours" is mail returned to the
 // sender: a bounce). When a relay rewrote the envelope, the token is sought
-// in the message itself. Pure. Tokens are taken where the survey puts them
+// in the message itself (a returned message is read with GMime: see
+// bounce_parser.hpp). Pure. Tokens are taken where the survey puts them
 // (the tags and its own headers), whether or not the probe is stored yet: a
 // relay may deliver before the survey records the probe, and the report
 // decides which arrivals match.
@@ -15,8 +16,10 @@
 namespace relayscope::collect {
 
 struct Verdict {
-  std::string kind;   // "delivery", "bounce" or "unmatched"
-  std::string token;  // empty for unmatched
+  std::string kind;        // "delivery", "bounce", "warning" (a DSN without failure), "unmatched"
+  std::string token;       // empty for unmatched
+  std::string dsn_action;  // of the first recipient of a DSN ("failed"), else empty
+  std::string dsn_status;  // likewise ("5.7.1")
 };
 
 // The TOKEN of "base+TOKEN@..." (case-insensitive base), or "".

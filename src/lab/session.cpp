@@ -143,6 +143,9 @@ class Session {
   std::size_t commands_ = 0;
 };
 
+// Throughout this file a co_await is never inside an if condition: its
+// result goes to a local first (GCC 12 can corrupt the coroutine frame
+// otherwise; see run()).
 asio::awaitable<bool> Session::pause(int ms) {
   if (ms <= 0) co_return conn_.is_open();
   timer_.expires_after(std::chrono::milliseconds(ms));
@@ -156,7 +159,8 @@ asio::awaitable<bool> Session::write_raw(std::string_view bytes) {
 }
 
 asio::awaitable<bool> Session::say(const std::string& text) {
-  if (!co_await pause(hub_->delays.reply_ms + jitter())) {
+  bool ok1 = co_await pause(hub_->delays.reply_ms + jitter());
+  if (!ok1) {
     co_return false;
   }
   std::string out = text + "\r\n";
@@ -168,7 +172,8 @@ asio::awaitable<bool> Session::say_lines(int code, const std::vector<std::string
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += std::to_string(code) + (i + 1 < lines.size() ? "-" : " ") + lines[i] + "\r\n";
   }
-  if (!co_await pause(hub_->delays.reply_ms + jitter())) {
+  bool ok2 = co_await pause(hub_->delays.reply_ms + jitter());
+  if (!ok2) {
     co_return false;
   }
   co_return co_await write_raw(out);
@@ -231,10 +236,13 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
   constexpr std::size_t n_garbage = sizeof garbage_texts / sizeof garbage_texts[0];
   std::size_t next = 0;
   if (answer_with_garbage) {
-    if (!co_await pause(hub_->delays.greeting_ms + jitter())) {
+    bool ok3 = co_await pause(hub_->delays.greeting_ms + jitter());
+    if (!ok3) {
       co_return;
     }
-    if (!co_await write_raw(std::string(garbage_texts[0]) + "\r\n" + garbage_texts[1] + "\r\n")) {
+    bool ok4 =
+        co_await write_raw(std::string(garbage_texts[0]) + "\r\n" + garbage_texts[1] + "\r\n");
+    if (!ok4) {
       co_return;
     }
     next = 2;
@@ -247,7 +255,8 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
     if (!line) co_return;
     if (answer_with_garbage) {
       std::string g = std::string(garbage_texts[next++ % n_garbage]) + "\r\n";
-      if (!co_await write_raw(g)) {
+      bool ok5 = co_await write_raw(g);
+      if (!ok5) {
         co_return;
       }
     }
@@ -258,27 +267,32 @@ asio::awaitable<void> Session::hold_silent(bool answer_with_garbage) {
 // until the client gives up (its write side stalls: write_timeout), the cap,
 // or hold_timeout.
 asio::awaitable<void> Session::endless() {
-  if (!co_await pause(hub_->delays.greeting_ms)) {
+  bool ok6 = co_await pause(hub_->delays.greeting_ms);
+  if (!ok6) {
     co_return;
   }
-  if (!co_await write_raw("220-" + self_.name + " ")) {
+  bool ok7 = co_await write_raw("220-" + self_.name + " ");
+  if (!ok7) {
     co_return;
   }
   const std::string chunk(4096, 'x');
   auto deadline = net::Clock::now() + limits().hold_timeout;
   for (std::size_t sent = 0; sent < limits().endless_cap && net::Clock::now() < deadline;
        sent += chunk.size()) {
-    if (!co_await write_raw(chunk)) {
+    bool ok8 = co_await write_raw(chunk);
+    if (!ok8) {
       co_return;
     }
-    if (!co_await pause(5)) {
+    bool ok9 = co_await pause(5);
+    if (!ok9) {
       co_return;
     }
   }
 }
 
 asio::awaitable<bool> Session::greet() {
-  if (!co_await pause(hub_->delays.greeting_ms + jitter())) {
+  bool ok10 = co_await pause(hub_->delays.greeting_ms + jitter());
+  if (!ok10) {
     co_return false;
   }
   const std::string& name = self_.name;
@@ -291,18 +305,22 @@ asio::awaitable<bool> Session::greet() {
       // for the last line before it may speak.
       constexpr int parts = 4;
       int step = hub_->delays.slow_greeting_ms / parts;
-      if (!co_await write_raw("220-" + name + " ESMTP relayscope-lab\r\n")) {
+      bool ok11 = co_await write_raw("220-" + name + " ESMTP relayscope-lab\r\n");
+      if (!ok11) {
         co_return false;
       }
       for (int i = 1; i < parts; ++i) {
-        if (!co_await pause(step)) {
+        bool ok12 = co_await pause(step);
+        if (!ok12) {
           co_return false;
         }
-        if (!co_await write_raw("220-please wait (" + std::to_string(i) + ")\r\n")) {
+        bool ok13 = co_await write_raw("220-please wait (" + std::to_string(i) + ")\r\n");
+        if (!ok13) {
           co_return false;
         }
       }
-      if (!co_await pause(step)) {
+      bool ok14 = co_await pause(step);
+      if (!ok14) {
         co_return false;
       }
       co_return co_await write_raw("220 " + name + " ready\r\n");
@@ -310,10 +328,12 @@ asio::awaitable<bool> Session::greet() {
     case B::slow_bytes: {
       std::string text = "220 " + name + " ESMTP\r\n";
       for (char c : text) {
-        if (!co_await write_raw(std::string_view(&c, 1))) {
+        bool ok15 = co_await write_raw(std::string_view(&c, 1));
+        if (!ok15) {
           co_return false;
         }
-        if (!co_await pause(hub_->delays.slow_byte_ms)) {
+        bool ok16 = co_await pause(hub_->delays.slow_byte_ms);
+        if (!ok16) {
           co_return false;
         }
       }
@@ -339,7 +359,8 @@ asio::awaitable<void> Session::command_loop() {
       co_return;
     }
     ++commands_;
-    if (!co_await handle(line.value)) {
+    bool ok17 = co_await handle(line.value);
+    if (!ok17) {
       co_return;
     }
     if (errors_ >= limits().max_errors) {
@@ -355,7 +376,8 @@ asio::awaitable<bool> Session::handle(const std::string& line) {
   auto parsed = smtp::parse_command(line);
   if (b_ == B::garbage_reply) {
     constexpr std::size_t n = sizeof garbage_texts / sizeof garbage_texts[0];
-    if (!co_await say(garbage_texts[commands_ % n])) {
+    bool ok18 = co_await say(garbage_texts[commands_ % n]);
+    if (!ok18) {
       co_return false;
     }
     co_return !(parsed && parsed->verb == smtp::Verb::quit);
@@ -404,7 +426,9 @@ asio::awaitable<bool> Session::handle(const std::string& line) {
 }
 
 asio::awaitable<bool> Session::on_ehlo(const std::string& arg) {
-  if (b_ == B::helo_only) co_return co_await say("500 5.5.1 Command unrecognized: \"EHLO\"");
+  if (b_ == B::helo_only) {
+    co_return co_await say("500 5.5.1 Command unrecognized: \"EHLO\"");
+  }
   if (arg.empty()) {
     ++errors_;
     co_return co_await say("501 5.5.4 Syntax: EHLO hostname");
@@ -447,7 +471,8 @@ asio::awaitable<bool> Session::on_starttls() {
   if (b_ != B::starttls || !hub_->tls || conn_.tls_active()) {
     co_return co_await say("502 5.5.1 STARTTLS not available");
   }
-  if (!co_await say("220 2.0.0 Ready to start TLS")) {
+  bool ok19 = co_await say("220 2.0.0 Ready to start TLS");
+  if (!ok19) {
     co_return false;
   }
   auto r = co_await conn_.start_tls_server(*hub_->tls, limits().command_timeout);
@@ -459,16 +484,23 @@ asio::awaitable<bool> Session::on_starttls() {
 }
 
 asio::awaitable<bool> Session::on_auth(const std::string& arg) {
-  if (b_ != B::trick_after_failed_auth) co_return co_await say("502 5.5.1 AUTH not supported");
-  if (!greeted_) co_return co_await say("503 5.5.1 Send EHLO first");
+  if (b_ != B::trick_after_failed_auth) {
+    co_return co_await say("502 5.5.1 AUTH not supported");
+  }
+  if (!greeted_) {
+    co_return co_await say("503 5.5.1 Send EHLO first");
+  }
   // "AUTH PLAIN" without an initial response: one challenge, one answer.
   if (arg.find(' ') == std::string::npos) {
-    if (!co_await say("334 ")) {
+    bool ok20 = co_await say("334 ");
+    if (!ok20) {
       co_return false;
     }
     auto answer = co_await conn_.read_line(limits().command_timeout);
     if (!answer) co_return false;
-    if (answer.value == "*") co_return co_await say("501 5.0.0 Authentication cancelled");
+    if (answer.value == "*") {
+      co_return co_await say("501 5.0.0 Authentication cancelled");
+    }
   }
   auth_failed_ = true;
   co_return co_await say("535 5.7.8 Authentication credentials invalid");
@@ -483,7 +515,9 @@ asio::awaitable<bool> Session::on_mail(const std::string& line) {
     ++errors_;
     co_return co_await say("503 5.5.1 Sender already given");
   }
-  if (b_ == B::mail_rejected) co_return co_await say("550 5.7.1 Sender rejected by local policy");
+  if (b_ == B::mail_rejected) {
+    co_return co_await say("550 5.7.1 Sender rejected by local policy");
+  }
   if (b_ == B::reset_mid) {
     reset_connection();
     co_return false;
@@ -547,7 +581,8 @@ asio::awaitable<bool> Session::on_data() {
     reset_transaction();
     co_return co_await say("554 5.5.1 DATA not accepted here");
   }
-  if (!co_await say("354 End data with <CR><LF>.<CR><LF>")) {
+  bool ok21 = co_await say("354 End data with <CR><LF>.<CR><LF>");
+  if (!ok21) {
     co_return false;
   }
   smtp::DataReader reader(limits().max_message);

@@ -3,6 +3,8 @@
 // (or of its table when a required key is missing).
 #include "server/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace relayscope::server {
 
@@ -144,6 +145,14 @@ struct Section {
     return Ok{};
   }
 
+  // The i-th element of an array key (for an error on that very line).
+  const toml::node* element(const std::string& key, std::size_t i) const {
+    auto* n = node(key);
+    auto* a = n ? n->as_array() : nullptr;
+    if (!a || i >= a->size()) return n;
+    return a->get(i);
+  }
+
   Error missing(const std::string& key, const toml::table& root) const {
     const toml::node* where = t ? static_cast<const toml::node*>(t) : &root;
     return c.at(where, name + "." + key + " is required");
@@ -171,28 +180,31 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
   cfg.path = c.path;
   auto sec = [&](const char* name) { return Section{c, name, root[name].as_table()}; };
 
-#define TRY(expr)                      \
-  do {                                 \
+#define TRY(expr)                                 \
+  do {                                            \
     if (auto s_ = (expr); !s_) return s_.error(); \
   } while (0)
-#define GET(var, expr)                 \
-  auto var = (expr);                   \
+#define GET(var, expr) \
+  auto var = (expr);   \
   if (!var) return var.error()
 
   // [server]
   auto server = sec("server");
   GET(listen, server.strs("listen"));
   if (!*listen || (*listen)->empty()) return server.missing("listen", root);
-  for (const auto& l : **listen) {
-    auto a = parse_listen_address(l);
-    if (!a) return c.at(server.node("listen"), "server.listen: " + a.error().message);
+  for (std::size_t i = 0; i < (*listen)->size(); ++i) {
+    auto a = parse_listen_address((**listen)[i]);
+    if (!a) {
+      return c.at(server.element("listen", i), "server.listen: " + a.error().message);
+    }
     cfg.listen.push_back(*a);
   }
   GET(hostname, server.str("hostname"));
   if (!*hostname) return server.missing("hostname", root);
   cfg.hostname = lower(**hostname);
   if (!valid_domain(cfg.hostname)) {
-    return c.at(server.node("hostname"), "server.hostname is not a domain name: '" + **hostname + "'");
+    return c.at(server.node("hostname"),
+                "server.hostname is not a domain name: '" + **hostname + "'");
   }
   GET(user, server.str("user"));
   if (*user) cfg.user = **user;
@@ -202,23 +214,24 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
   auto policy = sec("policy");
   GET(nets, policy.strs("local_networks"));
   if (*nets) {
-    for (const auto& n : **nets) {
+    for (std::size_t i = 0; i < (*nets)->size(); ++i) {
+      const auto& n = (**nets)[i];
       auto cidr = Cidr::parse(n);
       if (!cidr) {
-        return c.at(policy.node("local_networks"),
-                    "policy.local_networks: '" + n + "' is not a CIDR block: " +
-                        cidr.error().message);
+        return c.at(
+            policy.element("local_networks", i),
+            "policy.local_networks: '" + n + "' is not a CIDR block: " + cidr.error().message);
       }
       cfg.local_networks.add(*cidr);
     }
   }
   GET(domains, policy.strs("local_domains"));
   if (*domains) {
-    for (auto d : **domains) {
-      d = lower(d);
+    for (std::size_t i = 0; i < (*domains)->size(); ++i) {
+      auto d = lower((**domains)[i]);
       if (!d.empty() && d.back() == '.') d.pop_back();
       if (!valid_domain(d)) {
-        return c.at(policy.node("local_domains"),
+        return c.at(policy.element("local_domains", i),
                     "policy.local_domains: '" + d + "' is not a domain name");
       }
       cfg.local_domains.push_back(d);
@@ -285,8 +298,7 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
 
   // [limits]
   auto limits = sec("limits");
-  TRY(limits.integer("max_message_size", cfg.limits.max_message_size, 1024,
-                     std::int64_t(1) << 32));
+  TRY(limits.integer("max_message_size", cfg.limits.max_message_size, 1024, std::int64_t(1) << 32));
   TRY(limits.integer("max_recipients", cfg.limits.max_recipients, 1, 100000));
   TRY(limits.integer("max_errors", cfg.limits.max_errors, 1, 1000));
   TRY(limits.integer("max_connections", cfg.limits.max_connections, 1, 1000000));
@@ -369,7 +381,8 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
   if (*level) {
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
     if (!levels.count(**level)) {
-      return c.at(log.node("level"), "log.level must be one of trace, debug, info, warn, error, off");
+      return c.at(log.node("level"),
+                  "log.level must be one of trace, debug, info, warn, error, off");
     }
     cfg.log_level = **level;
   }
@@ -401,8 +414,8 @@ Expected<ListenAddress> parse_listen_address(const std::string& text) {
   auto ip = IpAddress::parse(host);
   if (!ip) return make_error("'" + host + "' is not an IP address");
   auto port_text = text.substr(colon + 1);
-  if (port_text.size() > 5 ||
-      !std::all_of(port_text.begin(), port_text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                           [](char ch) { return ch >= '0' && ch <= '9'; })) {
     return make_error("'" + port_text + "' is not a port");
   }
   auto port = std::stoi(port_text);
@@ -420,12 +433,18 @@ Expected<Millis> parse_duration(const std::string& text) {
   long long n = std::stoll(text.substr(0, i));
   auto unit = text.substr(i);
   long long ms = 0;
-  if (unit.empty() || unit == "s") ms = n * 1000;
-  else if (unit == "ms") ms = n;
-  else if (unit == "m") ms = n * 60 * 1000;
-  else if (unit == "h") ms = n * 3600 * 1000;
-  else if (unit == "d") ms = n * 86400 * 1000;
-  else return make_error("'" + text + "': unknown unit '" + unit + "' (ms, s, m, h, d)");
+  if (unit.empty() || unit == "s")
+    ms = n * 1000;
+  else if (unit == "ms")
+    ms = n;
+  else if (unit == "m")
+    ms = n * 60 * 1000;
+  else if (unit == "h")
+    ms = n * 3600 * 1000;
+  else if (unit == "d")
+    ms = n * 86400 * 1000;
+  else
+    return make_error("'" + text + "': unknown unit '" + unit + "' (ms, s, m, h, d)");
   return Millis(ms);
 }
 

@@ -25,18 +25,18 @@ struct ListenAddress {
 
 struct Limits {
   std::size_t max_message_size = 25 * 1024 * 1024;  // octets, enforced while reading DATA
-  std::size_t max_recipients = 100;                  // per message (then 452)
-  int max_errors = 10;                               // per session (then 421 and close)
-  std::size_t max_connections = 10000;               // in all
+  std::size_t max_recipients = 100;                 // per message (then 452)
+  int max_errors = 20;                              // per session (then 421 and close), as Postfix
+  std::size_t max_connections = 10000;              // in all
   std::size_t max_connections_per_ip = 20;
   std::size_t max_line_length = 2048;  // command lines; RFC 5321 says 512, clients exceed it
   int max_auth_failures = 3;           // per session (then 421 and close)
 };
 
 struct Timeouts {
-  Millis command{std::chrono::minutes(5)};   // waiting for a command inside a transaction
-  Millis idle{std::chrono::minutes(5)};      // waiting for a command outside a transaction
-  Millis data{std::chrono::minutes(10)};     // waiting for each block of DATA
+  Millis command{std::chrono::minutes(5)};  // waiting for a command inside a transaction
+  Millis idle{std::chrono::minutes(5)};     // waiting for a command outside a transaction
+  Millis data{std::chrono::minutes(10)};    // waiting for each block of DATA
   Millis greet_pause{std::chrono::milliseconds(300)};  // a client talking in it is refused
 };
 

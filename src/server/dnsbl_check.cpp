@@ -12,7 +12,9 @@ namespace relayscope::server {
 std::string dnsbl_query_name(const IpAddress& address, const std::string& zone) {
   std::string name;
   if (address.is_v4) {
-    for (int i = 15; i >= 12; --i) name += std::to_string(address.bytes[i]) + ".";
+    for (int i = 15; i >= 12; --i) {
+      name += std::to_string(address.bytes[i]) + ".";
+    }
   } else {
     static const char hex[] = "0123456789abcdef";
     for (int i = 15; i >= 0; --i) {
@@ -37,12 +39,20 @@ asio::awaitable<std::optional<smtp::Reply>> DnsblCheck::check(IpAddress address)
       continue;
     }
     bool listed = false;
-    for (const auto& ip : a.addresses) listed = listed || ip.rfind("127.", 0) == 0;
-    if (!listed) continue;
+    for (const auto& ip : a.addresses) {
+      listed = listed || ip.rfind("127.", 0) == 0;
+    }
+    if (!listed) {
+      continue;
+    }
     std::string reason;
     auto txt = co_await resolver_.txt(name);
-    if (txt.status == dns::DnsStatus::ok && !txt.texts.empty()) reason = txt.texts.front();
-    if (reason.size() > 400) reason.resize(400);
+    if (txt.status == dns::DnsStatus::ok && !txt.texts.empty()) {
+      reason = txt.texts.front();
+    }
+    if (reason.size() > 400) {
+      reason.resize(400);
+    }
     auto text = fmt::format("5.7.1 Service unavailable; client [{}] blocked using {}{}{}",
                             address.to_string(), zone, reason.empty() ? "" : ": ", reason);
     co_return make_reply(554, text);

@@ -5,11 +5,10 @@
 // (timeout, SERVFAIL) lets the client in: a DNSBL outage must not stop mail.
 #pragma once
 
+#include <asio.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/cidr.hpp"
 #include "smtp/reply.hpp"

@@ -22,7 +22,9 @@ std::string headers_of(const std::string& message) {
 
 std::string clean(std::string s) {
   for (auto& c : s) {
-    if (c == '\r' || c == '\n') c = ' ';
+    if (c == '\r' || c == '\n') {
+      c = ' ';
+    }
   }
   return s;
 }
@@ -30,16 +32,19 @@ std::string clean(std::string s) {
 }  // namespace
 
 std::string build_dsn(const DsnInput& in) {
-  auto boundary = fmt::format("{}/{}.{}", in.queue_id, static_cast<long long>(in.now), in.reporting_mta);
+  auto boundary =
+      fmt::format("{}/{}.{}", in.queue_id, static_cast<long long>(in.now), in.reporting_mta);
   std::string m;
   m += "From: Mail Delivery System <MAILER-DAEMON@" + in.reporting_mta + ">\r\n";
   m += "To: <" + in.original_sender + ">\r\n";
   m += "Subject: Undelivered Mail Returned to Sender\r\n";
   m += "Date: " + rfc5322_date(in.now) + "\r\n";
-  m += "Message-ID: <" + in.queue_id + ".dsn." + std::to_string(in.now) + "@" + in.reporting_mta + ">\r\n";
+  m += "Message-ID: <" + in.queue_id + ".dsn." + std::to_string(in.now) + "@" + in.reporting_mta +
+       ">\r\n";
   m += "Auto-Submitted: auto-replied\r\n";
   m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary + "\"\r\n";
+  m += "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary +
+       "\"\r\n";
   m += "\r\nThis is a MIME-encapsulated message.\r\n\r\n";
 
   m += "--" + boundary + "\r\n";
@@ -59,7 +64,9 @@ std::string build_dsn(const DsnInput& in) {
     m += "\r\nFinal-Recipient: rfc822; " + f.recipient + "\r\n";
     m += "Action: failed\r\n";
     m += "Status: " + f.status + "\r\n";
-    if (!f.remote_mta.empty()) m += "Remote-MTA: dns; " + f.remote_mta + "\r\n";
+    if (!f.remote_mta.empty()) {
+      m += "Remote-MTA: dns; " + f.remote_mta + "\r\n";
+    }
     m += "Diagnostic-Code: smtp; " + clean(f.diagnostic) + "\r\n";
     m += "Last-Attempt-Date: " + rfc5322_date(in.now) + "\r\n";
   }
@@ -67,9 +74,12 @@ std::string build_dsn(const DsnInput& in) {
   if (in.original_message.size() <= in.max_returned) {
     m += "Content-Description: Undelivered Message\r\nContent-Type: message/rfc822\r\n\r\n";
     m += in.original_message;
-    if (m.size() < 2 || m.compare(m.size() - 2, 2, "\r\n") != 0) m += "\r\n";
+    if (m.size() < 2 || m.compare(m.size() - 2, 2, "\r\n") != 0) {
+      m += "\r\n";
+    }
   } else {
-    m += "Content-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n\r\n";
+    m += "Content-Description: Undelivered Message Headers\r\nContent-Type: "
+         "text/rfc822-headers\r\n\r\n";
     m += headers_of(in.original_message);
   }
   m += "\r\n--" + boundary + "--\r\n";

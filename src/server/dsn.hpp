@@ -12,10 +12,10 @@
 namespace relayscope::server {
 
 struct FailedRecipient {
-  std::string recipient;    // bare, as the client gave it
-  std::string status;       // "5.1.1"
-  std::string diagnostic;   // the remote reply ("550 5.1.1 no such user") or our reason
-  std::string remote_mta;   // host that answered, may be empty
+  std::string recipient;   // bare, as the client gave it
+  std::string status;      // "5.1.1"
+  std::string diagnostic;  // the remote reply ("550 5.1.1 no such user") or our reason
+  std::string remote_mta;  // host that answered, may be empty
 };
 
 struct DsnInput {
@@ -25,7 +25,7 @@ struct DsnInput {
   std::time_t arrival = 0;
   std::time_t now = 0;
   std::vector<FailedRecipient> failed;
-  std::string original_message;  // CRLF line endings
+  std::string original_message;           // CRLF line endings
   std::size_t max_returned = 256 * 1024;  // larger: headers only
 };
 

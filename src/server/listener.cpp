@@ -47,21 +47,35 @@ Listener::~Listener() {
 Status Listener::bind(const ListenAddress& address) {
   std::error_code ec;
   auto ip = asio::ip::make_address(address.address, ec);
-  if (ec) return make_error("bad listen address " + address.to_string());
+  if (ec) {
+    return make_error("bad listen address " + address.to_string());
+  }
   asio::ip::tcp::endpoint ep(ip, address.port);
   auto a = std::make_unique<asio::ip::tcp::acceptor>(executor_);
   a->open(ep.protocol(), ec);
-  if (!ec) a->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && ip.is_v6()) a->set_option(asio::ip::v6_only(true), ec);
-  if (!ec) a->bind(ep, ec);
-  if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return make_error("cannot listen on " + address.to_string() + ": " + ec.message());
+  if (!ec) {
+    a->set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec && ip.is_v6()) {
+    a->set_option(asio::ip::v6_only(true), ec);
+  }
+  if (!ec) {
+    a->bind(ep, ec);
+  }
+  if (!ec) {
+    a->listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return make_error("cannot listen on " + address.to_string() + ": " + ec.message());
+  }
   acceptors_.push_back(std::move(a));
   return Ok{};
 }
 
 void Listener::start() {
-  for (auto& a : acceptors_) asio::co_spawn(executor_, accept_loop(*a), asio::detached);
+  for (auto& a : acceptors_) {
+    asio::co_spawn(executor_, accept_loop(*a), asio::detached);
+  }
 }
 
 void Listener::stop() {
@@ -77,7 +91,9 @@ std::vector<std::string> Listener::endpoints() const {
   for (const auto& a : acceptors_) {
     std::error_code ec;
     auto ep = a->local_endpoint(ec);
-    if (ec) continue;
+    if (ec) {
+      continue;
+    }
     auto addr = ep.address().to_string();
     out.push_back((ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" +
                   std::to_string(ep.port()));
@@ -90,7 +106,9 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor) {
   while (!state->stopped) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec) {
-      if (state->stopped || ec == asio::error::operation_aborted) co_return;
+      if (state->stopped || ec == asio::error::operation_aborted) {
+        co_return;
+      }
       // EMFILE and the like: pause a little so we do not spin, then go on.
       spdlog::warn("accept failed: {}", ec.message());
       asio::steady_timer pause(executor_, std::chrono::milliseconds(100));
@@ -99,7 +117,9 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor) {
     }
     std::error_code rec;
     auto remote = socket.remote_endpoint(rec);
-    if (rec) continue;
+    if (rec) {
+      continue;
+    }
     auto address = remote.address();
     if (address.is_v6() && address.to_v6().is_v4_mapped()) {
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
@@ -113,7 +133,9 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor) {
     if (state->total >= max_connections_ || mine >= max_per_ip_) {
       spdlog::info("session {} client={} refused: too many connections ({} from it, {} in all)",
                    client.session_id, client.address, mine, state->total);
-      if (mine == 0) state->per_ip.erase(client.address);
+      if (mine == 0) {
+        state->per_ip.erase(client.address);
+      }
       asio::co_spawn(executor_,
                      refuse(std::move(socket), "421 4.7.0 " + settings_.hostname +
                                                    " Too many connections, try again later\r\n"),
@@ -131,7 +153,9 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor) {
       auto id = c.session_id;
       co_await run_session(std::move(s), std::move(c), settings, policy, sink);
       auto it = st->per_ip.find(peer);
-      if (it != st->per_ip.end() && --it->second == 0) st->per_ip.erase(it);
+      if (it != st->per_ip.end() && --it->second == 0) {
+        st->per_ip.erase(it);
+      }
       --st->total;
       spdlog::debug("session {} client={} closed", id, peer);
     };

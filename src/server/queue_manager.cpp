@@ -6,8 +6,9 @@
 // and removes the message when nothing is left.
 #include "server/queue_manager.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <spdlog/spdlog.h>
+
+#include <asio/experimental/as_tuple.hpp>
 
 #include "client/delivery.hpp"
 #include "dns/resolver.hpp"
@@ -23,13 +24,17 @@ namespace {
 using Kind = RecipientOutcome::Kind;
 
 std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return s;
 }
 
 std::optional<smtp::Path> parse_recipient(const std::string& r) {
   auto p = smtp::parse_path("<" + r + ">", smtp::PathKind::forward, true);
-  if (!p) return std::nullopt;
+  if (!p) {
+    return std::nullopt;
+  }
   return std::move(*p);
 }
 
@@ -37,9 +42,13 @@ std::optional<smtp::Path> parse_recipient(const std::string& r) {
 // part ("example.test", or "[192.0.2.1]" for a literal).
 std::string destination_of(const smtp::Path& p) {
   const auto& h = p.mailbox.host;
-  if (h.is_literal()) return "[" + h.text + "]";
+  if (h.is_literal()) {
+    return "[" + h.text + "]";
+  }
   auto d = lower(h.text);
-  if (!d.empty() && d.back() == '.') d.pop_back();
+  if (!d.empty() && d.back() == '.') {
+    d.pop_back();
+  }
   return d;
 }
 
@@ -47,14 +56,27 @@ std::string status_of(const std::string& text, const char* fallback) {
   auto s = smtp::parse_enhanced_status(text);
   if (!s) {
     auto sp = text.find(' ');
-    if (sp != std::string::npos) s = smtp::parse_enhanced_status(text.substr(sp + 1));
+    if (sp != std::string::npos) {
+      s = smtp::parse_enhanced_status(text.substr(sp + 1));
+    }
   }
   return s ? s->to_string() : fallback;
 }
 
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t unix_now() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 }  // namespace
+
+std::chrono::milliseconds retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
+                                      int attempts) {
+  if (schedule.empty()) {
+    return std::chrono::minutes(5);
+  }
+  auto i = attempts <= 1 ? 0 : static_cast<std::size_t>(attempts - 1);
+  return schedule[std::min(i, schedule.size() - 1)];
+}
 
 QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool,
                            Worker& worker, const RelayPolicy& policy, dns::Resolver* resolver,
@@ -87,20 +109,23 @@ void QueueManager::stop() {
   timer_.cancel();
 }
 
-void QueueManager::wake() { timer_.cancel(); }
+void QueueManager::wake() {
+  timer_.cancel();
+}
 
 void QueueManager::add(const SpoolEntry& entry) {
   Item item;
   item.envelope = entry.envelope;
+  item.attempts = entry.state.attempts;
   for (const auto& r : entry.envelope.recipients) {
-    if (!entry.done.count(r)) item.pending.insert(r);
+    if (!entry.done.count(r)) {
+      item.pending.insert(r);
+    }
   }
   auto id = entry.envelope.id;
   if (item.pending.empty()) {
     // Finished before a crash, but not yet removed.
-    asio::co_spawn(executor_, [this, id]() -> asio::awaitable<void> {
-      co_await spool_.remove(id);
-    }, asio::detached);
+    asio::co_spawn(executor_, remove_finished(id), asio::detached);
     return;
   }
   items_[id] = std::move(item);
@@ -108,17 +133,30 @@ void QueueManager::add(const SpoolEntry& entry) {
   wake();
 }
 
+asio::awaitable<void> QueueManager::remove_finished(std::string id) {
+  auto s = co_await spool_.remove(id);
+  if (!s) {
+    spdlog::error("{}: cannot remove from the spool: {}", id, s.error().message);
+  } else {
+    spdlog::info("{}: removed (finished before a restart)", id);
+  }
+}
+
 void QueueManager::flush() {
-  for (const auto& [when, id] : waiting_) ready_.push_back(id);
+  for (const auto& [when, id] : waiting_) {
+    ready_.push_back(id);
+  }
   waiting_.clear();
   spdlog::info("queue flush: {} messages to try now", ready_.size());
   wake();
 }
 
 asio::awaitable<Expected<std::string>> QueueManager::submit(SpoolEnvelope envelope,
-                                                             std::string message) {
+                                                            std::string message) {
   auto stored = co_await spool_.store(envelope, std::move(message));
-  if (!stored) co_return stored;
+  if (!stored) {
+    co_return stored;
+  }
   envelope.id = *stored;
   SpoolEntry entry;
   entry.envelope = std::move(envelope);
@@ -138,26 +176,44 @@ asio::awaitable<void> QueueManager::scheduler() {
       auto id = ready_.front();
       ready_.pop_front();
       auto it = items_.find(id);
-      if (it == items_.end() || it->second.busy) continue;
+      if (it == items_.end() || it->second.busy) {
+        continue;
+      }
       it->second.busy = true;
       ++in_flight_;
       asio::co_spawn(executor_, attempt(id), asio::detached);
     }
     auto deadline = now + std::chrono::hours(1);
-    if (!waiting_.empty() && waiting_.begin()->first < deadline) deadline = waiting_.begin()->first;
+    if (!waiting_.empty() && waiting_.begin()->first < deadline) {
+      deadline = waiting_.begin()->first;
+    }
     timer_.expires_at(deadline);
-    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    auto waited = co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    (void)waited;  // cancelled by wake(), or the time came: look again either way
   }
 }
 
 asio::awaitable<void> QueueManager::attempt(std::string id) {
   auto alive = alive_;
   auto it = items_.find(id);
-  if (it == items_.end()) co_return;
+  if (it == items_.end()) {
+    --in_flight_;
+    wake();
+    co_return;
+  }
+  // Stable: std::map nodes do not move, and only this attempt erases it.
   Item& item = it->second;
-  auto message = co_await worker_.run<std::string>(
-      [this, id](Batch&) -> Expected<std::string> { return spool_.read_message(id); });
-  if (!*alive) co_return;
+  // Jobs are named locals holding values only (no `this`): GCC 12 mishandles
+  // a lambda temporary inside a co_await expression, and a job may still run
+  // while the server shuts down.
+  auto path = spool_.queue_dir() + "/" + id;
+  auto read_job = [path](Batch&) -> Expected<std::string> {
+    return Spool::read_message_file(path);
+  };
+  auto message = co_await worker_.run<std::string>(std::move(read_job));
+  if (!*alive) {
+    co_return;
+  }
 
   std::map<std::string, RecipientOutcome> outcomes;
   if (!message) {
@@ -167,23 +223,33 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     }
   } else {
     outcomes = co_await try_recipients(item, *message);
-    if (!*alive) co_return;
+    if (!*alive) {
+      co_return;
+    }
   }
 
   const auto& env = item.envelope;
   bool expired = std::chrono::seconds(unix_now() - env.arrival) > settings_.delivery.max_queue_time;
   std::vector<FailedRecipient> failed;
   std::vector<std::pair<std::string, std::string>> done;
+  std::string last_error;
   for (auto& [rcpt, o] : outcomes) {
-    const char* word = o.kind == Kind::delivered ? "sent" : o.kind == Kind::permanent ? "bounced" : "deferred";
-    if (o.kind == Kind::transient && expired) {
+    const char* word = "deferred";
+    if (o.kind == Kind::delivered) {
+      word = "sent";
+    } else if (o.kind == Kind::permanent) {
+      word = "bounced";
+    } else if (expired) {
+      // Too long in the queue: failed for good (RFC 3463 X.4.7).
       o.kind = Kind::permanent;
-      o.status = "4.4.7";
+      o.status = "5.4.7";
       o.text = "delivery time expired; last error: " + o.text;
       word = "expired";
+    } else {
+      last_error = "<" + rcpt + ">: " + o.text;
     }
-    spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt, o.relay.empty() ? "none" : o.relay,
-                 word, o.status, o.text);
+    spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt,
+                 o.relay.empty() ? "none" : o.relay, word, o.status, o.text);
     if (o.kind == Kind::delivered) {
       done.emplace_back(rcpt, "delivered " + o.relay + " " + o.text);
     } else if (o.kind == Kind::permanent) {
@@ -192,8 +258,15 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   }
 
   if (!failed.empty()) {
+    // A failure is recorded only once its DSN is safely in the spool (or
+    // there is nobody to tell): a crash in between sends the DSN again at
+    // worst, never loses it.
     bool recorded = true;
-    if (!env.mail_from.empty() && message) {
+    if (env.mail_from.empty()) {
+      spdlog::info("{}: failed recipients of a message from the null sender: no DSN", id);
+    } else if (!message) {
+      recorded = false;
+    } else {
       DsnInput in;
       in.reporting_mta = settings_.hostname;
       in.original_sender = env.mail_from;
@@ -206,47 +279,67 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       dsn.arrival = unix_now();
       dsn.client = "127.0.0.1";
       dsn.helo = settings_.hostname;
-      dsn.recipients.push_back(env.mail_from);  // mail_from empty: the null sender
-      auto stored = co_await submit(std::move(dsn), build_dsn(in));
-      if (!*alive) co_return;
+      dsn.recipients.push_back(env.mail_from);  // from the null sender: never bounced back
+      auto text = build_dsn(in);
+      auto stored = co_await submit(std::move(dsn), std::move(text));
+      if (!*alive) {
+        co_return;
+      }
       if (stored) {
         spdlog::info("{}: sender non-delivery notification: {}", id, *stored);
       } else {
         spdlog::error("{}: cannot queue the DSN, will try again: {}", id, stored.error().message);
         recorded = false;
       }
-    } else if (env.mail_from.empty()) {
-      spdlog::info("{}: bounce of a message from the null sender: discarded", id);
-    } else {
-      recorded = false;
     }
     if (recorded) {
-      for (const auto& f : failed) done.emplace_back(f.recipient, "failed " + f.status + " " + f.diagnostic);
+      for (const auto& f : failed) {
+        done.emplace_back(f.recipient, "failed " + f.status + " " + f.diagnostic);
+      }
     }
   }
 
   if (!done.empty()) {
     auto s = co_await spool_.mark_done(id, done);
-    if (!*alive) co_return;
+    if (!*alive) {
+      co_return;
+    }
     if (!s) {
       spdlog::error("{}: cannot record finished recipients: {}", id, s.error().message);
       done.clear();
     }
   }
-  for (const auto& [rcpt, why] : done) item.pending.erase(rcpt);
+  for (const auto& [rcpt, why] : done) {
+    item.pending.erase(rcpt);
+  }
 
   if (item.pending.empty()) {
     auto s = co_await spool_.remove(id);
-    if (!*alive) co_return;
-    if (!s) spdlog::error("{}: cannot remove from the spool: {}", id, s.error().message);
-    spdlog::info("{}: removed", id);
+    if (!*alive) {
+      co_return;
+    }
+    if (!s) {
+      spdlog::error("{}: cannot remove from the spool: {}", id, s.error().message);
+    } else {
+      spdlog::info("{}: removed", id);
+    }
     items_.erase(id);
   } else {
-    item.busy = false;
     ++item.attempts;
-    const auto& schedule = settings_.delivery.retry;
-    auto delay = schedule[std::min<std::size_t>(static_cast<std::size_t>(item.attempts - 1),
-                                                schedule.size() - 1)];
+    auto delay = retry_delay(settings_.delivery.retry, item.attempts);
+    RetryState st;
+    st.attempts = item.attempts;
+    st.next_retry = unix_now() + std::chrono::duration_cast<std::chrono::seconds>(delay).count() +
+                    (delay.count() % 1000 ? 1 : 0);
+    st.last_error = last_error.empty() ? "spool error" : last_error;
+    auto ws = co_await spool_.write_state(id, std::move(st));
+    if (!*alive) {
+      co_return;
+    }
+    if (!ws) {
+      spdlog::warn("{}: cannot record the retry state: {}", id, ws.error().message);
+    }
+    item.busy = false;
     waiting_.emplace(Clock::now() + delay, id);
   }
   --in_flight_;
@@ -269,15 +362,15 @@ asio::awaitable<std::map<std::string, RecipientOutcome>> QueueManager::try_recip
         out[r] = RecipientOutcome{Kind::permanent, "5.1.3", "mailbox name not accepted", ""};
         continue;
       }
-      std::string prefix = "Return-Path: <" + env.mail_from + ">\r\nDelivered-To: " +
-                           box->address() + "\r\n";
+      std::string prefix =
+          "Return-Path: <" + env.mail_from + ">\r\nDelivered-To: " + box->address() + "\r\n";
       auto root = settings_.mailbox_root;
       auto host = settings_.hostname;
       auto b = *box;
-      auto res = co_await worker_.run<std::string>(
-          [root, b, prefix, &message, host](Batch& batch) -> Expected<std::string> {
-            return deliver_to_maildir(root, b, prefix, message, host, batch);
-          });
+      auto job = [root, b, prefix, &message, host](Batch& batch) -> Expected<std::string> {
+        return deliver_to_maildir(root, b, prefix, message, host, batch);
+      };
+      auto res = co_await worker_.run<std::string>(std::move(job));
       if (res) {
         out[r] = RecipientOutcome{Kind::delivered, "2.0.0", "delivered to maildir", "maildir"};
       } else {
@@ -290,7 +383,9 @@ asio::awaitable<std::map<std::string, RecipientOutcome>> QueueManager::try_recip
   }
   for (const auto& [dest, rcpts] : remote) {
     auto results = co_await deliver_remote(dest, rcpts, item, message);
-    for (auto& [r, o] : results) out[r] = std::move(o);
+    for (auto& [r, o] : results) {
+      out[r] = std::move(o);
+    }
   }
   co_return out;
 }
@@ -300,13 +395,20 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
     const std::string& message) {
   std::vector<std::pair<std::string, RecipientOutcome>> out;
   auto all = [&](Kind k, const char* status, const std::string& text) {
-    for (const auto& r : recipients) out.emplace_back(r, RecipientOutcome{k, status, text, ""});
+    for (const auto& r : recipients) {
+      out.emplace_back(r, RecipientOutcome{k, status, text, ""});
+    }
   };
   const auto& d = settings_.delivery;
   std::vector<asio::ip::tcp::endpoint> targets;
   std::error_code ec;
   if (d.smarthost) {
-    targets.emplace_back(asio::ip::make_address(d.smarthost->address, ec), d.smarthost->port);
+    auto a = asio::ip::make_address(d.smarthost->address, ec);
+    if (ec) {
+      all(Kind::transient, "4.4.1", "bad smarthost address " + d.smarthost->address);
+      co_return out;
+    }
+    targets.emplace_back(a, d.smarthost->port);
   } else if (!destination.empty() && destination.front() == '[') {
     auto text = destination.substr(1, destination.size() - 2);
     auto a = asio::ip::make_address(text, ec);
@@ -322,8 +424,9 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
     auto mh = co_await resolver_->resolve_mail_host(destination, 0);
     using S = dns::DnsStatus;
     if (mh.status == S::nxdomain || mh.status == S::nodata) {
-      all(Kind::permanent, "5.1.2", "Host or domain name not found: " + destination + " (" +
-                                        std::string(dns::to_string(mh.status)) + ")");
+      all(Kind::permanent, "5.1.2",
+          "Host or domain name not found: " + destination + " (" +
+              std::string(dns::to_string(mh.status)) + ")");
       co_return out;
     }
     if (mh.status == S::null_mx) {
@@ -334,12 +437,13 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
       all(Kind::transient, "4.4.3", "DNS lookup of " + destination + " failed: " + mh.detail);
       co_return out;
     }
-    for (const auto& ip : std::vector<std::string>{mh.ip}) {
-      targets.emplace_back(asio::ip::make_address(ip, ec), d.port);
-    }
-    for (const auto& ip : mh.fallback_ips) {
+    std::vector<std::string> ips{mh.ip};
+    ips.insert(ips.end(), mh.fallback_ips.begin(), mh.fallback_ips.end());
+    for (const auto& ip : ips) {
       auto a = asio::ip::make_address(ip, ec);
-      if (!ec) targets.emplace_back(a, d.port);
+      if (!ec) {
+        targets.emplace_back(a, d.port);
+      }
     }
   }
 
@@ -364,7 +468,9 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
     bool no_reply = std::all_of(results.begin(), results.end(), [](const auto& r) {
       return r.disposition == client::Disposition::transient && r.code == 0;
     });
-    if (!no_reply) break;
+    if (!no_reply) {
+      break;
+    }
   }
   for (const auto& r : results) {
     RecipientOutcome o;
@@ -386,7 +492,9 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
     }
     out.emplace_back(r.recipient, std::move(o));
   }
-  if (results.empty()) all(Kind::transient, "4.4.1", "no host to deliver to");
+  if (results.empty()) {
+    all(Kind::transient, "4.4.1", "no host to deliver to");
+  }
   co_return out;
 }
 

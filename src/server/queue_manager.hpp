@@ -7,6 +7,8 @@
 // message. A message leaves the spool only when every recipient is finished.
 #pragma once
 
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -15,9 +17,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 
 #include "net/scope_guard.hpp"
 #include "server/config.hpp"
@@ -45,11 +44,15 @@ struct RecipientOutcome {
   std::string relay;   // where it went ("maildir", "127.0.0.1:2601")
 };
 
+// The wait before retry number `attempts` (1 = after the first failed
+// attempt): the schedule's entries in turn, the last one repeating.
+std::chrono::milliseconds retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
+                                      int attempts);
+
 class QueueManager {
  public:
-  QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool,
-               Worker& worker, const RelayPolicy& policy, dns::Resolver* resolver,
-               net::ScopeGuard scope);
+  QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool, Worker& worker,
+               const RelayPolicy& policy, dns::Resolver* resolver, net::ScopeGuard scope);
   ~QueueManager();
   QueueManager(const QueueManager&) = delete;
   QueueManager& operator=(const QueueManager&) = delete;
@@ -71,7 +74,7 @@ class QueueManager {
   struct Item {
     SpoolEnvelope envelope;
     std::set<std::string> pending;  // recipients not finished
-    int attempts = 0;
+    int attempts = 0;               // counted again from 0 after a restart
     bool busy = false;
   };
 
@@ -80,9 +83,10 @@ class QueueManager {
   asio::awaitable<std::map<std::string, RecipientOutcome>> try_recipients(
       const Item& item, const std::string& message);
   asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> deliver_remote(
-      const std::string& destination, const std::vector<std::string>& recipients,
-      const Item& item, const std::string& message);
+      const std::string& destination, const std::vector<std::string>& recipients, const Item& item,
+      const std::string& message);
   void wake();
+  asio::awaitable<void> remove_finished(std::string id);
 
   asio::any_io_executor executor_;
   QueueSettings settings_;

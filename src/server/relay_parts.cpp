@@ -23,10 +23,15 @@ std::string rfc5322_date(std::time_t t) {
 
 asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     const ClientInfo& client) {
-  if (!dnsbl_ || !client.ip) co_return std::nullopt;
+  if (!dnsbl_ || !client.ip) {
+    co_return std::nullopt;
+  }
   // Our own networks are never checked against a blocklist.
-  if (policy_.is_local_client(*client.ip)) co_return std::nullopt;
-  co_return co_await dnsbl_->check(*client.ip);
+  if (policy_.is_local_client(*client.ip)) {
+    co_return std::nullopt;
+  }
+  auto refusal = co_await dnsbl_->check(*client.ip);
+  co_return refusal;
 }
 
 std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView& s,
@@ -45,11 +50,19 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView
 std::string received_header(const ClientInfo& client, const Envelope& envelope,
                             const std::string& hostname, const std::string& id) {
   std::string with = envelope.esmtp ? "ESMTP" : "SMTP";
-  if (envelope.tls) with += "S";
-  if (!envelope.auth_user.empty()) with += "A";
-  std::string h = "Received: from " + (envelope.helo.empty() ? std::string("unknown") : envelope.helo);
-  h += " ([" + client.address + "])\r\n\tby " + hostname + " (relayscope) with " + with + " id " + id;
-  if (envelope.recipients.size() == 1) h += "\r\n\tfor <" + envelope.recipients.front() + ">";
+  if (envelope.tls) {
+    with += "S";
+  }
+  if (!envelope.auth_user.empty()) {
+    with += "A";
+  }
+  std::string h =
+      "Received: from " + (envelope.helo.empty() ? std::string("unknown") : envelope.helo);
+  h += " ([" + client.address + "])\r\n\tby " + hostname + " (relayscope) with " + with + " id " +
+       id;
+  if (envelope.recipients.size() == 1) {
+    h += "\r\n\tfor <" + envelope.recipients.front() + ">";
+  }
   h += "; " + rfc5322_date(std::time(nullptr)) + "\r\n";
   return h;
 }
@@ -58,10 +71,14 @@ std::size_t count_received(std::string_view message) {
   std::size_t n = 0, pos = 0;
   while (pos < message.size()) {
     auto end = message.find("\r\n", pos);
-    if (end == std::string_view::npos) end = message.size();
+    if (end == std::string_view::npos) {
+      end = message.size();
+    }
     auto line = message.substr(pos, end - pos);
     if (line.empty()) break;  // end of the header section
-    if (line.size() >= 9 && strncasecmp(line.data(), "received:", 9) == 0) ++n;
+    if (line.size() >= 9 && strncasecmp(line.data(), "received:", 9) == 0) {
+      ++n;
+    }
     pos = end + 2;
   }
   return n;
@@ -88,7 +105,9 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   message.shrink_to_fit();
   auto stored = co_await spool_.store(env, std::move(full));
   std::string to;
-  for (const auto& r : env.recipients) to += (to.empty() ? "<" : ",<") + r + ">";
+  for (const auto& r : env.recipients) {
+    to += (to.empty() ? "<" : ",<") + r + ">";
+  }
   if (!stored) {
     spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env.id,
                   env.mail_from, to, client.address, size, stored.error().message);
@@ -110,11 +129,11 @@ asio::awaitable<bool> UsersAuthenticator::verify(std::string user, std::string p
     std::lock_guard lock(mutex_);
     users = users_;
   }
-  auto ok = co_await worker_.run<bool>([users, user = std::move(user),
-                                        password = std::move(password)](Batch&) -> Expected<bool> {
-    return users && users->verify(user, password);
-  });
-  co_return ok && *ok;
+  // A named job, not a temporary inside the co_await (GCC 12 frame bug).
+  auto job = [users, user = std::move(user), password = std::move(password)](
+                 Batch&) -> Expected<bool> { return users && users->verify(user, password); };
+  auto ok = co_await worker_.run<bool>(std::move(job));
+  co_return ok&&* ok;
 }
 
 void UsersAuthenticator::replace(std::shared_ptr<const UsersFile> users) {

@@ -19,7 +19,8 @@ namespace relayscope::server {
 
 class RelaySessionPolicy : public SessionPolicy {
  public:
-  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl) : policy_(policy), dnsbl_(dnsbl) {}
+  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl)
+      : policy_(policy), dnsbl_(dnsbl) {}
   asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
   std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
 

@@ -4,8 +4,9 @@
 // the client has nothing more buffered or a group ends. Only the loop writes.
 #include "server/session.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <spdlog/spdlog.h>
+
+#include <asio/experimental/as_tuple.hpp>
 
 #include "net/connection.hpp"
 #include "server/commands.hpp"
@@ -21,7 +22,9 @@ smtp::Reply make_reply(int code, std::string_view text) {
   while (true) {
     auto nl = text.find('\n');
     r.lines.emplace_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
+    if (nl == std::string_view::npos) {
+      break;
+    }
     text.remove_prefix(nl + 1);
   }
   return r;
@@ -48,7 +51,9 @@ struct Outcome {
 
 std::string upper(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : out) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
@@ -78,6 +83,7 @@ class Session {
   asio::awaitable<Outcome> dispatch(const smtp::Command& c);
 
   asio::awaitable<bool> flush();
+  asio::awaitable<bool> skip_rest_of_line();
   asio::awaitable<bool> send_now(const Reply& r);
   void reset_transaction() {
     env_.mail_from.clear();
@@ -85,7 +91,9 @@ class Session {
     phase_.in_mail = false;
     phase_.has_rcpt = false;
   }
-  SessionView view() const { return SessionView{client_, env_.helo, conn_.tls_active(), env_.auth_user}; }
+  SessionView view() const {
+    return SessionView{client_, env_.helo, conn_.tls_active(), env_.auth_user};
+  }
   std::chrono::milliseconds read_timeout() const {
     return phase_.in_mail ? s_.command_timeout : s_.idle_timeout;
   }
@@ -104,8 +112,33 @@ class Session {
   std::size_t messages_ = 0;
 };
 
+asio::awaitable<bool> Session::skip_rest_of_line() {
+  // One deadline for the whole line, so a client trickling an endless line
+  // cannot hold the session past the command timeout.
+  auto deadline = std::chrono::steady_clock::now() + s_.command_timeout;
+  conn_.discard_buffered_input();
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      co_return false;
+    }
+    auto chunk = co_await conn_.read_some(left);
+    if (!chunk) {
+      co_return false;
+    }
+    auto nl = chunk.value.find('\n');
+    if (nl != std::string_view::npos) {
+      conn_.consume(nl + 1);
+      co_return true;
+    }
+    conn_.consume(chunk.value.size());
+  }
+}
+
 asio::awaitable<bool> Session::flush() {
-  if (out_.empty()) co_return true;
+  if (out_.empty()) {
+    co_return true;
+  }
   auto r = co_await conn_.write(out_, s_.command_timeout);
   out_.clear();
   co_return static_cast<bool>(r);
@@ -113,12 +146,14 @@ asio::awaitable<bool> Session::flush() {
 
 asio::awaitable<bool> Session::send_now(const Reply& r) {
   out_ += r.wire();
-  co_return co_await flush();
+  bool ok = co_await flush();
+  co_return ok;
 }
 
 asio::awaitable<void> Session::run() {
   const auto& host = s_.hostname;
-  if (auto refusal = co_await policy_.check_client(client_)) {
+  auto refusal = co_await policy_.check_client(client_);
+  if (refusal) {
     spdlog::info("session {} client={} refused at connect: {} {}", client_.session_id,
                  client_.address, refusal->code, refusal->text());
     co_await send_now(*refusal);
@@ -126,22 +161,41 @@ asio::awaitable<void> Session::run() {
   }
   // A client that talks before the greeting is a spam engine that does not
   // wait for answers (RFC 5321 4.3.1 says it must).
-  bool early = conn_.socket().available() > 0;
-  if (!early && s_.greet_pause.count() > 0) early = co_await conn_.input_arrives_within(s_.greet_pause);
+  std::error_code avail_ec;
+  bool early = conn_.socket().available(avail_ec) > 0;
+  if (!early && s_.greet_pause.count() > 0) {
+    bool arrived = co_await conn_.input_arrives_within(s_.greet_pause);
+    early = arrived;
+  }
   if (early) {
     spdlog::info("session {} client={} talked before the greeting: refused", client_.session_id,
                  client_.address);
     co_await send_now(make_reply(554, "5.5.0 " + host + " Talking before the greeting: go away"));
     co_return;
   }
-  if (!co_await send_now(make_reply(220, host + " " + s_.banner))) co_return;
+  bool greeted = co_await send_now(make_reply(220, host + " " + s_.banner));
+  if (!greeted) {
+    co_return;
+  }
 
   for (;;) {
     auto line = co_await conn_.read_line(read_timeout());
+    if (!line && line.result.error == net::IoError::line_too_long) {
+      // Answer at once, then skip the rest of that line (bounded by the
+      // command timeout, never buffered) and stay in step with the client.
+      ++errors_;
+      bool sent = co_await send_now(make_reply(500, "5.5.6 Line too long"));
+      if (!sent || errors_ >= s_.max_errors) {
+        co_return;
+      }
+      bool skipped = co_await skip_rest_of_line();
+      if (!skipped) {
+        co_return;
+      }
+      continue;
+    }
     if (!line) {
-      if (line.result.error == net::IoError::line_too_long) {
-        co_await send_now(make_reply(500, "5.5.6 Line too long"));
-      } else if (line.result.error == net::IoError::timeout) {
+      if (line.result.error == net::IoError::timeout) {
         spdlog::info("session {} client={} timeout", client_.session_id, client_.address);
         co_await send_now(make_reply(421, "4.4.2 " + host + " Timeout, closing the connection"));
       }
@@ -162,8 +216,12 @@ asio::awaitable<void> Session::run() {
         outcome = co_await dispatch(*cmd);
       }
     }
-    if (outcome.reply.code >= 500) ++errors_;
-    if (outcome.reply.code != 0) out_ += outcome.reply.wire();
+    if (outcome.reply.code >= 500) {
+      ++errors_;
+    }
+    if (outcome.reply.code != 0) {
+      out_ += outcome.reply.wire();
+    }
     if (outcome.close) {
       co_await flush();
       co_return;
@@ -177,30 +235,54 @@ asio::awaitable<void> Session::run() {
       co_return;
     }
     if ((flags & ends_group) || !conn_.has_buffered_input()) {
-      if (!co_await flush()) co_return;
+      bool sent = co_await flush();
+      if (!sent) {
+        co_return;
+      }
     }
   }
 }
 
 asio::awaitable<Outcome> Session::dispatch(const smtp::Command& c) {
   switch (c.verb) {
-    case Verb::ehlo: co_return on_ehlo(c);
-    case Verb::helo: co_return on_helo(c);
-    case Verb::mail: co_return on_mail(c);
-    case Verb::rcpt: co_return on_rcpt(c);
-    case Verb::data: co_return co_await on_data(c);
-    case Verb::rset: co_return on_rset(c);
-    case Verb::noop: co_return Outcome{make_reply(250, "2.0.0 Ok")};
-    case Verb::quit: co_return Outcome{make_reply(221, "2.0.0 Bye"), true};
-    case Verb::vrfy: co_return Outcome{make_reply(252, "2.5.2 Cannot VRFY user, but will accept")};
-    case Verb::expn: co_return Outcome{make_reply(502, "5.5.1 EXPN not available")};
+    case Verb::ehlo:
+      co_return on_ehlo(c);
+    case Verb::helo:
+      co_return on_helo(c);
+    case Verb::mail:
+      co_return on_mail(c);
+    case Verb::rcpt:
+      co_return on_rcpt(c);
+    case Verb::data: {
+      auto o = co_await on_data(c);
+      co_return o;
+    }
+    case Verb::rset:
+      co_return on_rset(c);
+    case Verb::noop:
+      co_return Outcome{make_reply(250, "2.0.0 Ok")};
+    case Verb::quit:
+      co_return Outcome{make_reply(221, "2.0.0 Bye"), true};
+    case Verb::vrfy:
+      co_return Outcome{make_reply(252, "2.5.2 Cannot VRFY user, but will accept")};
+    case Verb::expn:
+      co_return Outcome{make_reply(502, "5.5.1 EXPN not available")};
     case Verb::help:
-      co_return Outcome{make_reply(214, "2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT "
-                                        "VRFY HELP STARTTLS AUTH")};
-    case Verb::starttls: co_return co_await on_starttls(c);
-    case Verb::auth: co_return co_await on_auth(c);
-    case Verb::bdat: co_return Outcome{make_reply(502, "5.5.1 BDAT not available: use DATA")};
-    case Verb::unknown: break;
+      co_return Outcome{make_reply(214,
+                                   "2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT "
+                                   "VRFY HELP STARTTLS AUTH")};
+    case Verb::starttls: {
+      auto o = co_await on_starttls(c);
+      co_return o;
+    }
+    case Verb::auth: {
+      auto o = co_await on_auth(c);
+      co_return o;
+    }
+    case Verb::bdat:
+      co_return Outcome{make_reply(502, "5.5.1 BDAT not available: use DATA")};
+    case Verb::unknown:
+      break;
   }
   co_return Outcome{make_reply(500, "5.5.2 Command unrecognized")};
 }
@@ -213,8 +295,12 @@ Outcome Session::on_ehlo(const smtp::Command& c) {
   std::string text = s_.hostname + " greets " + c.argument;
   text += "\nPIPELINING\nSIZE " + std::to_string(s_.max_message_size);
   text += "\n8BITMIME\nENHANCEDSTATUSCODES";
-  if (s_.tls && !conn_.tls_active()) text += "\nSTARTTLS";
-  if (s_.auth && conn_.tls_active()) text += "\nAUTH PLAIN LOGIN";
+  if (s_.tls && !conn_.tls_active()) {
+    text += "\nSTARTTLS";
+  }
+  if (s_.auth && conn_.tls_active()) {
+    text += "\nAUTH PLAIN LOGIN";
+  }
   return {make_reply(250, text)};
 }
 
@@ -231,21 +317,27 @@ Outcome Session::on_mail(const smtp::Command& c) {
     if (key == "SIZE") {
       char* end = nullptr;
       auto n = std::strtoull(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0') return {make_reply(501, "5.5.4 Bad SIZE parameter")};
+      if (value.empty() || *end != '\0') {
+        return {make_reply(501, "5.5.4 Bad SIZE parameter")};
+      }
       if (n > s_.max_message_size) {
-        return {make_reply(552, "5.3.4 Message size exceeds the limit of " +
-                                    std::to_string(s_.max_message_size))};
+        return {make_reply(
+            552, "5.3.4 Message size exceeds the limit of " + std::to_string(s_.max_message_size))};
       }
     } else if (key == "BODY") {
       auto v = upper(value);
-      if (v != "7BIT" && v != "8BITMIME") return {make_reply(501, "5.5.4 Bad BODY parameter")};
+      if (v != "7BIT" && v != "8BITMIME") {
+        return {make_reply(501, "5.5.4 Bad BODY parameter")};
+      }
     } else if (key == "AUTH") {
       // RFC 4954 5: accepted and not trusted.
     } else {
       return {make_reply(555, "5.5.4 Unsupported parameter " + key)};
     }
   }
-  if (auto refusal = policy_.check_sender(view(), c.path)) return {*refusal};
+  if (auto refusal = policy_.check_sender(view(), c.path)) {
+    return {*refusal};
+  }
   env_.mail_from = c.path.null ? std::string() : c.path.mailbox.wire();
   env_.recipients.clear();
   env_.tls = conn_.tls_active();
@@ -261,7 +353,9 @@ Outcome Session::on_rcpt(const smtp::Command& c) {
   if (env_.recipients.size() >= s_.max_recipients) {
     return {make_reply(452, "4.5.3 Too many recipients")};
   }
-  if (auto refusal = policy_.check_recipient(view(), c.path)) return {*refusal};
+  if (auto refusal = policy_.check_recipient(view(), c.path)) {
+    return {*refusal};
+  }
   env_.recipients.push_back(c.path.mailbox.wire());
   phase_.has_rcpt = true;
   return {make_reply(250, "2.1.5 Ok")};
@@ -274,7 +368,10 @@ Outcome Session::on_rset(const smtp::Command&) {
 
 asio::awaitable<Outcome> Session::on_data(const smtp::Command&) {
   out_ += make_reply(354, "End data with <CR><LF>.<CR><LF>").wire();
-  if (!co_await flush()) co_return Outcome{Reply{}, true};
+  bool sent = co_await flush();
+  if (!sent) {
+    co_return Outcome{Reply{}, true};
+  }
   smtp::DataReader reader(s_.max_message_size);
   std::string message;
   while (!reader.finished()) {
@@ -290,24 +387,34 @@ asio::awaitable<Outcome> Session::on_data(const smtp::Command&) {
   Envelope env = env_;
   reset_transaction();
   switch (reader.state()) {
-    case smtp::DataReader::State::done: break;
+    case smtp::DataReader::State::done:
+      break;
     case smtp::DataReader::State::too_big:
-      co_return Outcome{make_reply(552, "5.3.4 Message too big: the limit is " +
-                                            std::to_string(s_.max_message_size))};
+      co_return Outcome{make_reply(
+          552, "5.3.4 Message too big: the limit is " + std::to_string(s_.max_message_size))};
     case smtp::DataReader::State::bare_line_ending:
       co_return Outcome{make_reply(
           554, "5.6.11 Bare CR or LF in the message: only CRLF ends a line (SMTP smuggling)")};
-    default: co_return Outcome{make_reply(554, "5.6.0 Line too long in the message")};
+    default:
+      co_return Outcome{make_reply(554, "5.6.0 Line too long in the message")};
   }
   ++messages_;
-  co_return Outcome{co_await sink_.accept(client_, env, std::move(message))};
+  auto verdict = co_await sink_.accept(client_, env, std::move(message));
+  co_return Outcome{std::move(verdict)};
 }
 
 asio::awaitable<Outcome> Session::on_starttls(const smtp::Command&) {
-  if (!s_.tls) co_return Outcome{make_reply(502, "5.5.1 STARTTLS not available")};
-  if (conn_.tls_active()) co_return Outcome{make_reply(503, "5.5.1 TLS already active")};
+  if (!s_.tls) {
+    co_return Outcome{make_reply(502, "5.5.1 STARTTLS not available")};
+  }
+  if (conn_.tls_active()) {
+    co_return Outcome{make_reply(503, "5.5.1 TLS already active")};
+  }
   out_ += make_reply(220, "2.0.0 Ready to start TLS").wire();
-  if (!co_await flush()) co_return Outcome{Reply{}, true};
+  bool sent = co_await flush();
+  if (!sent) {
+    co_return Outcome{Reply{}, true};
+  }
   // start_tls_server drops whatever was pipelined behind STARTTLS: it came
   // in clear text and must not be executed inside the TLS session.
   auto r = co_await conn_.start_tls_server(*s_.tls, s_.command_timeout);
@@ -325,20 +432,28 @@ asio::awaitable<Outcome> Session::on_starttls(const smtp::Command&) {
 
 asio::awaitable<std::optional<std::string>> Session::read_auth_line() {
   auto line = co_await conn_.read_line(s_.command_timeout);
-  if (!line) co_return std::nullopt;
+  if (!line) {
+    co_return std::nullopt;
+  }
   co_return std::move(line.value);
 }
 
 asio::awaitable<Outcome> Session::on_auth(const smtp::Command& c) {
-  if (!s_.auth) co_return Outcome{make_reply(502, "5.5.1 AUTH not available")};
+  if (!s_.auth) {
+    co_return Outcome{make_reply(502, "5.5.1 AUTH not available")};
+  }
   if (!conn_.tls_active()) {
     co_return Outcome{make_reply(530, "5.7.0 Must issue a STARTTLS command first")};
   }
-  if (!env_.auth_user.empty()) co_return Outcome{make_reply(503, "5.5.1 Already authenticated")};
+  if (!env_.auth_user.empty()) {
+    co_return Outcome{make_reply(503, "5.5.1 Already authenticated")};
+  }
   auto space = c.argument.find(' ');
   auto mechanism = upper(c.argument.substr(0, space));
   std::optional<std::string> initial;
-  if (space != std::string::npos) initial = c.argument.substr(space + 1);
+  if (space != std::string::npos) {
+    initial = c.argument.substr(space + 1);
+  }
   if (mechanism != "PLAIN" && mechanism != "LOGIN") {
     co_return Outcome{make_reply(504, "5.5.4 Unrecognized authentication type")};
   }
@@ -349,12 +464,19 @@ asio::awaitable<Outcome> Session::on_auth(const smtp::Command& c) {
     if (initial) {
       response = *initial == "=" ? std::string() : *initial;
     } else {
-      if (!co_await send_now(make_reply(334, ""))) co_return Outcome{Reply{}, true};
+      bool sent = co_await send_now(make_reply(334, ""));
+      if (!sent) {
+        co_return Outcome{Reply{}, true};
+      }
       auto l = co_await read_auth_line();
-      if (!l) co_return Outcome{Reply{}, true};
+      if (!l) {
+        co_return Outcome{Reply{}, true};
+      }
       response = *l;
     }
-    if (cancelled(response)) co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
+    if (cancelled(response)) {
+      co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
+    }
     auto decoded = decode_plain(response);
     if (!decoded) {
       auto parsed = smtp::parse_reply(decoded.error().message);
@@ -366,16 +488,30 @@ asio::awaitable<Outcome> Session::on_auth(const smtp::Command& c) {
     if (initial) {
       user64 = *initial;
     } else {
-      if (!co_await send_now(make_reply(334, "VXNlcm5hbWU6"))) co_return Outcome{Reply{}, true};
+      bool sent = co_await send_now(make_reply(334, "VXNlcm5hbWU6"));
+      if (!sent) {
+        co_return Outcome{Reply{}, true};
+      }
       auto l = co_await read_auth_line();
-      if (!l) co_return Outcome{Reply{}, true};
+      if (!l) {
+        co_return Outcome{Reply{}, true};
+      }
       user64 = *l;
     }
-    if (cancelled(user64)) co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
-    if (!co_await send_now(make_reply(334, "UGFzc3dvcmQ6"))) co_return Outcome{Reply{}, true};
+    if (cancelled(user64)) {
+      co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
+    }
+    bool asked = co_await send_now(make_reply(334, "UGFzc3dvcmQ6"));
+    if (!asked) {
+      co_return Outcome{Reply{}, true};
+    }
     auto pass64 = co_await read_auth_line();
-    if (!pass64) co_return Outcome{Reply{}, true};
-    if (cancelled(*pass64)) co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
+    if (!pass64) {
+      co_return Outcome{Reply{}, true};
+    }
+    if (cancelled(*pass64)) {
+      co_return Outcome{make_reply(501, "5.0.0 Authentication cancelled")};
+    }
     auto user = base64_decode(user64);
     auto pass = base64_decode(*pass64);
     if (!user || !pass || user->empty()) {
@@ -397,7 +533,8 @@ asio::awaitable<Outcome> Session::on_auth(const smtp::Command& c) {
   // sessions keeps running), then disconnect after too many failures.
   auto delay = s_.auth_failure_delay * (1 << std::min(auth_failures_ - 1, 5));
   if (delay.count() > 0) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, delay);
     co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
   if (auth_failures_ >= s_.max_auth_failures) {

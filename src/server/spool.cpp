@@ -5,6 +5,8 @@
 #include "server/spool.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,7 +15,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
@@ -45,8 +46,12 @@ Status write_all(int fd, std::string_view a, std::string_view b, const std::stri
       ++n;
     }
     auto w = ::writev(fd, cur, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return make_error("cannot write " + what + ": " + std::strerror(errno));
+    if (w < 0 && errno == EINTR) {
+      continue;
+    }
+    if (w <= 0) {
+      return make_error("cannot write " + what + ": " + std::strerror(errno));
+    }
     done += static_cast<std::size_t>(w);
   }
   return Ok{};
@@ -54,48 +59,68 @@ Status write_all(int fd, std::string_view a, std::string_view b, const std::stri
 
 Expected<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path);
+  if (!in) {
+    return make_error("cannot read " + path);
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
 std::map<std::string, std::string> read_done(const std::string& path) {
-  std::map<std::string, std::string> done;
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  // A last line without its newline was cut by a crash: not recorded.
-  while (std::getline(in, line)) {
-    if (in.eof()) break;
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    done[line.substr(0, tab)] = line.substr(tab + 1);
+  auto text = read_file(path);
+  if (!text) {
+    return {};
   }
-  return done;
+  return parse_done(*text);
+}
+
+RetryState read_state(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    return {};
+  }
+  return parse_state(*text);
 }
 
 bool is_message_name(const std::string& name) {
   return !name.empty() && name.find('.') == std::string::npos;
 }
 
-Expected<std::vector<SpoolEntry>> read_queue(const std::string& queue) {
+// Reads queue/ (and state/). Files that do not parse are returned in
+// `corrupt` and left where they are (list) or moved aside (recover).
+Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
+                                             std::vector<std::string>* corrupt) {
+  auto queue = dir + "/queue";
   std::vector<SpoolEntry> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(queue, ec)) {
     auto name = e.path().filename().string();
-    if (!is_message_name(name)) continue;
+    if (!is_message_name(name)) {
+      continue;
+    }
     auto text = read_file(e.path().string());
-    if (!text) continue;  // raced with a removal
+    if (!text) {
+      continue;  // raced with a removal
+    }
     std::size_t body = 0;
     auto env = parse_envelope(*text, body);
-    if (!env) return make_error(e.path().string() + ": " + env.error().message);
+    if (!env || env->id != name) {
+      if (corrupt) {
+        corrupt->push_back(name);
+      }
+      continue;
+    }
     SpoolEntry entry;
     entry.envelope = std::move(*env);
     entry.size = text->size() - body;
     entry.done = read_done(e.path().string() + ".done");
+    entry.state = read_state(dir + "/state/" + name);
     out.push_back(std::move(entry));
   }
-  if (ec) return make_error("cannot read " + queue + ": " + ec.message());
+  if (ec) {
+    return make_error("cannot read " + queue + ": " + ec.message());
+  }
   std::sort(out.begin(), out.end(), [](const SpoolEntry& a, const SpoolEntry& b) {
     return a.envelope.arrival != b.envelope.arrival ? a.envelope.arrival < b.envelope.arrival
                                                     : a.envelope.id < b.envelope.id;
@@ -111,24 +136,34 @@ std::string format_envelope(const SpoolEnvelope& e) {
   out += "arrival: " + std::to_string(e.arrival) + "\n";
   out += "client: " + e.client + "\n";
   out += "helo: " + e.helo + "\n";
-  if (!e.auth_user.empty()) out += "auth: " + e.auth_user + "\n";
+  if (!e.auth_user.empty()) {
+    out += "auth: " + e.auth_user + "\n";
+  }
   out += "from: " + e.mail_from + "\n";
-  for (const auto& r : e.recipients) out += "rcpt: " + r + "\n";
+  for (const auto& r : e.recipients) {
+    out += "rcpt: " + r + "\n";
+  }
   out += "\n";
   return out;
 }
 
 Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset) {
-  if (file.substr(0, magic.size()) != magic) return make_error("not a relayscope spool file");
+  if (file.substr(0, magic.size()) != magic) {
+    return make_error("not a relayscope spool file");
+  }
   SpoolEnvelope e;
   std::size_t pos = magic.size();
   bool have_id = false, have_from = false;
   for (;;) {
     auto nl = file.find('\n', pos);
-    if (nl == std::string_view::npos || nl > max_envelope) return make_error("envelope cut short");
+    if (nl == std::string_view::npos || nl > max_envelope) {
+      return make_error("envelope cut short");
+    }
     auto line = file.substr(pos, nl - pos);
     pos = nl + 1;
-    if (line.empty()) break;
+    if (line.empty()) {
+      break;
+    }
     auto colon = line.find(": ");
     if (colon == std::string_view::npos) {
       // "from:" with an empty value (the null sender) has no space after it.
@@ -136,49 +171,174 @@ Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_
         have_from = true;
         continue;
       }
-      if (line == "helo:" || line == "client:") continue;
+      if (line == "helo:" || line == "client:") {
+        continue;
+      }
       return make_error("bad envelope line");
     }
     auto key = line.substr(0, colon);
     auto value = std::string(line.substr(colon + 2));
-    if (key == "id") e.id = value, have_id = true;
-    else if (key == "arrival") e.arrival = std::strtoll(value.c_str(), nullptr, 10);
-    else if (key == "client") e.client = value;
-    else if (key == "helo") e.helo = value;
-    else if (key == "auth") e.auth_user = value;
-    else if (key == "from") e.mail_from = value, have_from = true;
-    else if (key == "rcpt") e.recipients.push_back(value);
+    if (key == "id") {
+      e.id = value;
+      have_id = true;
+    } else if (key == "arrival") {
+      e.arrival = std::strtoll(value.c_str(), nullptr, 10);
+    } else if (key == "client") {
+      e.client = value;
+    } else if (key == "helo") {
+      e.helo = value;
+    } else if (key == "auth") {
+      e.auth_user = value;
+    } else if (key == "from") {
+      e.mail_from = value;
+      have_from = true;
+    } else if (key == "rcpt") {
+      e.recipients.push_back(value);
+    }
   }
-  if (!have_id || !have_from || e.recipients.empty()) return make_error("incomplete envelope");
+  if (!have_id || !have_from || e.recipients.empty()) {
+    return make_error("incomplete envelope");
+  }
   body_offset = pos;
   return e;
 }
 
+std::map<std::string, std::string> parse_done(std::string_view text) {
+  std::map<std::string, std::string> done;
+  std::size_t pos = 0;
+  for (;;) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      break;  // no newline: cut by a crash, not a record
+    }
+    auto line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    auto tab = line.find('\t');
+    if (tab == std::string_view::npos || tab == 0) {
+      continue;
+    }
+    done[std::string(line.substr(0, tab))] = std::string(line.substr(tab + 1));
+  }
+  return done;
+}
+
+std::string format_state(const RetryState& s) {
+  std::string err = s.last_error;
+  for (auto& c : err) {
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
+  }
+  return "attempts: " + std::to_string(s.attempts) + "\nnext: " + std::to_string(s.next_retry) +
+         "\nerror: " + err + "\n";
+}
+
+RetryState parse_state(std::string_view text) {
+  RetryState s;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    auto line = std::string(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.rfind("attempts: ", 0) == 0) {
+      s.attempts = std::atoi(line.c_str() + 10);
+    } else if (line.rfind("next: ", 0) == 0) {
+      s.next_retry = std::strtoll(line.c_str() + 6, nullptr, 10);
+    } else if (line.rfind("error: ", 0) == 0) {
+      s.last_error = line.substr(7);
+    }
+  }
+  return s;
+}
+
 Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& worker) {
   std::error_code ec;
-  for (auto d : {dir, dir + "/tmp", dir + "/queue"}) {
+  for (auto d : {dir, dir + "/tmp", dir + "/queue", dir + "/state"}) {
     fs::create_directories(d, ec);
-    if (ec) return make_error("cannot create " + d + ": " + ec.message());
-    if (::access(d.c_str(), W_OK) != 0) return make_error("cannot write in " + d);
+    if (ec) {
+      return make_error("cannot create " + d + ": " + ec.message());
+    }
+    if (::access(d.c_str(), W_OK) != 0) {
+      return make_error("cannot write in " + d);
+    }
   }
   return std::unique_ptr<Spool>(new Spool(dir, worker));
 }
 
 Expected<std::vector<SpoolEntry>> Spool::recover(std::size_t& removed_tmp) {
-  removed_tmp = 0;
+  auto r = recover_all();
+  if (!r) {
+    return r.error();
+  }
+  removed_tmp = r->removed_tmp;
+  for (const auto& id : r->corrupt) {
+    spdlog::error("spool: {} does not parse: moved to {} (never delivered)", id, corrupt_dir());
+  }
+  return std::move(r->entries);
+}
+
+Expected<Spool::Recovery> Spool::recover_all() {
+  Recovery r;
   std::error_code ec;
   // Never answered 250 (the rename into queue/ comes before it): delete.
   for (const auto& e : fs::directory_iterator(tmp_dir(), ec)) {
     std::error_code rm;
-    if (fs::remove(e.path(), rm)) ++removed_tmp;
+    if (fs::remove(e.path(), rm)) {
+      ++r.removed_tmp;
+    }
   }
-  if (ec) return make_error("cannot read " + tmp_dir() + ": " + ec.message());
-  return read_queue(queue_dir());
+  if (ec) {
+    return make_error("cannot read " + tmp_dir() + ": " + ec.message());
+  }
+  auto entries = read_queue(dir_, &r.corrupt);
+  if (!entries) {
+    return entries.error();
+  }
+  r.entries = std::move(*entries);
+  // A file that does not parse was never written by store() (which renames
+  // only complete, fsync'd files): keep it for a human, never deliver it.
+  if (!r.corrupt.empty()) {
+    fs::create_directories(corrupt_dir(), ec);
+    if (ec) {
+      return make_error("cannot create " + corrupt_dir() + ": " + ec.message());
+    }
+    for (const auto& id : r.corrupt) {
+      fs::rename(queue_dir() + "/" + id, corrupt_dir() + "/" + id, ec);
+      if (ec) {
+        return make_error("cannot move " + id + " to " + corrupt_dir() + ": " + ec.message());
+      }
+      ::unlink((queue_dir() + "/" + id + ".done").c_str());
+    }
+    if (auto s = sync_dir(queue_dir(), worker_.fsync_enabled()); !s) {
+      return s.error();
+    }
+  }
+  // Leftovers of finished messages: a .done or state file without its message.
+  for (const auto& e : fs::directory_iterator(queue_dir(), ec)) {
+    auto name = e.path().filename().string();
+    auto dot = name.find('.');
+    if (dot != std::string::npos && !fs::exists(queue_dir() + "/" + name.substr(0, dot))) {
+      std::error_code rm;
+      fs::remove(e.path(), rm);
+    }
+  }
+  for (const auto& e : fs::directory_iterator(state_dir(), ec)) {
+    if (!fs::exists(queue_dir() + "/" + e.path().filename().string())) {
+      std::error_code rm;
+      fs::remove(e.path(), rm);
+    }
+  }
+  return r;
 }
 
 Expected<std::vector<SpoolEntry>> Spool::list(const std::string& dir) {
-  if (!fs::is_directory(dir + "/queue")) return make_error("no spool at " + dir);
-  return read_queue(dir + "/queue");
+  if (!fs::is_directory(dir + "/queue")) {
+    return make_error("no spool at " + dir);
+  }
+  return read_queue(dir, nullptr);
 }
 
 std::string Spool::new_id() {
@@ -189,31 +349,43 @@ std::string Spool::new_id() {
 }
 
 asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std::string message) {
-  if (envelope.id.empty()) envelope.id = new_id();
+  if (envelope.id.empty()) {
+    envelope.id = new_id();
+  }
   auto tmp = tmp_dir() + "/" + envelope.id;
   auto final_path = queue_dir() + "/" + envelope.id;
   auto queue = queue_dir();
   auto head = format_envelope(envelope);
-  co_return co_await worker_.run<std::string>(
-      [tmp, final_path, queue, head = std::move(head), message = std::move(message),
-       id = envelope.id](Batch& b) -> Expected<std::string> {
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
-        auto s = write_all(fd, head, message, tmp);
-        if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) {
-          s = make_error("cannot fsync " + tmp + ": " + std::strerror(errno));
-        }
-        if (::close(fd) != 0 && s) s = make_error("cannot close " + tmp);
-        if (s && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-          s = make_error("cannot rename " + tmp + ": " + std::strerror(errno));
-        }
-        if (!s) {
-          ::unlink(tmp.c_str());
-          return s.error();
-        }
-        b.sync_dir_later(queue);
-        return id;
-      });
+  // The job is a named local and the result is co_returned from one: GCC 12
+  // double-destroys temporaries of "co_return co_await f(lambda)".
+  auto job = [tmp, final_path, queue, head = std::move(head), message = std::move(message),
+              id = envelope.id](Batch& b) -> Expected<std::string> {
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_error("cannot create " + tmp + ": " + std::strerror(errno));
+    }
+    auto s = write_all(fd, head, message, tmp);
+    // The data and the size must be on disk before the name points at them.
+    if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) {
+      s = make_error("cannot fsync " + tmp + ": " + std::strerror(errno));
+    }
+    if (::close(fd) != 0 && s) {
+      s = make_error("cannot close " + tmp);
+    }
+    if (s && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      s = make_error("cannot rename " + tmp + ": " + std::strerror(errno));
+    }
+    if (!s) {
+      ::unlink(tmp.c_str());
+      return s.error();
+    }
+    // The rename is durable once queue/ is fsync'd: the batch does that
+    // before anyone is told (group commit), and fails the job if it cannot.
+    b.sync_dir_later(queue);
+    return id;
+  };
+  auto stored = co_await worker_.run<std::string>(std::move(job));
+  co_return stored;
 }
 
 asio::awaitable<Status> Spool::mark_done(std::string id,
@@ -224,44 +396,93 @@ asio::awaitable<Status> Spool::mark_done(std::string id,
   for (const auto& [r, result] : done) {
     std::string clean = result;
     for (auto& ch : clean) {
-      if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+      if (ch == '\n' || ch == '\r' || ch == '\t') {
+        ch = ' ';
+      }
     }
     text += r + "\t" + clean + "\n";
   }
-  auto r = co_await worker_.run<Ok>([path, queue, text = std::move(text)](Batch& b) -> Status {
-    bool created = ::access(path.c_str(), F_OK) != 0;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
-    auto s = write_all(fd, text, {}, path);
-    if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) s = make_error("cannot fsync " + path);
+  auto job = [path, queue, text = std::move(text)](Batch& b) -> Status {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_error("cannot open " + path + ": " + std::strerror(errno));
+    }
+    // A line cut by a crash is ended first, so this record starts a line.
+    std::string lead;
+    struct stat st {};
+    bool created = ::fstat(fd, &st) == 0 && st.st_size == 0;
+    if (st.st_size > 0) {
+      char last = '\n';
+      if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+        lead = "\n";
+      }
+    }
+    auto s = write_all(fd, lead, text, path);
+    if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) {
+      s = make_error("cannot fsync " + path + ": " + std::strerror(errno));
+    }
     ::close(fd);
-    if (s && created) b.sync_dir_later(queue);
+    if (s && created) {
+      b.sync_dir_later(queue);
+    }
     return s;
-  });
+  };
+  auto r = co_await worker_.run<Ok>(std::move(job));
   co_return r;
 }
 
 asio::awaitable<Status> Spool::remove(std::string id) {
   auto path = queue_dir() + "/" + id;
+  auto state = state_dir() + "/" + id;
   auto queue = queue_dir();
-  co_return co_await worker_.run<Ok>([path, queue](Batch& b) -> Status {
-    // The message first: a .done file left alone is harmless (ignored).
+  auto job = [path, state, queue](Batch& b) -> Status {
+    // The message first: a .done file left alone is harmless (removed at start).
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return make_error("cannot remove " + path + ": " + std::strerror(errno));
     }
     ::unlink((path + ".done").c_str());
+    ::unlink(state.c_str());
     b.sync_dir_later(queue);
     return Ok{};
-  });
+  };
+  auto removed = co_await worker_.run<Ok>(std::move(job));
+  co_return removed;
+}
+
+asio::awaitable<Status> Spool::write_state(std::string id, RetryState state) {
+  auto path = state_dir() + "/" + id;
+  auto job = [path, text = format_state(state)](Batch&) -> Status {
+    auto tmp = path + ".new";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_error("cannot create " + tmp + ": " + std::strerror(errno));
+    }
+    auto s = write_all(fd, text, {}, tmp);
+    ::close(fd);
+    if (s && ::rename(tmp.c_str(), path.c_str()) != 0) {
+      s = make_error("cannot rename " + tmp + ": " + std::strerror(errno));
+    }
+    return s;
+  };
+  auto written = co_await worker_.run<Ok>(std::move(job));
+  co_return written;
+}
+
+Expected<std::string> Spool::read_message_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    return text.error();
+  }
+  std::size_t body = 0;
+  auto env = parse_envelope(*text, body);
+  if (!env) {
+    return env.error();
+  }
+  return text->substr(body);
 }
 
 Expected<std::string> Spool::read_message(const std::string& id) const {
-  auto text = read_file(queue_dir() + "/" + id);
-  if (!text) return text.error();
-  std::size_t body = 0;
-  auto env = parse_envelope(*text, body);
-  if (!env) return env.error();
-  return text->substr(body);
+  return read_message_file(queue_dir() + "/" + id);
 }
 
 }  // namespace relayscope::server

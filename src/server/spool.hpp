@@ -3,17 +3,18 @@
 // queue/<id>, and queue/ is fsync'd (group commit: one directory fsync per
 // batch of the worker). Recipients that are finished are appended to
 // queue/<id>.done (fsync'd) so a restart never delivers them again. On start,
-// tmp/ leftovers (half-written: never answered 250) are deleted and queue/ is
-// read back. Limits: one server per spool (the pid file lock says so).
+// tmp/ leftovers (half-written: never answered 250) are deleted, unreadable
+// queue files are moved to corrupt/ (kept, never delivered) and queue/ is read
+// back. state/<id> holds advisory retry facts for `relayscope queue` (not
+// fsync'd: losing it loses nothing). Limits: one server per spool (pid lock).
 #pragma once
 
+#include <asio.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "server/worker.hpp"
@@ -30,10 +31,18 @@ struct SpoolEnvelope {
   std::vector<std::string> recipients;  // bare, as the client gave them
 };
 
+// What the queue manager last did with a message (advisory, for listings).
+struct RetryState {
+  int attempts = 0;
+  std::int64_t next_retry = 0;  // unix seconds; 0 when unknown
+  std::string last_error;
+};
+
 struct SpoolEntry {
   SpoolEnvelope envelope;
   std::map<std::string, std::string> done;  // recipient -> how it ended ("delivered ...")
   std::uint64_t size = 0;                   // bytes of the message
+  RetryState state;
 };
 
 class Spool {
@@ -41,7 +50,15 @@ class Spool {
   // Creates dir/, dir/tmp/ and dir/queue/ when missing.
   static Expected<std::unique_ptr<Spool>> open(const std::string& dir, Worker& worker);
 
-  // At start, before any session: deletes tmp/ leftovers, returns the queue.
+  // At start, before any session: deletes tmp/ leftovers, moves unreadable
+  // queue files to corrupt/, returns the queue.
+  struct Recovery {
+    std::vector<SpoolEntry> entries;
+    std::size_t removed_tmp = 0;
+    std::vector<std::string> corrupt;  // ids moved to corrupt/
+  };
+  Expected<Recovery> recover_all();
+  // The same, for the server: logs what was removed or moved aside.
   Expected<std::vector<SpoolEntry>> recover(std::size_t& removed_tmp);
   // Read-only view for `relayscope queue list` (no deletion).
   static Expected<std::vector<SpoolEntry>> list(const std::string& dir);
@@ -50,16 +67,22 @@ class Spool {
   // the envelope's when set (from new_id()), else a new one.
   asio::awaitable<Expected<std::string>> store(SpoolEnvelope envelope, std::string message);
   // Records finished recipients (durably) before anything acts on it.
-  asio::awaitable<Status> mark_done(std::string id, std::vector<std::pair<std::string, std::string>> done);
+  asio::awaitable<Status> mark_done(std::string id,
+                                    std::vector<std::pair<std::string, std::string>> done);
   // Removes a message whose every recipient is finished.
   asio::awaitable<Status> remove(std::string id);
-  // The message (without the envelope), read from queue/<id>.
+  // Records the retry facts of a message (advisory; no fsync).
+  asio::awaitable<Status> write_state(std::string id, RetryState state);
+  // The message (without the envelope), read from queue/<id>. Blocking.
   Expected<std::string> read_message(const std::string& id) const;
+  static Expected<std::string> read_message_file(const std::string& path);
 
   std::string new_id();
   const std::string& dir() const { return dir_; }
   std::string queue_dir() const { return dir_ + "/queue"; }
   std::string tmp_dir() const { return dir_ + "/tmp"; }
+  std::string state_dir() const { return dir_ + "/state"; }
+  std::string corrupt_dir() const { return dir_ + "/corrupt"; }
 
  private:
   Spool(std::string dir, Worker& worker) : dir_(std::move(dir)), worker_(worker) {}
@@ -72,5 +95,10 @@ class Spool {
 std::string format_envelope(const SpoolEnvelope& e);
 // Parses the head of a spool file; `body_offset` gets where the message starts.
 Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset);
+// queue/<id>.done text -> recipient -> result; a last line without its
+// newline (cut by a crash) is not a record.
+std::map<std::string, std::string> parse_done(std::string_view text);
+std::string format_state(const RetryState& s);
+RetryState parse_state(std::string_view text);
 
 }  // namespace relayscope::server

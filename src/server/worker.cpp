@@ -10,20 +10,30 @@
 namespace relayscope::server {
 
 Status sync_dir(const std::string& dir, bool fsync) {
-  if (!fsync) return Ok{};
+  if (!fsync) {
+    return Ok{};
+  }
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error("cannot open " + dir + ": " + std::strerror(errno));
+  if (fd < 0) {
+    return make_error("cannot open " + dir + ": " + std::strerror(errno));
+  }
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) return make_error("cannot fsync " + dir + ": " + std::strerror(err));
+  if (rc != 0) {
+    return make_error("cannot fsync " + dir + ": " + std::strerror(err));
+  }
   return Ok{};
 }
 
 Worker::Worker(std::size_t threads, bool fsync, std::size_t max_batch)
     : fsync_(fsync), max_batch_(max_batch == 0 ? 1 : max_batch) {
-  if (threads == 0) threads = 1;
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  if (threads == 0) {
+    threads = 1;
+  }
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { loop(); });
+  }
 }
 
 Worker::~Worker() {
@@ -32,7 +42,9 @@ Worker::~Worker() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    t.join();
+  }
 }
 
 void Worker::push(std::unique_ptr<Job> job) {
@@ -56,14 +68,20 @@ void Worker::loop() {
       }
     }
     Batch b(fsync_);
-    for (auto& j : batch) j->execute(b);
+    for (auto& j : batch) {
+      j->execute(b);
+    }
     // One fsync per directory for the whole batch: the group commit.
     for (const auto& dir : b.dirs()) {
       if (auto s = sync_dir(dir, fsync_); !s) {
-        for (auto& j : batch) j->fail(s.error().message);
+        for (auto& j : batch) {
+          j->fail(s.error().message);
+        }
       }
     }
-    for (auto& j : batch) j->complete();
+    for (auto& j : batch) {
+      j->complete();
+    }
   }
 }
 

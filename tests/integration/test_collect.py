@@ -3,6 +3,7 @@
 # the token; a host that accepts and drops is accepted but not delivered;
 # mail matching no probe is kept and counted; and the collector itself
 # relays for nobody, whatever the spelling.
+import base64
 import email.utils
 import os
 import smtplib
@@ -46,6 +47,37 @@ class Bouncer:
                    envelope.mail_from, email.utils.formatdate(), envelope.rcpt_tos[0], original)
         with smtplib.SMTP(*self.collector, timeout=10) as s:
             s.sendmail("", [envelope.mail_from], dsn.encode())
+        return "250 OK"
+
+
+class UntaggedBouncer:
+    """Bounces to the sender's address with its tag stripped (as MTAs that
+    rewrite the envelope do), returning the message either base64-encoded
+    whole or as its headers only: the token is only in the returned part."""
+
+    def __init__(self, collector, how):
+        self.collector = collector
+        self.how = how
+
+    async def handle_DATA(self, server, session, envelope):
+        local, _, domain = envelope.mail_from.rpartition("@")
+        to = local.split("+")[0] + "@" + domain
+        original = envelope.original_content
+        if self.how == "base64":
+            returned = ("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                        + base64.encodebytes(original).decode().replace("\n", "\r\n"))
+        else:
+            headers = original.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+            returned = "Content-Type: text/rfc822-headers\r\n\r\n" + headers + "\r\n"
+        dsn = ("From: MAILER-DAEMON@bouncer.test\r\nTo: %s\r\nSubject: Returned mail\r\n"
+               "Date: %s\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/report; report-type=delivery-status; boundary=\"=b=\"\r\n\r\n"
+               "--=b=\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n"
+               "--=b=\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; bouncer.test\r\n\r\n"
+               "Final-Recipient: rfc822; someone@elsewhere.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+               "--=b=\r\n%s--=b=--\r\n") % (to, email.utils.formatdate(), returned)
+        with smtplib.SMTP(*self.collector, timeout=10) as s:
+            s.sendmail("", [to], dsn.encode())
         return "250 OK"
 
 
@@ -100,9 +132,26 @@ class CollectTest(SurveyCase):
                        b"Subject: not a probe\r\n\r\nhello\r\n")
         collector.stop()
         with open(collector.stdout_path) as f:
-            self.assertIn("1 deliveries, 1 bounces, 1 unmatched", f.read())
+            self.assertIn("1 deliveries, 1 bounces, 0 delay warnings, 1 unmatched", f.read())
         kept = os.listdir(os.path.join(self.dir, "collected"))
         self.assertEqual(len([k for k in kept if k.endswith(".eml")]), 3, kept)
+
+    def test_bounces_to_an_untagged_sender_are_tied_by_the_returned_message(self):
+        collector, where = self.start_collector()
+        addrs = ports.distinct_loopbacks(2)
+        port = ports.free_port_all(addrs)
+        self.start_host(UntaggedBouncer(where, "base64"), addrs[0], port)
+        self.start_host(UntaggedBouncer(where, "headers"), addrs[1], port)
+        self.start_dns({"b64.test": addrs[0], "headers.test": addrs[1], DOMAIN: where[0]})
+        self.survey(["b64.test", "headers.test"], port,
+                    extra=["--mail-from", "probe@" + DOMAIN, "--rcpt-to", "relay-test@" + DOMAIN])
+        rows = self.host_rows()
+        for d in ("b64.test", "headers.test"):
+            self.assertOutcome(rows[d], "OK")
+            self.assertEqual((rows[d]["delivered"], rows[d]["bounced"]), ("0", "1"), rows[d])
+        collector.stop()
+        with open(collector.stdout_path) as f:
+            self.assertIn("0 deliveries, 2 bounces, 0 delay warnings, 0 unmatched", f.read())
 
     def test_the_collector_relays_for_nobody(self):
         _, where = self.start_collector()
