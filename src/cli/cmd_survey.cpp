@@ -99,6 +99,9 @@ int run(SurveyArgs& a) {
   for (const auto& [outcome, n] : s.outcomes) {
     std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
   }
+  std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",
+              s.preparing_seconds, s.probing_seconds, static_cast<long long>(s.probed_now),
+              s.probing_seconds > 0 ? static_cast<double>(s.probed_now) / s.probing_seconds : 0.0);
   if (s.interrupted) {
     std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
                 a.db.c_str(), static_cast<long long>(s.run_id));
@@ -118,7 +121,8 @@ Registered add_survey(CLI::App& parent) {
                   "File of e-mail addresses (one a line, or mbox/header lines); with --domains, "
                   "domains or IP addresses")
       ->check(CLI::ExistingFile);
-  app->add_flag("--domains", o.domains_mode, "The targets file holds domains or IPs, not addresses");
+  app->add_flag("--domains", o.domains_mode,
+                "The targets file holds domains or IPs, not addresses");
   app->add_option("--dns", o.dns_servers, "DNS server(s) to query, HOST:PORT (required)")
       ->type_name("HOST:PORT")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -6,13 +6,14 @@
 #include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_set>
 
-#include "survey/resolution.hpp"
 #include "common/seeded_rng.hpp"
+#include "survey/resolution.hpp"
 #include "survey/sample.hpp"
 #include "survey/targets.hpp"
 #include "survey/test_message.hpp"
@@ -122,12 +123,10 @@ class ProbeScheduler {
     std::size_t running = workers;
     asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
     for (std::size_t i = 0; i < workers; ++i) {
-      asio::co_spawn(
-          ex, worker(),
-          [&running, &all_done](std::exception_ptr e) {
-            if (e) std::fprintf(stderr, "relayscope: a probe worker failed unexpectedly\n");
-            if (--running == 0) all_done.cancel();
-          });
+      asio::co_spawn(ex, worker(), [&running, &all_done](std::exception_ptr e) {
+        if (e) std::fprintf(stderr, "relayscope: a probe worker failed unexpectedly\n");
+        if (--running == 0) all_done.cancel();
+      });
     }
     // Watch for the stop request and for progress, until the workers end.
     while (running > 0) {
@@ -156,7 +155,8 @@ class ProbeScheduler {
   static constexpr std::size_t batch_size = 256;
 
   bool flush_due() const {
-    return !pending_.empty() && std::chrono::steady_clock::now() - last_flush_ > std::chrono::seconds(1);
+    return !pending_.empty() &&
+           std::chrono::steady_clock::now() - last_flush_ > std::chrono::seconds(1);
   }
 
   Status flush() {
@@ -260,13 +260,15 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
                                                     std::optional<std::int64_t> resume_run,
                                                     const bool& stop) {
   SurveySummary summary;
+  const auto began = std::chrono::steady_clock::now();
   std::vector<store::Host> hosts;
   std::int64_t run_id = 0;
 
   if (resume_run) {
     auto run = store.get_run(*resume_run);
     if (!run) co_return run.error();
-    if (run->status == "done") co_return make_error("run " + std::to_string(*resume_run) + " is already complete");
+    if (run->status == "done")
+      co_return make_error("run " + std::to_string(*resume_run) + " is already complete");
     auto saved = options_from_json(run->params_json);
     if (!saved) co_return saved.error();
     // The run's own parameters decide what is probed; only how fast and how
@@ -292,8 +294,9 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   if (!scope) co_return scope.error();
 
   if (!resume_run) {
-    auto targets = read_targets_file(
-        options.targets_file, options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
+    auto targets =
+        read_targets_file(options.targets_file,
+                          options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
     if (!targets) co_return targets.error();
     store::Run run;
     run.label = options.label;
@@ -305,8 +308,9 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     run_id = *id;
 
     auto& f = summary.funnel;
-    f.names = options.domains_mode ? static_cast<std::int64_t>(targets->domains.size() + targets->ips.size())
-                                   : targets->names;
+    f.names = options.domains_mode
+                  ? static_cast<std::int64_t>(targets->domains.size() + targets->ips.size())
+                  : targets->names;
     if (options.domains_mode) {
       f.names = 0;
       for (auto& [d, n] : targets->domains) f.names += n;
@@ -319,8 +323,9 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     for (auto& [d, n] : targets->domains) domains.push_back({d, n});
     if (auto s = store.add_domains(run_id, domains); !s) co_return s.error();
 
-    ResolutionConfig rc{options.dns_servers, options.dns_timeout,         options.dns_tries,
-                        options.resolve_concurrency, options.seed, options.probe.mx_fallback};
+    ResolutionConfig rc{options.dns_servers, options.dns_timeout,
+                        options.dns_tries,   options.resolve_concurrency,
+                        options.seed,        options.probe.mx_fallback};
     auto resolved = co_await resolve_domains(domains, rc, *scope, stop);
     if (!resolved) co_return resolved.error();
     if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
@@ -345,8 +350,12 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   SeededRng(options.seed, "probe order").shuffle(targets);
 
   ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
+  const auto probing_began = std::chrono::steady_clock::now();
   auto status = co_await scheduler.run(summary);
   if (!status) co_return status.error();
+  using seconds = std::chrono::duration<double>;
+  summary.preparing_seconds = seconds(probing_began - began).count();
+  summary.probing_seconds = seconds(std::chrono::steady_clock::now() - probing_began).count();
   if (auto s = store.finish_run(run_id, summary.interrupted ? "interrupted" : "done",
                                 summary.interrupted ? "" : iso8601_now());
       !s) {

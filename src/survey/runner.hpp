@@ -6,14 +6,13 @@
 // without probing a recorded host again.
 #pragma once
 
+#include <asio.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "net/scope_guard.hpp"
@@ -24,14 +23,14 @@ namespace relayscope::survey {
 
 struct SurveyOptions {
   std::string targets_file;
-  bool domains_mode = false;  // targets are domains or IPs, not addresses
+  bool domains_mode = false;             // targets are domains or IPs, not addresses
   std::vector<std::string> dns_servers;  // "HOST:PORT", always named
   std::size_t sample = 0;                // 0: every resolved host
   std::uint64_t seed = 1;
   std::string label;
   ProbeOptions probe;
   std::size_t concurrency = 100;
-  double rate = 0;  // new connections per second, 0: unlimited
+  double rate = 0;                   // new connections per second, 0: unlimited
   std::vector<std::string> scope;    // CIDRs; empty: any
   std::vector<std::string> exclude;  // CIDRs never touched
   std::string exclude_file;
@@ -47,6 +46,10 @@ struct SurveySummary {
   std::map<std::string, std::int64_t> outcomes;
   std::int64_t probed_now = 0;
   bool interrupted = false;
+  // Wall time of the two phases: reading targets and resolving them (with
+  // the sample), then probing. Probes per second are probed_now / probing.
+  double preparing_seconds = 0;
+  double probing_seconds = 0;
 };
 
 // Serialises options for the run's record, and back for `--resume`.
