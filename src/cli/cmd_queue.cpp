@@ -1,6 +1,8 @@
-// relayscope queue --config FILE [list|flush]: lists the relay's spool, or
-// asks the running relay (SIGUSR1 to the pid in its locked pid file) to try
-// every queued message now.
+// relayscope queue --config FILE [list|flush]: lists the relay's spool (id,
+// arrival, size, sender, attempts, next retry, each recipient's state, last
+// error), or asks the running relay (SIGUSR1 to the pid in its locked pid
+// file) to try every queued message now. Listing reads files only: it works
+// with the relay stopped, and never changes the spool.
 #include <signal.h>
 
 #include <cstdio>
@@ -55,12 +57,22 @@ int run(const QueueArgs& a) {
   }
   for (const auto& e : *entries) {
     const auto& env = e.envelope;
-    std::printf("%s  %s  %llu bytes  from <%s>\n", env.id.c_str(), when(env.arrival).c_str(),
-                static_cast<unsigned long long>(e.size), env.mail_from.c_str());
+    // Attempts and the next retry come from the relay's advisory state file;
+    // a message not tried yet has none.
+    std::string next = e.state.next_retry ? when(e.state.next_retry) : std::string("now");
+    std::printf("%s  arrived %s  %llu bytes  from <%s>  attempts %d  next retry %s\n",
+                env.id.c_str(), when(env.arrival).c_str(), static_cast<unsigned long long>(e.size),
+                env.mail_from.c_str(), e.state.attempts, next.c_str());
     for (const auto& r : env.recipients) {
       auto d = e.done.find(r);
-      std::printf("    <%s>%s%s\n", r.c_str(), d == e.done.end() ? "" : "  ",
-                  d == e.done.end() ? "" : d->second.c_str());
+      if (d == e.done.end()) {
+        std::printf("    <%s>  pending\n", r.c_str());
+      } else {
+        std::printf("    <%s>  %s\n", r.c_str(), d->second.c_str());
+      }
+    }
+    if (!e.state.last_error.empty()) {
+      std::printf("    last error: %s\n", e.state.last_error.c_str());
     }
   }
   std::printf("%zu message%s in the queue\n", entries->size(), entries->size() == 1 ? "" : "s");

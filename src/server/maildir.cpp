@@ -39,11 +39,18 @@ Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMai
   }
   auto dir = fs::path(root) / box.domain / box.user;
   std::error_code ec;
+  bool created = false;
   for (const char* sub : {"tmp", "new", "cur"}) {
-    fs::create_directories(dir / sub, ec);
+    created = fs::create_directories(dir / sub, ec) || created;
     if (ec) {
       return make_error("cannot create " + (dir / sub).string() + ": " + ec.message());
     }
+  }
+  if (created) {
+    // A new Maildir: its entries (and the domain's) must be durable too.
+    batch.sync_dir_later(dir.string());
+    batch.sync_dir_later(dir.parent_path().string());
+    batch.sync_dir_later(root);
   }
   auto name = maildir_unique_name(hostname);
   auto tmp = (dir / "tmp" / name).string();

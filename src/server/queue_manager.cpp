@@ -7,8 +7,10 @@
 #include "server/queue_manager.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <asio/experimental/as_tuple.hpp>
+#include <cerrno>
 
 #include "client/delivery.hpp"
 #include "dns/resolver.hpp"
@@ -147,6 +149,12 @@ void QueueManager::flush() {
     ready_.push_back(id);
   }
   waiting_.clear();
+  // Messages being tried now go again as soon as this attempt ends.
+  for (auto& [id, item] : items_) {
+    if (item.busy) {
+      item.flush_requested = true;
+    }
+  }
   spdlog::info("queue flush: {} messages to try now", ready_.size());
   wake();
 }
@@ -180,6 +188,7 @@ asio::awaitable<void> QueueManager::scheduler() {
         continue;
       }
       it->second.busy = true;
+      it->second.flush_requested = false;
       ++in_flight_;
       asio::co_spawn(executor_, attempt(id), asio::detached);
     }
@@ -218,6 +227,14 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   std::map<std::string, RecipientOutcome> outcomes;
   if (!message) {
     spdlog::error("{}: cannot read the spooled message: {}", id, message.error().message);
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+      // Taken away by hand: nothing left to deliver or to retry.
+      spdlog::error("{}: gone from the spool: forgotten", id);
+      items_.erase(id);
+      --in_flight_;
+      wake();
+      co_return;
+    }
     for (const auto& r : item.pending) {
       outcomes[r] = RecipientOutcome{Kind::transient, "4.3.0", "spool read error", ""};
     }
@@ -253,7 +270,14 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     if (o.kind == Kind::delivered) {
       done.emplace_back(rcpt, "delivered " + o.relay + " " + o.text);
     } else if (o.kind == Kind::permanent) {
-      failed.push_back(FailedRecipient{rcpt, o.status, o.text, o.relay});
+      // Remote-MTA names the host (RFC 3464 2.3.5), without our ":port".
+      auto host = o.relay;
+      if (host == "maildir") {
+        host.clear();
+      } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+        host.resize(colon);
+      }
+      failed.push_back(FailedRecipient{rcpt, o.status, o.text, host});
     }
   }
 
@@ -264,8 +288,6 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     bool recorded = true;
     if (env.mail_from.empty()) {
       spdlog::info("{}: failed recipients of a message from the null sender: no DSN", id);
-    } else if (!message) {
-      recorded = false;
     } else {
       DsnInput in;
       in.reporting_mta = settings_.hostname;
@@ -274,7 +296,9 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       in.arrival = static_cast<std::time_t>(env.arrival);
       in.now = std::time(nullptr);
       in.failed = failed;
-      in.original_message = *message;
+      // An unreadable message (it expires like any other) is bounced
+      // without its copy rather than kept for ever.
+      in.original_message = message ? *message : std::string();
       SpoolEnvelope dsn;
       dsn.arrival = unix_now();
       dsn.client = "127.0.0.1";
@@ -299,7 +323,10 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     }
   }
 
-  if (!done.empty()) {
+  // When every pending recipient is finished now, removing the message is
+  // the record: no .done file to write and fsync first.
+  bool all_finished = done.size() == item.pending.size();
+  if (!done.empty() && !all_finished) {
     auto s = co_await spool_.mark_done(id, done);
     if (!*alive) {
       co_return;
@@ -320,6 +347,18 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     }
     if (!s) {
       spdlog::error("{}: cannot remove from the spool: {}", id, s.error().message);
+      if (all_finished) {
+        // The removal was to be the record: write it down instead, so a
+        // restart does not deliver again.
+        auto recorded = co_await spool_.mark_done(id, done);
+        if (!*alive) {
+          co_return;
+        }
+        if (!recorded) {
+          spdlog::error("{}: cannot record finished recipients either: {}", id,
+                        recorded.error().message);
+        }
+      }
     } else {
       spdlog::info("{}: removed", id);
     }
@@ -340,7 +379,12 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       spdlog::warn("{}: cannot record the retry state: {}", id, ws.error().message);
     }
     item.busy = false;
-    waiting_.emplace(Clock::now() + delay, id);
+    if (item.flush_requested) {
+      item.flush_requested = false;
+      ready_.push_back(id);
+    } else {
+      waiting_.emplace(Clock::now() + delay, id);
+    }
   }
   --in_flight_;
   wake();
@@ -475,7 +519,11 @@ asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueMana
   for (const auto& r : results) {
     RecipientOutcome o;
     o.relay = relay;
-    o.text = r.code ? std::to_string(r.code) + " " + r.text : r.text;
+    // The client's text is the reply as received ("550 5.1.1 ..."), or
+    // our own reason when no reply came.
+    auto code = std::to_string(r.code);
+    bool has_code = r.text.compare(0, code.size(), code) == 0;
+    o.text = r.code && !has_code ? code + " " + r.text : r.text;
     switch (r.disposition) {
       case client::Disposition::delivered:
         o.kind = Kind::delivered;

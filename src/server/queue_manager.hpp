@@ -76,6 +76,7 @@ class QueueManager {
     std::set<std::string> pending;  // recipients not finished
     int attempts = 0;               // counted again from 0 after a restart
     bool busy = false;
+    bool flush_requested = false;  // a flush came while busy: retry at once
   };
 
   asio::awaitable<void> scheduler();

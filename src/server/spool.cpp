@@ -67,6 +67,39 @@ Expected<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
+// The envelope part of a spool file (up to and with its empty line, or the
+// whole file when shorter), and the file's size: recovery and listing never
+// read message bodies.
+Expected<std::pair<std::string, std::uint64_t>> read_head(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_error("cannot read " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return make_error("cannot stat " + path);
+  }
+  std::string head;
+  char buf[16384];
+  while (head.size() < max_envelope && head.find("\n\n") == std::string::npos) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  auto end = head.find("\n\n");
+  if (end != std::string::npos) {
+    head.resize(end + 2);
+  }
+  return std::make_pair(std::move(head), static_cast<std::uint64_t>(st.st_size));
+}
+
 std::map<std::string, std::string> read_done(const std::string& path) {
   auto text = read_file(path);
   if (!text) {
@@ -99,12 +132,12 @@ Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
     if (!is_message_name(name)) {
       continue;
     }
-    auto text = read_file(e.path().string());
-    if (!text) {
+    auto head = read_head(e.path().string());
+    if (!head) {
       continue;  // raced with a removal
     }
     std::size_t body = 0;
-    auto env = parse_envelope(*text, body);
+    auto env = parse_envelope_head(head->first, head->second, body);
     if (!env || env->id != name) {
       if (corrupt) {
         corrupt->push_back(name);
@@ -113,7 +146,7 @@ Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
     }
     SpoolEntry entry;
     entry.envelope = std::move(*env);
-    entry.size = text->size() - body;
+    entry.size = head->second - body;
     entry.done = read_done(e.path().string() + ".done");
     entry.state = read_state(dir + "/state/" + name);
     out.push_back(std::move(entry));
@@ -130,9 +163,10 @@ Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
 
 }  // namespace
 
-std::string format_envelope(const SpoolEnvelope& e) {
+std::string format_envelope(const SpoolEnvelope& e, std::size_t message_size) {
   std::string out(magic);
   out += "id: " + e.id + "\n";
+  out += "size: " + std::to_string(message_size) + "\n";
   out += "arrival: " + std::to_string(e.arrival) + "\n";
   out += "client: " + e.client + "\n";
   out += "helo: " + e.helo + "\n";
@@ -148,12 +182,18 @@ std::string format_envelope(const SpoolEnvelope& e) {
 }
 
 Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset) {
+  return parse_envelope_head(file, file.size(), body_offset);
+}
+
+Expected<SpoolEnvelope> parse_envelope_head(std::string_view file, std::uint64_t file_size,
+                                            std::size_t& body_offset) {
   if (file.substr(0, magic.size()) != magic) {
     return make_error("not a relayscope spool file");
   }
   SpoolEnvelope e;
   std::size_t pos = magic.size();
-  bool have_id = false, have_from = false;
+  bool have_id = false, have_from = false, have_size = false;
+  std::uint64_t size = 0;
   for (;;) {
     auto nl = file.find('\n', pos);
     if (nl == std::string_view::npos || nl > max_envelope) {
@@ -181,6 +221,10 @@ Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_
     if (key == "id") {
       e.id = value;
       have_id = true;
+    } else if (key == "size") {
+      char* end = nullptr;
+      size = std::strtoull(value.c_str(), &end, 10);
+      have_size = !value.empty() && end && *end == '\0';
     } else if (key == "arrival") {
       e.arrival = std::strtoll(value.c_str(), nullptr, 10);
     } else if (key == "client") {
@@ -198,6 +242,14 @@ Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_
   }
   if (!have_id || !have_from || e.recipients.empty()) {
     return make_error("incomplete envelope");
+  }
+  if (!have_size) {
+    return make_error("envelope without the message size");
+  }
+  if (file_size < pos || file_size - pos != size) {
+    auto have = file_size < pos ? 0 : file_size - pos;
+    return make_error("message cut short: " + std::to_string(have) + " of " + std::to_string(size) +
+                      " bytes");
   }
   body_offset = pos;
   return e;
@@ -263,6 +315,14 @@ Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& wor
     }
     if (::access(d.c_str(), W_OK) != 0) {
       return make_error("cannot write in " + d);
+    }
+  }
+  // The directories themselves must survive a power cut, or so would not
+  // the messages in them: their entries are fsync'd once, at start.
+  auto parent = fs::absolute(fs::path(dir)).parent_path().string();
+  for (const auto& d : {dir, parent}) {
+    if (auto s = sync_dir(d, worker.fsync_enabled()); !s) {
+      return s.error();
     }
   }
   return std::unique_ptr<Spool>(new Spool(dir, worker));
@@ -355,7 +415,7 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
   auto tmp = tmp_dir() + "/" + envelope.id;
   auto final_path = queue_dir() + "/" + envelope.id;
   auto queue = queue_dir();
-  auto head = format_envelope(envelope);
+  auto head = format_envelope(envelope, message.size());
   // The job is a named local and the result is co_returned from one: GCC 12
   // double-destroys temporaries of "co_return co_await f(lambda)".
   auto job = [tmp, final_path, queue, head = std::move(head), message = std::move(message),
@@ -385,6 +445,19 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
     return id;
   };
   auto stored = co_await worker_.run<std::string>(std::move(job));
+  if (!stored) {
+    // When the rename happened but queue/ could not be fsync'd, the client
+    // is told 451 and will send again: take our copy away (as Postfix does)
+    // so a restart does not deliver it a second time.
+    auto undo = [final_path, queue](Batch& b) -> Status {
+      if (::unlink(final_path.c_str()) == 0) {
+        b.sync_dir_later(queue);
+      }
+      return Ok{};
+    };
+    auto undone = co_await worker_.run<Ok>(std::move(undo));
+    (void)undone;
+  }
   co_return stored;
 }
 

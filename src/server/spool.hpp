@@ -91,10 +91,16 @@ class Spool {
   std::uint32_t counter_ = 0;
 };
 
-// The envelope as written at the head of a spool file, and its reader.
-std::string format_envelope(const SpoolEnvelope& e);
-// Parses the head of a spool file; `body_offset` gets where the message starts.
+// The envelope as written at the head of a spool file (with the message's
+// size, so a file cut short is recognised), and its reader.
+std::string format_envelope(const SpoolEnvelope& e, std::size_t message_size);
+// Parses a whole spool file; `body_offset` gets where the message starts.
+// Errors: not a spool file, envelope incomplete, message size not as written.
 Expected<SpoolEnvelope> parse_envelope(std::string_view file, std::size_t& body_offset);
+// The same from the head of a file (at least up to the empty line) and the
+// whole file's size.
+Expected<SpoolEnvelope> parse_envelope_head(std::string_view head, std::uint64_t file_size,
+                                            std::size_t& body_offset);
 // queue/<id>.done text -> recipient -> result; a last line without its
 // newline (cut by a crash) is not a record.
 std::map<std::string, std::string> parse_done(std::string_view text);

@@ -55,13 +55,47 @@ void Worker::push(std::unique_ptr<Job> job) {
   cv_.notify_one();
 }
 
+Status Worker::sync_shared(const std::string& dir) {
+  if (!fsync_) {
+    return Ok{};
+  }
+  std::unique_lock lock(sync_mutex_);
+  auto& s = syncs_[dir];
+  // Our renames are done: any fsync that starts from now on covers them.
+  auto ticket = ++s.requested;
+  while (s.done < ticket && s.broken.empty()) {
+    if (s.running) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    s.running = true;
+    auto target = s.requested;
+    lock.unlock();
+    auto r = sync_dir(dir, true);
+    lock.lock();
+    s.running = false;
+    if (r) {
+      s.done = target;
+    } else {
+      s.broken = r.error().message;
+    }
+    sync_cv_.notify_all();
+  }
+  if (!s.broken.empty()) {
+    return make_error(s.broken);
+  }
+  return Ok{};
+}
+
 void Worker::loop() {
   for (;;) {
     std::vector<std::unique_ptr<Job>> batch;
     {
       std::unique_lock lock(mutex_);
       cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and nothing left
+      if (jobs_.empty()) {
+        return;  // stopping, and nothing left
+      }
       while (!jobs_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(jobs_.front()));
         jobs_.pop_front();
@@ -73,7 +107,7 @@ void Worker::loop() {
     }
     // One fsync per directory for the whole batch: the group commit.
     for (const auto& dir : b.dirs()) {
-      if (auto s = sync_dir(dir, fsync_); !s) {
+      if (auto s = sync_shared(dir); !s) {
         for (auto& j : batch) {
           j->fail(s.error().message);
         }

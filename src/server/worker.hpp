@@ -1,14 +1,19 @@
 // Blocking work (fsync, rename, argon2id) off the network thread: a few
 // threads take jobs in batches; the directories a batch asks to sync are
-// fsync'd once per batch (group commit), then each job's coroutine resumes on
-// its own executor. A job's Expected result turns into an error when its
-// directory sync failed, so nobody answers 250 for an unsynced rename.
+// fsync'd once per batch, and an fsync of a directory that starts after a
+// batch's renames serves every thread waiting for it (group commit across
+// threads). Then each job's coroutine resumes on its own executor. A job's
+// Expected result turns into an error when its directory sync failed, so
+// nobody answers 250 for an unsynced rename; after one failed fsync of a
+// directory every later sync of it fails too (the kernel may have dropped
+// what it could not write: retrying fsync would wrongly report success).
 #pragma once
 
 #include <asio.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -88,6 +93,15 @@ class Worker {
 
   void push(std::unique_ptr<Job> job);
   void loop();
+  // fsync of `dir` by this thread or by one that started after this call.
+  Status sync_shared(const std::string& dir);
+
+  struct DirSync {
+    std::uint64_t requested = 0;  // tickets handed out
+    std::uint64_t done = 0;       // every ticket up to this is synced
+    bool running = false;
+    std::string broken;  // the first fsync error, sticky
+  };
 
   bool fsync_;
   std::size_t max_batch_;
@@ -96,6 +110,9 @@ class Worker {
   std::deque<std::unique_ptr<Job>> jobs_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  std::map<std::string, DirSync> syncs_;
 };
 
 // fsync of a directory (after a rename or a create in it); Ok when fsync is off.
