@@ -73,16 +73,18 @@ def _master_cf(addr, port):
 class SmtpSink:
     """Postfix's smtp-sink on addr:port, saving each transaction to a file."""
 
-    def __init__(self, workdir, addr, port=None):
+    def __init__(self, workdir, addr, port=None, keep_messages=True):
+        """keep_messages=False (benchmarks): nothing is written; instead
+        received() counts the messages from smtp-sink's -c counters."""
         self.addr = addr
         self.port = port or ports.free_port(addr)
         self.dir = os.path.join(workdir, "sink")
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o777)  # smtp-sink drops root for nobody before writing
+        keep = ["-d", os.path.join(self.dir, "%Y%m%d%H%M%S.")] if keep_messages else ["-c"]
         self.proc = process.Process(
-            [SMTP_SINK, "-u", "nobody", "-4", "-h", "sink.test",
-             "-d", os.path.join(self.dir, "%Y%m%d%H%M%S."),
-             "%s:%d" % (addr, self.port), "64"],
+            [SMTP_SINK, "-u", "nobody", "-4", "-h", "sink.test"] + keep +
+            ["%s:%d" % (addr, self.port), "256"],
             workdir, "smtp-sink")
 
     def wait_ready(self, timeout=10.0):
@@ -106,6 +108,12 @@ class SmtpSink:
         return ports.wait_until(find, timeout, "a message with %r at smtp-sink" % needle,
                                 interval=0.1, alive=self.proc.alive)
 
+    def received(self):
+        """With keep_messages=False: messages received so far (the last
+        `mesg=N` of smtp-sink's -c counters)."""
+        found = re.findall(r"mesg=(\d+)", self.proc.output())
+        return int(found[-1]) if found else 0
+
     def stop(self):
         return self.proc.stop()
 
@@ -118,7 +126,7 @@ class Postfix:
     so strangers get `554 5.7.1 <rcpt>: Relay access denied` at RCPT TO."""
 
     def __init__(self, workdir, addr=None, port=None, mynetworks="127.0.0.2/32",
-                 hostname="mx.postfix.test", extra_main_cf=None):
+                 hostname="mx.postfix.test", extra_main_cf=None, sink_keeps_messages=True):
         if os.geteuid() != 0:
             raise RuntimeError("a private Postfix needs root")
         self.addr = addr or ports.random_loopback()
@@ -145,6 +153,7 @@ class Postfix:
         while self.sink_port == self.port:
             self.sink_port = ports.free_port(self.addr)
         self.sink = None
+        self.sink_keeps_messages = sink_keeps_messages
         settings = {
             "compatibility_level": "3.6",
             "queue_directory": self.queue_dir,
@@ -192,7 +201,8 @@ class Postfix:
             return ""
 
     def start(self, timeout=30.0):
-        self.sink = SmtpSink(self.base, self.addr, self.sink_port)
+        self.sink = SmtpSink(self.base, self.addr, self.sink_port,
+                             keep_messages=self.sink_keeps_messages)
         self.sink.wait_ready()
         register_config_dir(self.config_dir)
         self.started = True
