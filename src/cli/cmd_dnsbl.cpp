@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
+#include "common/cidr.hpp"
 #include "dnsbl/listing.hpp"
 #include "dnsbl/zone_writer.hpp"
 #include "store/store.hpp"
@@ -20,6 +21,9 @@ struct DnsblArgs {
   std::string format = "rbldnsd";
   std::string zone = "dnsbl.relayscope.test";
   std::string out;
+  std::string evidence = "accepted";
+  std::string ns_name;
+  std::string ns_address = "127.0.0.1";
 };
 
 bool write_atomically(const std::string& path, const std::string& text) {
@@ -51,7 +55,8 @@ int run_export(const DnsblArgs& a) {
   // Oldest first: a later run's word wins.
   std::sort(runs->begin(), runs->end(),
             [](const store::Run& x, const store::Run& y) { return x.id < y.id; });
-  dnsbl::ListingBuilder builder;
+  dnsbl::ListingBuilder builder(a.evidence == "delivered" ? dnsbl::Evidence::delivered
+                                                          : dnsbl::Evidence::accepted);
   for (const auto& run : *runs) {
     auto rows = (*db)->host_rows(run.id);
     if (!rows) {
@@ -62,13 +67,16 @@ int run_export(const DnsblArgs& a) {
   }
   dnsbl::ZoneOptions o;
   o.zone = a.zone;
+  o.ns_name = a.ns_name;
+  o.ns_address = a.ns_address;
   std::time_t now = std::time(nullptr);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   o.generated_at = buf;
   o.serial = static_cast<long>(now);
   auto listings = builder.listings();
-  auto text = a.format == "bind" ? dnsbl::write_bind(listings, o) : dnsbl::write_rbldnsd(listings, o);
+  auto text =
+      a.format == "bind" ? dnsbl::write_bind(listings, o) : dnsbl::write_rbldnsd(listings, o);
   if (a.out.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else if (!write_atomically(a.out, text)) {
@@ -76,6 +84,12 @@ int run_export(const DnsblArgs& a) {
     return exit_failure;
   }
   std::fprintf(stderr, "relayscope dnsbl export: %zu open relays listed\n", listings.size());
+  if (auto v6 = dnsbl::ipv6_count(listings); v6 > 0 && a.format != "bind") {
+    std::fprintf(stderr,
+                 "relayscope dnsbl export: %zu of them are IPv6, which an ip4set cannot hold; "
+                 "export --format bind to list them\n",
+                 v6);
+  }
   return exit_ok;
 }
 
@@ -91,6 +105,18 @@ Registered add_dnsbl(CLI::App& parent) {
       ->default_val("rbldnsd")
       ->check(CLI::IsMember({"rbldnsd", "bind"}));
   exp->add_option("--zone", a->zone, "The DNSBL's zone name")->default_val("dnsbl.relayscope.test");
+  exp->add_option("--evidence", a->evidence,
+                  "What lists a host: accepted (a relay test went through DATA, the IMC's "
+                  "criterion) or delivered (the test message reached the collector)")
+      ->default_val("accepted")
+      ->check(CLI::IsMember({"accepted", "delivered"}));
+  exp->add_option("--ns", a->ns_name, "BIND: the zone's name server (default ns.<zone>)");
+  exp->add_option("--ns-address", a->ns_address,
+                  "BIND: the address of an in-zone name server (its glue record)")
+      ->default_val("127.0.0.1")
+      ->check([](const std::string& v) {
+        return IpAddress::parse(v) ? std::string() : "not an IP address: " + v;
+      });
   exp->add_option("--out", a->out, "Write here (atomically) instead of standard output");
   return {app, [a] { return run_export(*a); }};
 }

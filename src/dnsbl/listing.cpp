@@ -1,13 +1,41 @@
 #include "dnsbl/listing.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "common/cidr.hpp"
 
 namespace relayscope::dnsbl {
 
-bool relays(const store::HostRow& row, std::string* variant) {
-  if (row.outcome == "OK" || row.outcome == "QUIT") {
+namespace {
+
+// Whether the run tried the trick spellings (survey --variants all): only
+// such a run can clear a host that was listed for one of them.
+bool run_tried_variants(const store::Run& run) {
+  auto j = nlohmann::json::parse(run.params_json, nullptr, false);
+  if (!j.is_object()) return false;
+  auto it = j.find("variants_all");
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+// A permanent refusal is the only proof of a closed host: a 4xx, a timeout
+// or a reset may pass, and the host may relay again tomorrow.
+bool refused_for_good(const store::HostRow& row) {
+  return row.code >= 500 && row.code < 600 && row.outcome != "OK" && row.outcome != "QUIT";
+}
+
+}  // namespace
+
+bool relays(const store::HostRow& row, Evidence evidence, std::string* variant) {
+  bool accepted_imc = row.outcome == "OK" || row.outcome == "QUIT";
+  if (evidence == Evidence::delivered) {
+    if (!row.delivered) return false;
+    if (variant)
+      *variant =
+          accepted_imc || row.relaying_variants.empty() ? "imc" : row.relaying_variants.front();
+    return true;
+  }
+  if (accepted_imc) {
     if (variant) *variant = "imc";
     return true;
   }
@@ -20,13 +48,19 @@ bool relays(const store::HostRow& row, std::string* variant) {
 
 void ListingBuilder::add_run(const store::Run& run, const std::vector<store::HostRow>& rows) {
   std::string date = run.started_at.substr(0, 10);
+  bool tried_variants = run_tried_variants(run);
   for (const auto& row : rows) {
     std::string variant;
-    if (relays(row, &variant)) {
-      listed_[row.ip] = Listing{row.ip, date, variant, run.id};
-    } else if (row.outcome != "CONNECT" && !row.outcome.empty()) {
-      listed_.erase(row.ip);  // reached and found closed
+    if (relays(row, evidence_, &variant)) {
+      listed_[row.ip] = Listing{row.ip, date, variant, run.id, evidence_};
+      continue;
     }
+    auto it = listed_.find(row.ip);
+    if (it == listed_.end() || !refused_for_good(row)) continue;
+    bool listed_for_a_trick = it->second.variant != "imc";
+    if (listed_for_a_trick && !tried_variants) continue;
+    if (!row.relaying_variants.empty()) continue;  // a trick still went through DATA
+    listed_.erase(it);
   }
 }
 

@@ -7,8 +7,9 @@
 namespace relayscope::dnsbl {
 
 std::string txt_reason(const Listing& l) {
-  return fmt::format("Open relay: relayed a relayscope test message on {} (test: {})", l.date,
-                     l.variant);
+  return fmt::format("Open relay: {} a relayscope test message on {} (test: {})",
+                     l.evidence == Evidence::delivered ? "delivered" : "accepted for relaying",
+                     l.date, l.variant);
 }
 
 std::string reversed_name(const std::string& text) {
@@ -32,10 +33,23 @@ std::string reversed_name(const std::string& text) {
   return out;
 }
 
+std::size_t ipv6_count(const std::vector<Listing>& listings) {
+  std::size_t n = 0;
+  for (const auto& l : listings) {
+    auto ip = IpAddress::parse(l.ip);
+    if (ip && !ip->is_v4) ++n;
+  }
+  return n;
+}
+
 std::string write_rbldnsd(const std::vector<Listing>& listings, const ZoneOptions& o) {
   std::string z;
   z += fmt::format("# relayscope DNSBL of open relays ({} listed), generated {}\n", listings.size(),
                    o.generated_at);
+  if (auto v6 = ipv6_count(listings); v6 > 0) {
+    z += fmt::format("# {} IPv6 listings are not in this ip4set: export --format bind for them\n",
+                     v6);
+  }
   z += "# rbldnsd ip4set: serve with  rbldnsd -b ADDR/PORT " + o.zone + ":ip4set:FILE\n";
   z += fmt::format("$TTL {}\n", o.ttl);
   z += fmt::format(":{}:Listed by relayscope as an open relay\n", o.answer);
@@ -55,9 +69,14 @@ std::string write_bind(const std::vector<Listing>& listings, const ZoneOptions& 
   z += fmt::format("; relayscope DNSBL of open relays ({} listed), generated {}\n", listings.size(),
                    o.generated_at);
   z += fmt::format("$ORIGIN {}.\n$TTL {}\n", o.zone, o.ttl);
-  z += fmt::format("@ IN SOA ns.{0}. hostmaster.{0}. ( {1} 3600 600 86400 {2} )\n", o.zone,
+  std::string ns = o.ns_name.empty() ? "ns." + o.zone : o.ns_name;
+  z += fmt::format("@ IN SOA {0}. hostmaster.{1}. ( {2} 3600 600 86400 {3} )\n", ns, o.zone,
                    o.serial, o.ttl);
-  z += fmt::format("@ IN NS ns.{}.\n", o.zone);
+  z += fmt::format("@ IN NS {}.\n", ns);
+  if (ns.ends_with("." + o.zone) || ns == o.zone) {
+    auto ns_ip = IpAddress::parse(o.ns_address);
+    z += fmt::format("{}. IN {} {}\n", ns, ns_ip && !ns_ip->is_v4 ? "AAAA" : "A", o.ns_address);
+  }
   z += "; RFC 5782 test entries: 127.0.0.2 is listed, 127.0.0.1 never is.\n";
   z += fmt::format("2.0.0.127 IN A {}\n", o.answer);
   z += "2.0.0.127 IN TXT \"RFC 5782 test entry\"\n";

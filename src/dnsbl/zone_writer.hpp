@@ -1,7 +1,10 @@
 // Writes listings as an rbldnsd ip4set zone or a BIND zone file, with the
-// RFC 5782 test entries: 127.0.0.2 listed, 127.0.0.1 never. Pure.
+// RFC 5782 test entries: 127.0.0.2 listed, 127.0.0.1 never. Pure. An ip4set
+// holds IPv4 only: IPv6 listings go to the BIND zone (RFC 5782 2.4 nibbles)
+// and are counted in the ip4set's header, never silently lost.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,9 +18,15 @@ struct ZoneOptions {
   int ttl = 300;
   std::string generated_at;  // shown in comments and the SOA serial's source
   long serial = 1;
+  // The zone's name server. A BIND zone names it in NS and, when it lies
+  // inside the zone, needs its address (glue), or named refuses the zone.
+  std::string ns_name;                   // empty: ns.<zone>
+  std::string ns_address = "127.0.0.1";  // where the zone is served (loopback by default)
 };
 
 std::string txt_reason(const Listing& l);
+// How many of `listings` an ip4set cannot hold (IPv6).
+std::size_t ipv6_count(const std::vector<Listing>& listings);
 std::string write_rbldnsd(const std::vector<Listing>& listings, const ZoneOptions& options);
 std::string write_bind(const std::vector<Listing>& listings, const ZoneOptions& options);
 

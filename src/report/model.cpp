@@ -2,7 +2,9 @@
 #include "report/model.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <string_view>
 
 namespace relayscope::report {
 
@@ -21,8 +23,40 @@ bool outcome_less(const std::string& a, const std::string& b) {
   return ra != rb ? ra < rb : a < b;
 }
 
+bool is_name_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || c == '-' || c == '_' || c == '.';
+}
+
+// A host's own name or address in a reply ("554 mx7.example.test ESMTP
+// closed", "550 192.0.2.7 not allowed") as a placeholder, so that one
+// refusal of many hosts is one row. A word is masked when it has two or
+// more labels and its last label holds a letter (a name) or it is a dotted
+// quad (an IPv4 address); enhanced status codes (5.7.1) stay.
+std::string mask_word(std::string_view word) {
+  std::string_view core = word;
+  while (!core.empty() && core.back() == '.') core.remove_suffix(1);  // "denied."
+  auto dot = core.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == core.size()) {
+    return std::string(word);
+  }
+  if (core.find("..") != std::string_view::npos || core.front() == '.') return std::string(word);
+  std::string_view tail = word.substr(core.size());
+  auto last = core.substr(dot + 1);
+  bool name = std::any_of(last.begin(), last.end(),
+                          [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  if (name) return "{host}" + std::string(tail);
+  bool digits_and_dots = std::all_of(core.begin(), core.end(), [](char c) {
+    return c == '.' || std::isdigit(static_cast<unsigned char>(c));
+  });
+  if (digits_and_dots && std::count(core.begin(), core.end(), '.') == 3) {
+    return "{ip}" + std::string(tail);
+  }
+  return std::string(word);
+}
+
 // Masks what differs from host to host in the same refusal: addresses in
-// <...> (they carry our token) and [literals].
+// <...> (they carry our token), [literals], host names and IPv4 addresses.
 std::string mask_reply(const std::string& line) {
   std::string out;
   out.reserve(std::min(line.size(), kMaxReason + 8));
@@ -39,6 +73,13 @@ std::string mask_reply(const std::string& line) {
         continue;
       }
     }
+    if (is_name_char(c) && (i == 0 || !is_name_char(line[i - 1]))) {
+      auto end = i;
+      while (end < line.size() && is_name_char(line[end])) ++end;
+      out += mask_word(std::string_view(line).substr(i, end - i));
+      i = end - 1;
+      continue;
+    }
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) c = ' ';
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;  // collapse runs
@@ -47,6 +88,7 @@ std::string mask_reply(const std::string& line) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   // Never end inside a UTF-8 sequence.
   if (out.size() >= kMaxReason) {
+    if (out.size() > kMaxReason) out.resize(kMaxReason);
     while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
     if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xc0) out.pop_back();
     out += "...";

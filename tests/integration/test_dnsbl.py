@@ -4,6 +4,7 @@
 # closed delists it. The relay server's refusal of a listed client is tested
 # in test_relay_dnsbl.py.
 import os
+import subprocess
 import unittest
 
 from peers import aiosmtpd, fake_smtp, ports, rbldnsd, relayscope
@@ -13,11 +14,11 @@ ZONE = "dnsbl.relayscope.test"
 
 
 class DnsblExportTest(SurveyCase):
-    def export(self, fmt, name):
+    def export(self, fmt, name, extra=()):
         out = os.path.join(self.dir, "zone", name)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         r = relayscope.run(["dnsbl", "export", "--db", self.db, "--format", fmt, "--zone", ZONE,
-                            "--out", out])
+                            "--out", out] + list(extra))
         self.assertEqual(r.returncode, 0, r.describe())
         with open(out) as f:
             return out, f.read()
@@ -51,6 +52,17 @@ class DnsblExportTest(SurveyCase):
         self.assertIn("%s IN A 127.0.0.2" % reversed_name, bind)
         self.assertIn("2.0.0.127 IN A 127.0.0.2", bind)
         self.assertNotIn(".".join(reversed(closed_addr.split("."))) + " IN", bind)
+        # BIND's own checker loads the zone (its name server has glue).
+        check = subprocess.run(["named-checkzone", ZONE, os.path.join(self.dir, "zone",
+                                                                      "relays.bind")],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        # aiosmtpd accepted the test but no collector ever saw it arrive: on
+        # delivered evidence alone it is not listed.
+        _, strict = self.export("rbldnsd", "relays-delivered.zone", ["--evidence", "delivered"])
+        self.assertNotIn("\n%s " % open_relay.addr, strict)
+        self.assertIn("\n127.0.0.2 ", strict)
 
         # The open host is fixed: a later run reaches it and it refuses to relay.
         open_relay.stop()

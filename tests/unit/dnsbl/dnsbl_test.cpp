@@ -6,19 +6,22 @@
 namespace relayscope::dnsbl {
 namespace {
 
-store::Run run(std::int64_t id, const std::string& date) {
+store::Run run(std::int64_t id, const std::string& date, bool variants_all = false) {
   store::Run r;
   r.id = id;
   r.started_at = date + "T10:00:00Z";
+  r.params_json = variants_all ? R"({"variants_all": true})" : R"({"variants_all": false})";
   return r;
 }
 
+// A refusal carries its code: 5xx for the outcomes of a closed host.
 store::HostRow row(const std::string& ip, const std::string& outcome,
-                   std::vector<std::string> variants = {}) {
+                   std::vector<std::string> variants = {}, int code = -1) {
   store::HostRow h;
   h.ip = ip;
   h.outcome = outcome;
   h.relaying_variants = std::move(variants);
+  h.code = code >= 0 ? code : (outcome == "OK" ? 250 : outcome == "CONNECT" ? 0 : 554);
   return h;
 }
 
@@ -44,13 +47,65 @@ TEST(Listing, ALaterRunThatFindsTheHostClosedDelistsIt) {
   EXPECT_EQ(l[0].ip, "127.0.0.12");  // unreachable later: the listing stands
 }
 
+TEST(Listing, ATemporaryRefusalDoesNotDelist) {
+  ListingBuilder b;
+  b.add_run(run(1, "1999-07-03"), {row("127.0.0.9", "OK")});
+  b.add_run(run(2, "1999-08-01"), {row("127.0.0.9", "TO", {}, 450)});
+  ASSERT_EQ(b.listings().size(), 1u);
+  b.add_run(run(3, "1999-09-01"), {row("127.0.0.9", "TO", {}, 554)});
+  EXPECT_TRUE(b.listings().empty());
+}
+
+TEST(Listing, AHostListedForATrickIsClearedOnlyByARunThatTriedTheTricks) {
+  ListingBuilder b;
+  b.add_run(run(1, "1999-07-03", true), {row("127.0.0.9", "TO", {"percent-hack"})});
+  b.add_run(run(2, "1999-08-01", false), {row("127.0.0.9", "TO")});
+  ASSERT_EQ(b.listings().size(), 1u);  // the IMC test alone proves nothing of the trick
+  EXPECT_EQ(b.listings()[0].variant, "percent-hack");
+  b.add_run(run(3, "1999-09-01", true), {row("127.0.0.9", "TO")});
+  EXPECT_TRUE(b.listings().empty());
+}
+
+TEST(Listing, DeliveredEvidenceListsOnlyHostsWhoseMessageArrived) {
+  auto delivered = row("127.0.0.9", "OK");
+  delivered.delivered = true;
+  auto dropped = row("127.0.0.10", "OK");  // accepted, never arrived
+  auto bounced = row("127.0.0.11", "OK");
+  bounced.bounced = true;
+  ListingBuilder strict(Evidence::delivered);
+  strict.add_run(run(1, "1999-07-03"), {delivered, dropped, bounced});
+  auto l = strict.listings();
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].ip, "127.0.0.9");
+  EXPECT_EQ(l[0].evidence, Evidence::delivered);
+  EXPECT_NE(txt_reason(l[0]).find("delivered"), std::string::npos);
+  ListingBuilder lenient;  // the IMC's criterion: accepted through DATA
+  lenient.add_run(run(1, "1999-07-03"), {delivered, dropped, bounced});
+  EXPECT_EQ(lenient.listings().size(), 3u);
+}
+
 TEST(ZoneWriter, RbldnsdZoneHasTheRfc5782TestEntries) {
   auto z = write_rbldnsd({{"127.0.0.9", "1999-07-03", "imc", 1}}, ZoneOptions{});
   EXPECT_NE(z.find("\n127.0.0.2 :127.0.0.2:"), std::string::npos);
   EXPECT_NE(z.find("\n!127.0.0.1\n"), std::string::npos);
-  EXPECT_NE(z.find("\n127.0.0.9 :127.0.0.2:Open relay: relayed a relayscope test message on "
-                   "1999-07-03 (test: imc)\n"),
-            std::string::npos);
+  EXPECT_NE(
+      z.find(
+          "\n127.0.0.9 :127.0.0.2:Open relay: accepted for relaying a relayscope test message on "
+          "1999-07-03 (test: imc)\n"),
+      std::string::npos);
+}
+
+TEST(ZoneWriter, CountsTheIpv6ListingsAnIp4setCannotHold) {
+  std::vector<Listing> l = {{"127.0.0.9", "1999-07-03", "imc", 1},
+                            {"2001:db8::25", "1999-07-03", "imc", 1}};
+  EXPECT_EQ(ipv6_count(l), 1u);
+  auto z = write_rbldnsd(l, ZoneOptions{});
+  EXPECT_NE(z.find("# 1 IPv6 listings are not in this ip4set"), std::string::npos);
+  EXPECT_EQ(z.find("2001:db8::25"), std::string::npos);
+  auto b = write_bind(l, ZoneOptions{});
+  EXPECT_NE(
+      b.find("5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2 IN A 127.0.0.2"),
+      std::string::npos);
 }
 
 TEST(ZoneWriter, NeverListsTheNegativeTestAddress) {
@@ -65,10 +120,14 @@ TEST(ZoneWriter, BindZoneUsesReversedNamesWithTxt) {
   o.zone = "bl.example.test";
   auto z = write_bind({{"192.0.2.99", "2026-11-22", "bang-path", 3}}, o);
   EXPECT_NE(z.find("$ORIGIN bl.example.test.\n"), std::string::npos);
+  // The in-zone name server has its address, or named refuses the zone.
+  EXPECT_NE(z.find("@ IN NS ns.bl.example.test.\n"), std::string::npos);
+  EXPECT_NE(z.find("ns.bl.example.test. IN A 127.0.0.1\n"), std::string::npos);
   EXPECT_NE(z.find("99.2.0.192 IN A 127.0.0.2\n"), std::string::npos);
-  EXPECT_NE(z.find("99.2.0.192 IN TXT \"Open relay: relayed a relayscope test message on "
-                   "2026-11-22 (test: bang-path)\"\n"),
-            std::string::npos);
+  EXPECT_NE(
+      z.find("99.2.0.192 IN TXT \"Open relay: accepted for relaying a relayscope test message on "
+             "2026-11-22 (test: bang-path)\"\n"),
+      std::string::npos);
   EXPECT_NE(z.find("2.0.0.127 IN A 127.0.0.2\n"), std::string::npos);
 }
 

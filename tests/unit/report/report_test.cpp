@@ -388,6 +388,11 @@ TEST(Reason, MasksWhatDiffersPerHost) {
   EXPECT_EQ(reason_of(r), "554 5.7.1 <...>: Relay access denied");
   r.reply = "550 [127.0.0.5] is   not\tallowed";
   EXPECT_EQ(reason_of(r), "550 [...] is not allowed");
+  // A greeting names its host: two hosts' refusals are one reason.
+  r.reply = "554 mx7.Example.test ESMTP not accepting mail from 192.0.2.7.";
+  EXPECT_EQ(reason_of(r), "554 {host} ESMTP not accepting mail from {ip}.");
+  r.reply = "554 5.7.1 relaying denied.";
+  EXPECT_EQ(reason_of(r), "554 5.7.1 relaying denied.");
   r.reply = "";
   r.reason = "rejected (5xx)";
   EXPECT_EQ(reason_of(r), "554 rejected (5xx)");
