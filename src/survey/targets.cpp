@@ -1,6 +1,7 @@
 // See targets.hpp. An address line may be a bare address, "Name <a@b>", or a
 // mail header (From:, To:, Cc:, also continuation lines) holding a list of
-// addresses; other mbox lines are ignored, not counted as junk.
+// addresses; other header fields are ignored, not counted as junk, and so are
+// the bodies of an mbox's messages.
 #include "survey/targets.hpp"
 
 #include <idn2.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 
 #include "common/cidr.hpp"
 
@@ -25,18 +27,10 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
 bool is_address_char(char c) {
   auto u = static_cast<unsigned char>(c);
-  return u >= 0x80 || std::isalnum(u) || std::string_view("!#$%&'*+-/=?^_`{|}~.@[]:").find(c) !=
-                                                std::string_view::npos;
+  return u >= 0x80 || std::isalnum(u) ||
+         std::string_view("!#$%&'*+-/=?^_`{|}~.@[]:").find(c) != std::string_view::npos;
 }
 
 // Every "x@y" token of a line (after removing quotes of display names).
@@ -54,6 +48,45 @@ std::vector<std::string> addresses_in(std::string_view line) {
   return out;
 }
 
+// A header field's name, lower-cased, when the line starts one ("Subject:"):
+// letters, digits and hyphens up to a colon (RFC 5322's ftext, narrowed to
+// what real field names use so that an address line never looks like one).
+std::optional<std::string> header_field_name(std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return std::nullopt;
+  std::string name;
+  for (char c : line.substr(0, colon)) {
+    auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '-') return std::nullopt;
+    name.push_back(static_cast<char>(std::tolower(u)));
+  }
+  return name;
+}
+
+// std::getline without its unbounded buffer: a line longer than max_line is
+// read to its end but only its first max_line bytes are kept, and it is
+// flagged, so that an endless line costs no memory.
+bool read_bounded_line(std::istream& in, std::string& line, bool& overlong) {
+  line.clear();
+  overlong = false;
+  auto* buf = in.rdbuf();
+  if (buf == nullptr || !in.good()) return false;
+  bool any = false;
+  for (;;) {
+    int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < max_line) {
+      line.push_back(static_cast<char>(c));
+    } else {
+      overlong = true;
+    }
+  }
+}
 }  // namespace
 
 Expected<std::string> normalise_domain(std::string_view domain) {
@@ -99,23 +132,35 @@ std::optional<std::string> domain_of_address(std::string_view address) {
 Targets read_targets(std::istream& in, TargetFormat format) {
   Targets t;
   std::string line;
-  bool in_header_field = false;  // inside a From:/To:/Cc: field (continuation lines)
-  auto reject = [&t](const std::string& l) {
+  bool overlong = false;
+  // An mbox is recognised by its "From " separator lines. Within it only the
+  // header block of each message is read: a body line that mentions an
+  // address ("write to me at x@y") is not a subscriber.
+  enum class Part { list, mbox_headers, mbox_body } part = Part::list;
+  bool in_address_field = false;  // inside a From:/To:/Cc: field (continuation lines)
+  auto reject = [&t](std::string_view l) {
     ++t.lines_without_address;
-    if (t.rejected.size() < max_rejected_kept) t.rejected.push_back(l.substr(0, 200));
+    if (t.rejected.size() < max_rejected_kept) t.rejected.emplace_back(l.substr(0, 200));
   };
-  while (std::getline(in, line)) {
-    if (line.size() > max_line) {
+  while (read_bounded_line(in, line, overlong)) {
+    if (format == TargetFormat::addresses && line.starts_with("From ")) {
+      part = Part::mbox_headers;
+      in_address_field = false;
+      continue;
+    }
+    if (part == Part::mbox_body) continue;
+    if (overlong) {
       reject(line);
       continue;
     }
     bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
     std::string text = trim(line);
     if (text.empty()) {
-      in_header_field = false;
+      in_address_field = false;
+      if (part == Part::mbox_headers) part = Part::mbox_body;
       continue;
     }
-    if (text[0] == '#') continue;
+    if (text[0] == '#' && part == Part::list) continue;
     if (format == TargetFormat::domains) {
       if (auto ip = IpAddress::parse(text)) {
         t.ips.push_back(ip->to_string());
@@ -129,31 +174,19 @@ Targets read_targets(std::istream& in, TargetFormat format) {
       ++t.domains[*d];
       continue;
     }
-    // mbox and header files: only address-bearing header fields count.
-    bool header_field = starts_with_nocase(text, "from:") || starts_with_nocase(text, "to:") ||
-                        starts_with_nocase(text, "cc:");
-    bool other_header = !continuation && !header_field && text.find(':') != std::string::npos &&
-                        text.find('@') == std::string::npos;
-    if (starts_with_nocase(text, "from ") && text.find(':') != std::string::npos) {
-      in_header_field = false;  // the mbox "From " separator line
-      continue;
-    }
-    if (other_header) {
-      in_header_field = false;
-      continue;
-    }
-    std::string_view body = text;
-    if (header_field) {
-      body.remove_prefix(body.find(':') + 1);
-      in_header_field = true;
-    } else if (continuation && in_header_field) {
+    std::string_view addresses_text = text;
+    if (continuation && in_address_field) {
       // a folded From:/To:/Cc: field
+    } else if (auto field = header_field_name(text)) {
+      in_address_field = *field == "from" || *field == "to" || *field == "cc";
+      if (!in_address_field) continue;  // Subject:, Message-ID:, Received:...
+      addresses_text.remove_prefix(addresses_text.find(':') + 1);
     } else {
-      in_header_field = false;
+      in_address_field = false;
+      if (part == Part::mbox_headers) continue;  // not a header line: nothing to read
     }
-    auto addresses = addresses_in(body);
     bool any = false;
-    for (const auto& a : addresses) {
+    for (const auto& a : addresses_in(addresses_text)) {
       if (auto d = domain_of_address(a)) {
         ++t.names;
         ++t.domains[*d];

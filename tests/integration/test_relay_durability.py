@@ -194,7 +194,6 @@ class RelayDurabilityTest(unittest.TestCase):
         # Every message was sent until acknowledged (a 4xx refusal excepted).
         self.assertEqual(len(acked) + len(load.skipped - acked), MESSAGES)
 
-    @unittest.skipUnless(shutil.which("strace"), "needs strace")
     def test_250_only_after_the_file_and_its_directory_are_fsyncd(self):
         # Watch the system calls: for every message, fdatasync of the file
         # returns before the rename into queue/ starts, an fsync of queue/

@@ -60,6 +60,36 @@ TEST(Targets, ReadsAddressesFromMboxHeaderFields) {
   EXPECT_EQ(t.domains["four.test"], 1);
 }
 
+TEST(Targets, IgnoresMboxBodiesAndOtherHeaderFields) {
+  auto t = read(
+      "From someone@x.test Mon Jan 12 10:00:00 1998\n"
+      "Message-ID: <1234@mta.relay.test>\n"
+      "Reply-To: list-owner@owner.test\n"
+      "Received: from a (a@b.test)\n"
+      "\tby c@d.test\n"
+      "To: member@one.test\n"
+      "\n"
+      "Write to me at someone@body.test, or\n"
+      "To: forged@body.test\n"
+      "\n"
+      ">From somebody@quoted.test\n"
+      "From other@x.test Tue Jan 13 10:00:00 1998\n"
+      "From: second@two.test\n"
+      "\n"
+      "another@body.test\n");
+  EXPECT_EQ(t.names, 2);
+  EXPECT_EQ(t.lines_without_address, 0);
+  ASSERT_EQ(t.domains.size(), 2u);
+  EXPECT_EQ(t.domains.count("one.test"), 1u);
+  EXPECT_EQ(t.domains.count("two.test"), 1u);
+}
+
+TEST(Targets, AHeaderLineInAnAddressListIsNotAName) {
+  auto t = read("Message-ID: <abc@mta.test>\nx@a.test\n");
+  EXPECT_EQ(t.names, 1);
+  EXPECT_EQ(t.domains.count("mta.test"), 0u);
+}
+
 TEST(Targets, DomainsModeTakesDomainsAndBareIps) {
   auto t = read("Example.test.\n127.0.0.5\n::1\nbad..domain\n", TargetFormat::domains);
   EXPECT_EQ(t.domains.size(), 1u);
@@ -71,8 +101,8 @@ TEST(Targets, DomainsModeTakesDomainsAndBareIps) {
 
 TEST(Targets, AnEndlessLineIsCountedNotHeld) {
   std::string huge(200 * 1024, 'a');
-  auto t = read(huge + "@x.test\nok@y.test\n");
-  EXPECT_EQ(t.names, 1);
+  auto t = read(huge + "@x.test\nok@y.test\nlast@z.test");
+  EXPECT_EQ(t.names, 2);  // the lines after it, the last one without a newline
   EXPECT_EQ(t.lines_without_address, 1);
   ASSERT_FALSE(t.rejected.empty());
   EXPECT_LE(t.rejected[0].size(), 200u);
