@@ -49,6 +49,15 @@ int run(SurveyArgs& a) {
   o.probe.send_data = !a.no_data;
   o.probe.variants_all = a.variants == "all";
   o.progress = !a.quiet && isatty(STDERR_FILENO);
+  // A mistyped --dns, --scope or --exclude is a usage error, found before the
+  // database is opened so that it leaves no run behind. On resume the run's
+  // stored options are used (and checked by run_survey).
+  if (!a.resume) {
+    if (auto s = survey::check_options(o); !s) {
+      std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
+      return exit_usage;
+    }
+  }
 
   auto db = store::open_sqlite(a.db);
   if (!db) {
@@ -62,8 +71,11 @@ int run(SurveyArgs& a) {
   signals.async_wait([&](const std::error_code& ec, int) {
     if (ec) return;
     stop = true;
-    std::fprintf(stderr, "\nrelayscope survey: stopping; probes in flight are abandoned\n");
-    // A second signal ends the process at once.
+    std::fprintf(stderr,
+                 "\nrelayscope survey: stopping: no new probes; those in flight finish and are "
+                 "recorded (at most --timeout per step); a second signal abandons them\n");
+    // A second signal ends the process at once; what is not yet stored is
+    // probed again on resume.
     signals.async_wait([](const std::error_code& e, int) {
       if (!e) std::_Exit(130);
     });

@@ -108,7 +108,16 @@ CREATE TABLE arrivals (
 CREATE INDEX arrivals_token ON arrivals(token) WHERE token <> '';
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kV1};
+// Version 2: whether a run finished preparing (read, resolved, sampled, hosts
+// stored), so that resuming a run stopped before that prepares it again.
+// Older runs count as prepared when they have hosts or are done.
+constexpr const char* kV2 = R"sql(
+ALTER TABLE runs ADD COLUMN prepared INTEGER NOT NULL DEFAULT 0;
+UPDATE runs SET prepared = 1
+  WHERE status = 'done' OR EXISTS (SELECT 1 FROM hosts WHERE hosts.run_id = runs.id);
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kV1, kV2};
 
 Expected<std::int64_t> pragma_int(sql::Db& db, const char* sql) {
   auto st = db.prepare(sql);

@@ -56,8 +56,8 @@ class SqliteStore final : public Store {
   Expected<std::int64_t> create_run(const Run& run) override {
     auto st = db_->prepare(
         "INSERT INTO runs (label, started_at, finished_at, status, params_json, names, "
-        "lines_without_address, unique_domains, resolved_hosts, sampled) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st) return st.error();
     st->bind(1, run.label)
         .bind(2, run.started_at)
@@ -68,7 +68,8 @@ class SqliteStore final : public Store {
         .bind(7, run.funnel.lines_without_address)
         .bind(8, run.funnel.unique_domains)
         .bind(9, run.funnel.resolved_hosts)
-        .bind(10, run.funnel.sampled);
+        .bind(10, run.funnel.sampled)
+        .bind(11, run.prepared);
     if (auto s = st->run(); !s) return context(s.error(), "create run");
     return db_->last_insert_rowid();
   }
@@ -97,6 +98,42 @@ class SqliteStore final : public Store {
     if (auto s = st->run(); !s) return context(s.error(), "finish run");
     if (db_->changes() == 0) return no_run(run_id);
     return Ok{};
+  }
+
+  Status mark_prepared(std::int64_t run_id, const Funnel& f) override {
+    auto st = db_->prepare(
+        "UPDATE runs SET names = ?2, lines_without_address = ?3, unique_domains = ?4, "
+        "resolved_hosts = ?5, sampled = ?6, prepared = 1 WHERE id = ?1");
+    if (!st) return st.error();
+    st->bind(1, run_id)
+        .bind(2, f.names)
+        .bind(3, f.lines_without_address)
+        .bind(4, f.unique_domains)
+        .bind(5, f.resolved_hosts)
+        .bind(6, f.sampled);
+    if (auto s = st->run(); !s) return context(s.error(), "mark run prepared");
+    if (db_->changes() == 0) return no_run(run_id);
+    return Ok{};
+  }
+
+  Status discard_preparation(std::int64_t run_id) override {
+    auto run = get_run(run_id);
+    if (!run) return run.error();
+    if (run->prepared) {
+      return make_error("run " + std::to_string(run_id) + " is prepared: its hosts are kept");
+    }
+    return in_transaction(*db_, "discard preparation", [&]() -> Status {
+      // Hosts take their host_domains (and any probe) with them (ON DELETE CASCADE).
+      for (const char* sql :
+           {"DELETE FROM hosts WHERE run_id = ?1", "DELETE FROM resolutions WHERE run_id = ?1",
+            "DELETE FROM domains WHERE run_id = ?1"}) {
+        auto st = db_->prepare(sql);
+        if (!st) return st.error();
+        st->bind(1, run_id);
+        if (auto s = st->run(); !s) return s;
+      }
+      return Ok{};
+    });
   }
 
   Expected<Run> get_run(std::int64_t run_id) override {
@@ -502,6 +539,7 @@ class SqliteStore final : public Store {
       if (it == index.end()) return;
       auto& h = out[it->second];
       if (v.outcome == "OK") h.relaying_variants.push_back(v.name);
+      if (v.outcome == "NOT_TRIED") h.untried_variants.push_back(v.name);
       if (!v.token.empty()) {
         h.delivered = h.delivered || delivered.count(v.token) > 0;
         h.bounced = h.bounced || bounced.count(v.token) > 0;
@@ -553,7 +591,7 @@ class SqliteStore final : public Store {
   Expected<std::vector<Run>> select_runs(std::optional<std::int64_t> only) {
     auto st = db_->prepare(
         "SELECT id, label, started_at, finished_at, status, params_json, names, "
-        "lines_without_address, unique_domains, resolved_hosts, sampled FROM runs "
+        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared FROM runs "
         "WHERE ?1 IS NULL OR id = ?1 ORDER BY id");
     if (!st) return st.error();
     if (only) {
@@ -578,6 +616,7 @@ class SqliteStore final : public Store {
       r.funnel.unique_domains = st->i64(8);
       r.funnel.resolved_hosts = st->i64(9);
       r.funnel.sampled = st->i64(10);
+      r.prepared = st->i64(11) != 0;
       out.push_back(std::move(r));
     }
     return out;

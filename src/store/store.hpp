@@ -32,6 +32,10 @@ struct Run {
   std::string status;       // "running", "interrupted", "done"
   std::string params_json;  // the survey's parameters, to resume with the same ones
   Funnel funnel;
+  // Whether reading, resolving and sampling finished and the sampled hosts
+  // are all stored: until then `--resume` must prepare the run again, not
+  // probe an empty or partial host list.
+  bool prepared = false;
 };
 
 struct Domain {
@@ -44,7 +48,7 @@ struct Domain {
 struct Resolution {
   std::string domain;
   std::string status;
-  std::string mx_host;                    // empty when the A fallback was used
+  std::string mx_host;  // empty when the A fallback was used
   int mx_preference = -1;
   std::string ip;                         // chosen address, empty unless ok
   std::vector<std::string> fallback_ips;  // higher-numbered MX hosts, for --mx-fallback
@@ -69,10 +73,10 @@ struct TranscriptLine {
 
 // Outcome of one relay-test transaction within a probe (issue: --variants).
 struct VariantResult {
-  std::string name;        // "imc", "percent-hack", ...
+  std::string name;  // "imc", "percent-hack", ...
   std::string mail_from;
   std::string rcpt_to;
-  std::string outcome;     // "TO", "OK", ...
+  std::string outcome;  // "TO", "OK", ...
   int code = 0;
   std::string token;
 };
@@ -83,11 +87,11 @@ struct VariantResult {
 struct Probe {
   std::int64_t host_id = 0;
   std::string ip;
-  std::string domain;      // the first domain of the host, for reports
+  std::string domain;  // the first domain of the host, for reports
   std::string outcome;
   int code = 0;
   std::string reason;
-  std::string token;       // unique token carried by the test message
+  std::string token;  // unique token carried by the test message
   std::string started_at;
   std::int64_t duration_us = 0;
   std::string greeting_host;  // name from the greeting, if any
@@ -99,13 +103,13 @@ struct Probe {
 
 // What the collector received (issue: verified delivery).
 struct Arrival {
-  std::string token;          // empty when no probe matched
-  std::string kind;           // "delivery", "bounce", "unmatched"
+  std::string token;  // empty when no probe matched
+  std::string kind;   // "delivery", "bounce", "unmatched"
   std::string received_at;
   std::string client_ip;
   std::string mail_from;
   std::string rcpt_to;
-  std::string message_path;   // where the raw message is kept
+  std::string message_path;  // where the raw message is kept
 };
 
 // One row of `report --hosts`.
@@ -120,6 +124,7 @@ struct HostRow {
   bool delivered = false;
   bool bounced = false;
   std::vector<std::string> relaying_variants;
+  std::vector<std::string> untried_variants;  // cut off (the server closed), never answered
   // The received line that carried `code` (the last such line of the
   // transcript), for the reasons table; empty where no code came.
   std::string reply;
@@ -134,6 +139,13 @@ class Store {
   virtual Status update_funnel(std::int64_t run_id, const Funnel& funnel) = 0;
   virtual Status finish_run(std::int64_t run_id, const std::string& status,
                             const std::string& finished_at) = 0;
+  // Stores the funnel and marks the run prepared, in one statement: called
+  // once its hosts are stored.
+  virtual Status mark_prepared(std::int64_t run_id, const Funnel& funnel) = 0;
+  // Drops what an unfinished preparation left (domains, resolutions, hosts)
+  // so that it can be done again; refused for a prepared run, whose hosts
+  // may have probes.
+  virtual Status discard_preparation(std::int64_t run_id) = 0;
   virtual Expected<Run> get_run(std::int64_t run_id) = 0;
   virtual Expected<std::vector<Run>> list_runs() = 0;
 

@@ -16,11 +16,14 @@ using client::Step;
 // A short word for why a step failed, grouped for the reasons table.
 std::string reason_of(const Step& s) {
   switch (s.failure) {
-    case Step::Failure::none: return "ok";
-    case Step::Failure::garbage: return "garbage reply";
+    case Step::Failure::none:
+      return "ok";
+    case Step::Failure::garbage:
+      return "garbage reply";
     case Step::Failure::negative:
       return s.reply && s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
-    case Step::Failure::io: return net::to_string(s.io_error);
+    case Step::Failure::io:
+      return net::to_string(s.io_error);
   }
   return "error";
 }
@@ -43,7 +46,8 @@ asio::awaitable<void> polite_quit(client::SmtpClient& c) {
 }  // namespace
 
 asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
-                                        const net::ScopeGuard& scope) {
+                                        const net::ScopeGuard& scope,
+                                        FallbackGate may_try_fallback) {
   auto started = std::chrono::steady_clock::now();
   store::Probe p;
   p.host_id = target.host_id;
@@ -70,6 +74,10 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   std::optional<client::SmtpClient> c;
   Step connected;
   for (const auto& ip : candidates) {
+    if (&ip != &candidates.front() && may_try_fallback && !may_try_fallback(ip)) {
+      transcript.push_back({0, '*', "fallback " + ip + " skipped: another probe is using it"});
+      continue;
+    }
     std::error_code ec;
     auto address = asio::ip::make_address(ip, ec);
     if (ec) {
@@ -121,8 +129,9 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   p.code = result.code;
   p.reason = result.reason;
   if (options.variants_all) {
-    p.variants.push_back({imc.name, imc.mail_from, imc.rcpt_to, result.outcome, result.code, p.token});
-    co_await run_variants(*c, options, target, p, result);
+    p.variants.push_back(
+        {imc.name, imc.mail_from, imc.rcpt_to, result.outcome, result.code, p.token});
+    co_await run_variants(c, scope, &transcript, options, target, p, result);
   }
   if (result.connection_lost) {
     finish();

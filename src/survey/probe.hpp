@@ -4,11 +4,11 @@
 // apart by the code kept with it. The transcript keeps every line.
 #pragma once
 
+#include <asio.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "client/smtp_client.hpp"
 #include "net/scope_guard.hpp"
@@ -19,11 +19,11 @@ namespace relayscope::survey {
 struct ProbeOptions {
   std::uint16_t port = 25;
   client::ClientOptions client;
-  std::string mail_from = "probe@relayscope.invalid";    // tagged with the token
+  std::string mail_from = "probe@relayscope.invalid";     // tagged with the token
   std::string rcpt_to = "relay-test@relayscope.invalid";  // tagged with the token
-  bool send_data = true;     // false: stop after RCPT TO (RSET, QUIT), send no message
-  bool mx_fallback = false;  // on CONNECT failure try the higher-numbered MX hosts
-  bool variants_all = false; // also try the relay tricks (variants.hpp)
+  bool send_data = true;      // false: stop after RCPT TO (RSET, QUIT), send no message
+  bool mx_fallback = false;   // on CONNECT failure try the higher-numbered MX hosts
+  bool variants_all = false;  // also try the relay tricks (variants.hpp)
 };
 
 struct ProbeTarget {
@@ -34,10 +34,15 @@ struct ProbeTarget {
   std::vector<std::string> fallback_ips;
 };
 
-// Never throws for network reasons; the result always has an outcome.
-// `stop` lets the runner abandon the probe (Ctrl-C): the result then has
-// outcome "" and must not be recorded.
+// Asked just before a fallback MX address is tried (--mx-fallback); false
+// skips it. The runner answers false while another probe may be connected
+// there (address_claims.hpp).
+using FallbackGate = std::function<bool(const std::string& ip)>;
+
+// Never throws for network reasons; the result always has an outcome. Every
+// wait in it is bounded by the options' timeouts, so it always ends.
 asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
-                                        const net::ScopeGuard& scope);
+                                        const net::ScopeGuard& scope,
+                                        FallbackGate may_try_fallback = {});
 
 }  // namespace relayscope::survey

@@ -10,9 +10,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <unordered_set>
 
 #include "common/seeded_rng.hpp"
+#include "dns/server_spec.hpp"
+#include "survey/address_claims.hpp"
 #include "survey/resolution.hpp"
 #include "survey/sample.hpp"
 #include "survey/targets.hpp"
@@ -86,8 +87,8 @@ Expected<SurveyOptions> options_from_json(const std::string& text) {
 
 namespace {
 
-// Ends every running probe at once when the run is stopped: each probe races
-// this wait, and the loser of a race is cancelled.
+// Ends every wait for a connection slot (--rate) at once when the run is
+// stopped: each such wait races this one, and the loser is cancelled.
 class StopBroadcast {
  public:
   explicit StopBroadcast(asio::any_io_executor ex)
@@ -116,6 +117,9 @@ class ProbeScheduler {
     auto ex = co_await asio::this_coro::executor;
     StopBroadcast broadcast(ex);
     broadcast_ = &broadcast;
+    AddressClaims claims(ex);
+    claims_ = &claims;
+    stopping_ = stop_;  // stopped between preparing and probing: start nothing
     started_ = std::chrono::steady_clock::now();
     next_slot_ = started_;
     auto workers = std::min<std::size_t>(std::max<std::size_t>(options_.concurrency, 1),
@@ -134,8 +138,11 @@ class ProbeScheduler {
       co_await (tick.async_wait(asio::experimental::as_tuple(asio::use_awaitable)) ||
                 all_done.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
       if (stop_ && !stopping_) {
+        // No new probe starts; those in flight run to their end (each wait
+        // bounded by --timeout) and are recorded, so resume skips them.
         stopping_ = true;
         broadcast.fire();
+        claims.wake_all();
       }
       if (options_.progress) print_progress(false);
       if (pending_.size() >= batch_size || flush_due()) {
@@ -145,7 +152,7 @@ class ProbeScheduler {
     if (auto s = flush(); !s) failure_ = s.error().message;
     if (options_.progress) print_progress(true);
     summary.probed_now = recorded_;
-    summary.interrupted = stopping_;
+    summary.interrupted = stopping_ && done_ < targets_.size();
     for (auto& [k, v] : outcomes_) summary.outcomes[k] += v;
     if (!failure_.empty()) co_return make_error(failure_);
     co_return Ok{};
@@ -184,20 +191,24 @@ class ProbeScheduler {
 
   asio::awaitable<void> worker() {
     while (!stopping_ && next_ < targets_.size()) {
-      ProbeTarget target = targets_[next_++];
+      const ProbeTarget& target = targets_[next_++];
       co_await pace();
       if (stopping_) break;
-      // At most one connection at a time to any one address: fallback MX
-      // addresses that another probe is using now are left out.
-      std::erase_if(target.fallback_ips,
-                    [this](const std::string& ip) { return in_flight_.count(ip) > 0; });
-      in_flight_.insert(target.ip);
-      for (const auto& ip : target.fallback_ips) in_flight_.insert(ip);
-      auto result = co_await (run_probe(target, options_.probe, scope_) || broadcast_->wait());
-      in_flight_.erase(target.ip);
-      for (const auto& ip : target.fallback_ips) in_flight_.erase(ip);
-      if (result.index() != 0 || stopping_) break;  // abandoned: not recorded
-      auto& probe = std::get<0>(result);
+      // At most one connection at a time to any one address, fallbacks
+      // included: see address_claims.hpp.
+      if (!co_await claims_->claim(target.ip, stopping_)) break;
+      std::vector<std::string> held{target.ip};
+      auto gate = [this, &held](const std::string& ip) {
+        if (!claims_->try_claim(ip)) return false;
+        held.push_back(ip);
+        return true;
+      };
+      // Not raced with the stop: a probe that started is finished and
+      // recorded (a second signal ends the process instead).
+      ++running_;
+      auto probe = co_await run_probe(target, options_.probe, scope_, gate);
+      --running_;
+      for (const auto& ip : held) claims_->release(ip);
       ++outcomes_[probe.outcome];
       ++done_;
       pending_.push_back(std::move(probe));
@@ -211,7 +222,7 @@ class ProbeScheduler {
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     std::fprintf(stderr, "\rrelayscope: probed %zu of %zu hosts (%.0f/s), %zu in flight   %s",
                  done_, targets_.size(), secs > 0 ? static_cast<double>(done_) / secs : 0.0,
-                 in_flight_.size(), final ? "\n" : "");
+                 running_, final ? "\n" : "");
     std::fflush(stderr);
   }
 
@@ -222,14 +233,15 @@ class ProbeScheduler {
   std::vector<ProbeTarget> targets_;
   const bool& stop_;
   StopBroadcast* broadcast_ = nullptr;
+  AddressClaims* claims_ = nullptr;
   std::size_t next_ = 0;
   std::size_t done_ = 0;
+  std::size_t running_ = 0;
   std::int64_t recorded_ = 0;
   bool stopping_ = false;
   std::string failure_;
   std::vector<store::Probe> pending_;
   std::map<std::string, std::int64_t> outcomes_;
-  std::unordered_set<std::string> in_flight_;
   std::chrono::steady_clock::time_point started_, next_slot_, last_flush_;
 };
 
@@ -243,18 +255,78 @@ ProbeTarget to_target(const store::Host& h) {
   return t;
 }
 
+// What preparation left: the sampled hosts, or `stopped` when the run was
+// stopped first (nothing is marked prepared then).
+struct Prepared {
+  std::vector<store::Host> sampled;
+  bool stopped = false;
+};
+
+// Steps 1-3 for run `run_id`: domains, resolutions and hosts are stored, then
+// the run is marked prepared with its funnel. Until that mark, resume
+// prepares the run again from its stored parameters.
+asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
+                                                const Targets& targets,
+                                                const net::ScopeGuard& scope, store::Store& store,
+                                                std::int64_t run_id, store::Funnel& f,
+                                                const bool& stop) {
+  f = store::Funnel{};
+  f.names = targets.names;
+  if (options.domains_mode) {
+    f.names = static_cast<std::int64_t>(targets.ips.size());
+    for (const auto& [d, n] : targets.domains) f.names += n;
+  }
+  f.lines_without_address = targets.lines_without_address;
+  f.unique_domains = static_cast<std::int64_t>(targets.domains.size() + targets.ips.size());
+
+  std::vector<store::Domain> domains;
+  for (const auto& [d, n] : targets.domains) domains.push_back({d, n});
+  if (auto s = store.add_domains(run_id, domains); !s) co_return s.error();
+
+  ResolutionConfig rc{options.dns_servers,         options.dns_timeout, options.dns_tries,
+                      options.resolve_concurrency, options.seed,        options.probe.mx_fallback};
+  auto resolved = co_await resolve_domains(domains, rc, scope, stop);
+  if (stop) co_return Prepared{{}, true};
+  if (!resolved) co_return resolved.error();
+  if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
+
+  auto hosts = group_into_hosts(*resolved, targets.ips);
+  f.resolved_hosts = static_cast<std::int64_t>(hosts.size());
+  auto chosen = sample_indices(hosts.size(), options.sample == 0 ? hosts.size() : options.sample,
+                               options.seed);
+  for (auto i : chosen) hosts[i].sampled = true;
+  f.sampled = static_cast<std::int64_t>(chosen.size());
+  if (auto s = store.add_hosts(run_id, hosts); !s) co_return s.error();
+  if (auto s = store.mark_prepared(run_id, f); !s) co_return s.error();
+  std::erase_if(hosts, [](const store::Host& h) { return !h.sampled; });
+  co_return Prepared{std::move(hosts), false};
+}
+
+Expected<Targets> read_targets(const SurveyOptions& options) {
+  return read_targets_file(options.targets_file,
+                           options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
+}
+
+}  // namespace
+
 Expected<net::ScopeGuard> make_scope(const SurveyOptions& o) {
   std::vector<std::string> excluded = o.exclude;
   auto guard = net::ScopeGuard::from_strings(o.scope, excluded);
   if (!guard) return guard.error();
   if (o.exclude_file.empty()) return guard;
   auto file = net::ScopeGuard::read_exclusion_file(o.exclude_file);
-  if (!file) return file.error();
+  if (!file) return make_error("--exclude: " + file.error().message);
   for (const auto& b : file->blocks()) excluded.push_back(b.to_string());
   return net::ScopeGuard::from_strings(o.scope, excluded);
 }
 
-}  // namespace
+Status check_options(const SurveyOptions& o) {
+  if (auto scope = make_scope(o); !scope) return scope.error();
+  if (auto dns = dns::parse_server_specs(o.dns_servers); !dns) {
+    return make_error("--dns: " + dns.error().message);
+  }
+  return Ok{};
+}
 
 asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
                                                     std::optional<std::int64_t> resume_run,
@@ -263,6 +335,7 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   const auto began = std::chrono::steady_clock::now();
   std::vector<store::Host> hosts;
   std::int64_t run_id = 0;
+  bool prepared = false;
 
   if (resume_run) {
     auto run = store.get_run(*resume_run);
@@ -280,6 +353,17 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     options.progress = progress;
     run_id = run->id;
     summary.funnel = run->funnel;
+    prepared = run->prepared;
+  }
+  summary.run_id = run_id;
+
+  // Everything that can be wrong in the options is found before a run is
+  // created, so that a mistyped option leaves no run behind.
+  if (auto s = check_options(options); !s) co_return s.error();
+  auto scope = make_scope(options);
+  if (!scope) co_return scope.error();
+
+  if (prepared) {
     auto all = store.get_hosts(run_id, true);
     if (!all) co_return all.error();
     auto done = store.probed_host_ids(run_id);
@@ -288,59 +372,35 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     for (auto& h : *all) {
       if (!probed.count(h.id)) hosts.push_back(std::move(h));
     }
-  }
-
-  auto scope = make_scope(options);
-  if (!scope) co_return scope.error();
-
-  if (!resume_run) {
-    auto targets =
-        read_targets_file(options.targets_file,
-                          options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
+  } else {
+    // A new run, or one stopped before its hosts were all stored: (re)do
+    // the preparation with the run's parameters.
+    auto targets = read_targets(options);
     if (!targets) co_return targets.error();
-    store::Run run;
-    run.label = options.label;
-    run.started_at = iso8601_now();
-    run.status = "running";
-    run.params_json = options_to_json(options);
-    auto id = store.create_run(run);
-    if (!id) co_return id.error();
-    run_id = *id;
-
-    auto& f = summary.funnel;
-    f.names = options.domains_mode
-                  ? static_cast<std::int64_t>(targets->domains.size() + targets->ips.size())
-                  : targets->names;
-    if (options.domains_mode) {
-      f.names = 0;
-      for (auto& [d, n] : targets->domains) f.names += n;
-      f.names += static_cast<std::int64_t>(targets->ips.size());
+    if (resume_run) {
+      if (auto s = store.discard_preparation(run_id); !s) co_return s.error();
+    } else {
+      store::Run run;
+      run.label = options.label;
+      run.started_at = iso8601_now();
+      run.status = "running";
+      run.params_json = options_to_json(options);
+      auto id = store.create_run(run);
+      if (!id) co_return id.error();
+      run_id = summary.run_id = *id;
     }
-    f.lines_without_address = targets->lines_without_address;
-    f.unique_domains = static_cast<std::int64_t>(targets->domains.size() + targets->ips.size());
-
-    std::vector<store::Domain> domains;
-    for (auto& [d, n] : targets->domains) domains.push_back({d, n});
-    if (auto s = store.add_domains(run_id, domains); !s) co_return s.error();
-
-    ResolutionConfig rc{options.dns_servers, options.dns_timeout,
-                        options.dns_tries,   options.resolve_concurrency,
-                        options.seed,        options.probe.mx_fallback};
-    auto resolved = co_await resolve_domains(domains, rc, *scope, stop);
-    if (!resolved) co_return resolved.error();
-    if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
-
-    hosts = group_into_hosts(*resolved, targets->ips);
-    f.resolved_hosts = static_cast<std::int64_t>(hosts.size());
-    auto chosen = sample_indices(hosts.size(), options.sample == 0 ? hosts.size() : options.sample,
-                                 options.seed);
-    for (auto i : chosen) hosts[i].sampled = true;
-    f.sampled = static_cast<std::int64_t>(chosen.size());
-    if (auto s = store.add_hosts(run_id, hosts); !s) co_return s.error();
-    if (auto s = store.update_funnel(run_id, f); !s) co_return s.error();
-    std::erase_if(hosts, [](const store::Host& h) { return !h.sampled; });
+    auto ready =
+        co_await prepare_run(options, *targets, *scope, store, run_id, summary.funnel, stop);
+    if (!ready) co_return ready.error();
+    if (ready->stopped) {
+      summary.interrupted = true;
+      summary.preparing_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+      if (auto s = store.finish_run(run_id, "interrupted", ""); !s) co_return s.error();
+      co_return summary;
+    }
+    hosts = std::move(ready->sampled);
   }
-  summary.run_id = run_id;
 
   std::vector<ProbeTarget> targets;
   targets.reserve(hosts.size());
@@ -356,6 +416,7 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   using seconds = std::chrono::duration<double>;
   summary.preparing_seconds = seconds(probing_began - began).count();
   summary.probing_seconds = seconds(std::chrono::steady_clock::now() - probing_began).count();
+  // Done only once every sampled host has its probe recorded.
   if (auto s = store.finish_run(run_id, summary.interrupted ? "interrupted" : "done",
                                 summary.interrupted ? "" : iso8601_now());
       !s) {

@@ -2,8 +2,9 @@
 // resolution -> hosts -> seeded sample -> probes -> the store. Probes run as
 // coroutines on one event loop, `concurrency` at a time, under a global
 // connection rate limit, never two at once to one address. Results are
-// written in batches; Ctrl-C stops cleanly and `resume` finishes the run
-// without probing a recorded host again.
+// written in batches; Ctrl-C stops cleanly (probes in flight finish and are
+// recorded) and `resume` finishes the run without probing a recorded host
+// again, first redoing the preparation if the run was stopped before it.
 #pragma once
 
 #include <asio.hpp>
@@ -56,9 +57,18 @@ struct SurveySummary {
 std::string options_to_json(const SurveyOptions& options);
 Expected<SurveyOptions> options_from_json(const std::string& json);
 
+// The scope of a run: --scope, less the exclusions (--exclude FILE).
+Expected<net::ScopeGuard> make_scope(const SurveyOptions& options);
+// Checks what can be wrong in the options without the network or a store
+// (DNS server specs, scope CIDRs, the exclusion file); the error names the
+// option. run_survey checks this too, before it creates a run.
+Status check_options(const SurveyOptions& options);
+
 // Runs a new survey, or finishes run `resume_run`, on the caller's event
-// loop. `stop` is polled: when it turns true no new probe starts, running
-// ones are abandoned (not recorded) and the run is marked interrupted.
+// loop. `stop` is polled: when it turns true no new probe starts, those in
+// flight run to their end and are recorded, and the run is marked
+// interrupted unless every host got its probe. Stopped while resolving, the
+// run is left unprepared and resume prepares it again.
 asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
                                                     std::optional<std::int64_t> resume_run,
                                                     const bool& stop);

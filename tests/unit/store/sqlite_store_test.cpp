@@ -141,6 +141,88 @@ TEST(SqliteStore, RunRoundTripAndLifecycle) {
   EXPECT_EQ((*all)[1].id, *id2);
 }
 
+// Issue: resume after an interrupted preparation. A run is prepared only once
+// mark_prepared is called; until then what preparation stored can be dropped
+// and done again, and once prepared it cannot (its hosts may have probes).
+TEST(SqliteStore, PreparationIsMarkedAndAnUnfinishedOneCanBeRedone) {
+  auto opened = open_sqlite(":memory:");
+  ASSERT_TRUE(opened);
+  auto& db = *opened;
+  auto id = db->create_run(sample_run());
+  ASSERT_TRUE(id);
+  auto fresh = db->get_run(*id);
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE(fresh->prepared);
+
+  // A first preparation stopped after storing its hosts, before marking.
+  ASSERT_OK(db->add_domains(*id, {{"a0.test", 1}, {"b0.test", 2}}));
+  ASSERT_OK(db->add_resolutions(*id, {{"a0.test", "ok", "mx.a0.test", 10, "127.1.0.1", {}, ""}}));
+  auto hosts = make_hosts(3);
+  ASSERT_OK(db->add_hosts(*id, hosts));
+  ASSERT_OK(db->discard_preparation(*id));
+  auto none = db->get_hosts(*id, false);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto no_res = db->get_resolutions(*id);
+  ASSERT_TRUE(no_res);
+  EXPECT_TRUE(no_res->empty());
+
+  // Done again, then marked: the same hosts go in without conflicts.
+  ASSERT_OK(db->add_domains(*id, {{"a0.test", 1}, {"b0.test", 2}}));
+  hosts = make_hosts(3);
+  ASSERT_OK(db->add_hosts(*id, hosts));
+  ASSERT_OK(db->mark_prepared(*id, Funnel{3, 0, 2, 3, 3}));
+  auto r = db->get_run(*id);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->prepared);
+  EXPECT_EQ(r->funnel.resolved_hosts, 3);
+  EXPECT_EQ(r->funnel.sampled, 3);
+  EXPECT_FALSE(db->discard_preparation(*id));
+  auto kept = db->get_hosts(*id, false);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->size(), 3u);
+  EXPECT_FALSE(db->mark_prepared(*id + 1, Funnel{}));
+}
+
+// A database made before runs had a `prepared` column is migrated: a run
+// with hosts, or a finished one, had finished preparing; a run without
+// hosts had not.
+TEST(SqliteStore, MigrationMarksOldRunsWithHostsPrepared) {
+  TempDir dir;
+  auto path = dir.file("v1.db");
+  std::int64_t with_hosts = 0, without = 0, finished = 0;
+  {
+    auto db = open_or_die(path);
+    ASSERT_TRUE(db);
+    auto a = db->create_run(sample_run());
+    auto b = db->create_run(sample_run());
+    auto c = db->create_run(sample_run());
+    ASSERT_TRUE(a && b && c);
+    with_hosts = *a, without = *b, finished = *c;
+    auto hosts = make_hosts(2);
+    ASSERT_OK(db->add_hosts(with_hosts, hosts));
+    ASSERT_OK(db->finish_run(finished, "done", "1999-07-03T11:00:00Z"));
+  }
+  {
+    // Back to version 1: the column did not exist.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE runs DROP COLUMN prepared; PRAGMA user_version = 1",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  auto db = open_or_die(path);
+  ASSERT_TRUE(db);
+  auto runs = db->list_runs();
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 3u);
+  for (const auto& r : *runs) {
+    EXPECT_EQ(r.prepared, r.id != without) << "run " << r.id;
+  }
+}
+
 TEST(SqliteStore, UnknownRunIsAClearError) {
   auto db = open_sqlite(":memory:");
   ASSERT_TRUE(db) << db.error().message;
@@ -511,7 +593,7 @@ TEST(SqliteStore, WalModeAndSchemaVersionOnDisk) {
     return v;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("PRAGMA user_version"), "1");
+  EXPECT_EQ(one("PRAGMA user_version"), "2");
   EXPECT_EQ(one("PRAGMA application_id"), std::to_string(0x52535350));
   sqlite3_close(raw);
   // Reopening an existing database migrates nothing and keeps the data.
