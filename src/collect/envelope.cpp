@@ -55,10 +55,12 @@ Verdict classify_envelope(const std::string& mail_from, const std::vector<std::s
                           std::string_view message, const std::string& sender_local_part,
                           const std::string& recipient_local_part) {
   bool to_sender = false;
-  std::string tagged_return;  // the token of "probe+TOKEN@": mail returned to a probe
+  std::string tagged_delivery;  // the token of "relay-test+TOKEN@": a relayed test message
+  std::string tagged_return;    // the token of "probe+TOKEN@": mail returned to a probe
   for (const auto& r : rcpts) {
-    if (auto t = token_in_local_part(r, recipient_local_part); t.size() == token_length) {
-      return {"delivery", t};
+    if (auto t = token_in_local_part(r, recipient_local_part);
+        t.size() == token_length && tagged_delivery.empty()) {
+      tagged_delivery = t;
     }
     if (auto t = token_in_local_part(r, sender_local_part); t.size() == token_length) {
       tagged_return = t;
@@ -79,6 +81,12 @@ Verdict classify_envelope(const std::string& mail_from, const std::vector<std::s
   spec.token_length = token_length;
   auto raw = tokens_in_message(message);
   auto bounce = parse_bounce(message, spec);
+  // The recipient tag is trusted only for what is not a return: variants
+  // whose sender is "relay-test+TOKEN@" (sender-equals-recipient) make a
+  // host that refused to relay send its DSN there, and that is a bounce.
+  bool shaped_as_return = bounce.is_dsn || bounce.returned_message || bounce.returned_headers_only;
+  if (!tagged_delivery.empty() && !shaped_as_return) return {"delivery", tagged_delivery, {}, {}};
+  if (tagged_return.empty()) tagged_return = tagged_delivery;
   Verdict v;
   if (!bounce.recipients.empty()) {
     v.dsn_action = bounce.recipients.front().action;

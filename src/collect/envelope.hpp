@@ -1,12 +1,13 @@
 // How the collector ties an arrival to its probe from the envelope: the
 // survey tags its addresses VERP-style ("relay-test+TOKEN@ours" is a test
 // message delivered by a relay, "probe+TOKEN@ours" is mail returned to the
-// sender: a bounce). When a relay rewrote the envelope, the token is sought
-// in the message itself (a returned message is read with GMime: see
-// bounce_parser.hpp). Pure. Tokens are taken where the survey puts them
-// (the tags and its own headers), whether or not the probe is stored yet: a
-// relay may deliver before the survey records the probe, and the report
-// decides which arrivals match.
+// sender: a bounce). A DSN or returned message is a bounce whichever tag it
+// came to: some variants send from the recipient's tagged address. When a
+// relay rewrote the envelope, the token is sought in the message itself (a
+// returned message is read with GMime: see bounce_parser.hpp). Pure. Tokens
+// are taken where the survey puts them (the tags and its own headers),
+// whether or not the probe is stored yet: a relay may deliver before the
+// survey records the probe, and the report decides which arrivals match.
 #pragma once
 
 #include <string>

@@ -132,6 +132,8 @@ void add_host(RunReport& run, const store::HostRow& row, bool with_arrivals) {
 void add_variants(RunReport& run, const std::vector<store::VariantResult>& variants) {
   std::set<std::string> seen;  // a host counts once per variant
   for (const auto& v : variants) {
+    // Recorded but never sent (the server kept closing: survey/variants.hpp).
+    if (v.outcome == "NOT_TRIED") continue;
     if (seen.insert(v.name).second) ++run.variants[v.name].tested;
   }
 }

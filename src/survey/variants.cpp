@@ -9,7 +9,9 @@ namespace relayscope::survey {
 
 namespace {
 
-std::string local_of(const std::string& a) { return a.substr(0, a.rfind('@')); }
+std::string local_of(const std::string& a) {
+  return a.substr(0, a.rfind('@'));
+}
 std::string domain_of(const std::string& a) {
   auto at = a.rfind('@');
   return at == std::string::npos ? std::string() : a.substr(at + 1);
@@ -128,12 +130,18 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
     r.code = s.code();
     r.connection_lost = !s.reply;
     switch (s.failure) {
-      case Step::Failure::none: r.reason = "ok"; break;
-      case Step::Failure::garbage: r.reason = "garbage reply"; break;
+      case Step::Failure::none:
+        r.reason = "ok";
+        break;
+      case Step::Failure::garbage:
+        r.reason = "garbage reply";
+        break;
       case Step::Failure::negative:
         r.reason = s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
         break;
-      case Step::Failure::io: r.reason = net::to_string(s.io_error); break;
+      case Step::Failure::io:
+        r.reason = net::to_string(s.io_error);
+        break;
     }
     return r;
   };
@@ -167,29 +175,104 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
   co_return TransactionResult{"OK", data.code(), "ok", false};
 }
 
-asio::awaitable<void> run_variants(client::SmtpClient& c, const ProbeOptions& options,
-                                   const ProbeTarget& target, store::Probe& probe,
-                                   TransactionResult& last) {
-  if (last.connection_lost) co_return;
-  for (auto& tx : trick_transactions(context_for(options, target, c.greeting_host(), ""), "")) {
-    // Each variant carries a token of its own, in its addresses and message.
-    auto token = new_token();
-    auto v = context_for(options, target, c.greeting_host(), token);
-    auto fresh = trick_transactions(v, token);
-    auto it = std::find_if(fresh.begin(), fresh.end(),
-                           [&](const Transaction& t) { return t.name == tx.name; });
-    auto rset = co_await c.rset();
-    if (!rset.reply) {
-      last.connection_lost = true;
-      co_return;
-    }
-    auto r = co_await run_transaction(c, *it, options.send_data, target, options);
-    probe.variants.push_back({it->name, it->mail_from, it->rcpt_to, r.outcome, r.code, token});
-    if (r.connection_lost) {
-      last.connection_lost = true;
-      co_return;
-    }
+namespace {
+
+// The server is gone or going: RFC 5321 4.2.2, 421 closes the channel.
+bool cut_off(const TransactionResult& r) {
+  return r.connection_lost || r.code == 421;
+}
+
+// A new dialogue with the same address up to EHLO. The old connection is
+// closed first, so that the address never has two of ours at once.
+asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net::ScopeGuard& scope,
+                                client::Transcript* transcript, const ProbeOptions& options,
+                                const std::string& ip) {
+  c->close();
+  std::error_code ec;
+  auto address = asio::ip::make_address(ip, ec);
+  if (ec) co_return false;
+  auto ex = co_await asio::this_coro::executor;
+  c.emplace(ex, scope, options.client, transcript);
+  auto connected = co_await c->connect({address, options.port});
+  if (!connected.ok()) co_return false;
+  auto greeting = co_await c->greeting();
+  client::Step hello;
+  if (greeting.ok()) {
+    hello = co_await c->ehlo();
+    if (!hello.ok() && hello.reply) hello = co_await c->helo();
   }
+  bool ready = greeting.ok() && hello.ok();
+  const auto& refusal = greeting.ok() ? hello : greeting;
+  if (!ready && refusal.reply && refusal.code() != 421) co_await c->quit();
+  if (!ready) c->close();
+  co_return ready;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
+                                   const net::ScopeGuard& scope, client::Transcript* transcript,
+                                   const ProbeOptions& options, const ProbeTarget& target,
+                                   store::Probe& probe, TransactionResult& last) {
+  auto note = [transcript](std::string text) {
+    if (transcript) transcript->push_back({0, '*', std::move(text)});
+  };
+  const auto names = trick_transactions(context_for(options, target, c->greeting_host(), ""), "");
+  bool usable = !cut_off(last);
+  int reconnects = 0;
+  bool retrying = false;  // the current variant was cut off once already
+  std::optional<Transaction> tx;
+  std::size_t next = 0;
+  std::string gave_up;
+  while (next < names.size()) {
+    if (!usable) {
+      if (reconnects == max_variant_reconnects) {
+        gave_up = "connection closed; reconnections used up";
+        break;
+      }
+      ++reconnects;
+      note("connection closed: reconnecting for the remaining variants");
+      bool ok = co_await reconnect(c, scope, transcript, options, probe.ip);
+      if (!ok) {
+        gave_up = "connection closed; reconnection failed";
+        break;
+      }
+      usable = true;
+    }
+    if (!tx) {
+      // Each variant carries a token of its own, in its addresses and
+      // message; a retry keeps it, so that anything the cut-off attempt
+      // let through is still matched.
+      auto token = new_token();
+      auto fresh =
+          trick_transactions(context_for(options, target, c->greeting_host(), token), token);
+      auto it = std::find_if(fresh.begin(), fresh.end(),
+                             [&](const Transaction& t) { return t.name == names[next].name; });
+      tx = *it;
+    }
+    auto rset = co_await c->rset();
+    if (!rset.reply || rset.code() == 421) {
+      usable = false;
+      continue;
+    }
+    auto r = co_await run_transaction(*c, *tx, options.send_data, target, options);
+    if (cut_off(r)) usable = false;
+    if (cut_off(r) && !retrying) {
+      retrying = true;
+      continue;
+    }
+    probe.variants.push_back({tx->name, tx->mail_from, tx->rcpt_to, r.outcome, r.code, tx->token});
+    tx.reset();
+    retrying = false;
+    ++next;
+  }
+  if (next < names.size())
+    note(gave_up + ": " + std::to_string(names.size() - next) + " variants not tried");
+  for (; next < names.size(); ++next) {
+    // Nothing was sent: no spelling, no token to match an arrival with.
+    probe.variants.push_back({names[next].name, "", "", variant_not_tried, 0, ""});
+  }
+  last.connection_lost = !usable;
 }
 
 }  // namespace relayscope::survey

@@ -5,10 +5,10 @@
 // variant is its own transaction with its own token, RSET between them.
 #pragma once
 
+#include <asio.hpp>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "client/smtp_client.hpp"
 #include "store/store.hpp"
@@ -56,10 +56,24 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
                                                    const ProbeTarget& target,
                                                    const ProbeOptions& options);
 
+// Outcome of a variant that could not be tried: the server kept closing
+// the connection (421 or EOF) and the reconnections were used up or failed.
+inline constexpr const char* variant_not_tried = "NOT_TRIED";
+// New connections a probe may open for its variants. Servers close after so
+// many errors (Postfix: 421 at smtpd_hard_error_limit, 20 by default), and
+// the tricks are nearly thirty refusals in a row.
+inline constexpr int max_variant_reconnects = 3;
+
 // Runs every trick after the IMC transaction (RSET before each), appending
-// to probe.variants; stops when the connection is lost.
-asio::awaitable<void> run_variants(client::SmtpClient& client, const ProbeOptions& options,
-                                   const ProbeTarget& target, store::Probe& probe,
-                                   TransactionResult& last);
+// to probe.variants. When the server closes the connection or answers 421,
+// the connection is closed and a new one opened to probe.ip (same scope,
+// timeouts and transcript), at most max_variant_reconnects times; a variant
+// cut off is tried once more there. Every trick is recorded: those never
+// tried with outcome variant_not_tried. `client` is replaced on reconnection;
+// last.connection_lost says whether the one left is usable.
+asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& client,
+                                   const net::ScopeGuard& scope, client::Transcript* transcript,
+                                   const ProbeOptions& options, const ProbeTarget& target,
+                                   store::Probe& probe, TransactionResult& last);
 
 }  // namespace relayscope::survey

@@ -55,6 +55,36 @@ class DemoTest(unittest.TestCase):
                  for row in probed if truth[row["ip"]]["expected_outcome"] != row["outcome"]]
         self.assertEqual(wrong, [], "hosts classified against their behaviour")
 
+        # Delivered and bounced are what the sampled hosts really did with the
+        # test message: each relaying host counted once, by its fate in the
+        # plan and by the lab's ledger (written once the demo has drained);
+        # hosts that accept and drop the message count in neither.
+        sampled = [truth[row["ip"]] for row in probed]
+
+        def fated(fate):
+            return sum(1 for h in sampled if h["fate"] == fate)
+
+        def really(event):
+            return sum(1 for h in sampled if h.get("events", {}).get(event, 0) > 0)
+
+        printed = {m.group(1): int(m.group(2))
+                   for m in re.finditer(r"(?m)^(Delivered|Bounced)\s+(\d+)", out)}
+        self.assertGreater(fated("delivered"), 0, out)
+        self.assertGreater(fated("bounced"), 0, out)
+        self.assertGreater(fated("dropped"), 0, out)
+        for label, fate in (("Delivered", "delivered"), ("Bounced", "bounced")):
+            self.assertEqual(printed.get(label), fated(fate), "%s\n%s" % (label, out))
+            self.assertEqual(printed.get(label), really(fate), "%s\n%s" % (label, out))
+            # One test message per host, so one delivery (or one DSN) each.
+            self.assertEqual({h["events"][fate] for h in sampled if h["fate"] == fate}, {1}, label)
+        # Host by host, in the store: the right hosts, none twice.
+        wrong_fate = [(row["ip"], truth[row["ip"]]["fate"], row["delivered"], row["bounced"])
+                      for row in probed
+                      if (row["delivered"], row["bounced"]) !=
+                      {"delivered": ("1", "0"), "bounced": ("0", "1")}.get(
+                          truth[row["ip"]]["fate"], ("0", "0"))]
+        self.assertEqual(wrong_fate, [], "delivered/bounced against the lab's fates")
+
 
 if __name__ == "__main__":
     unittest.main()

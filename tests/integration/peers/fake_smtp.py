@@ -25,6 +25,10 @@ Behaviours (name -> what the host does; params in brackets):
   slow_greeting       "220-" lines over [seconds=2] s, then "220 "
   greet_pause         silent for [pause=1.5] s; a client that talks in the
                       pause gets "554 5.5.1 early talker" and is dropped
+  error_limit         Postfix's smtpd_hard_error_limit: 554 to RCPT TO unless
+                      its argument matches a regex in [accept=[]]; after
+                      [limit=20] 4xx/5xx replies in a connection, an unsolicited
+                      "421 4.7.0 Error: too many errors" and close
 Any behaviour also takes params "replies" ({COMMAND: reply or [lines]},
 COMMAND one of GREETING EHLO HELO MAIL RCPT DATA DOT RSET NOOP QUIT) and
 "delays" ({COMMAND: seconds before replying}).
@@ -39,6 +43,7 @@ import asyncio
 import errno
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -78,6 +83,7 @@ PRESETS = {
     "greeting_rejected": {"GREETING": ["554 5.3.2 fake.test no SMTP service here"]},
     "greeting_421": {"GREETING": ["421 4.3.2 fake.test service not available"]},
     "split": {"GREETING": ["220-fake.test ESMTP fake", "220-split greeting", "220 ready"]},
+    "error_limit": {"RCPT": ["554 5.7.1 Relay access denied"]},
 }
 BEHAVIOURS = sorted(
     list(PRESETS)
@@ -126,6 +132,7 @@ class Conn:
         for k, v in (self.params.get("replies") or {}).items():
             self.replies[k.upper()] = [v] if isinstance(v, str) else list(v)
         self.delays = {k.upper(): float(v) for k, v in (self.params.get("delays") or {}).items()}
+        self.errors = 0  # 4xx/5xx replies sent (error_limit)
 
     # ---- reading -----------------------------------------------------------
     async def pump(self):
@@ -193,6 +200,17 @@ class Conn:
                     await asyncio.sleep(pause)
             return
         await self.send(("\r\n".join(lines) + "\r\n").encode())
+        if self.behaviour == "error_limit" and lines[-1][:1] in ("4", "5"):
+            await self.count_error()
+
+    async def count_error(self):
+        """Like Postfix's smtpd: the 421 goes out right after the error reply
+        that reached the limit, before the client's next command is read."""
+        self.errors += 1
+        if self.errors >= int(self.params.get("limit", 20)):
+            await self.send(b"421 4.7.0 fake.test Error: too many errors\r\n")
+            self.rec["cut_at"] = time.time()
+            raise Closed("too many errors")
 
     async def misbehave(self):
         b = self.behaviour
@@ -267,7 +285,11 @@ class Conn:
             elif verb == "MAIL":
                 await self.reply("MAIL")
             elif verb == "RCPT":
-                await self.reply("RCPT")
+                accept = self.params.get("accept") or []
+                if self.behaviour == "error_limit" and any(re.search(a, arg) for a in accept):
+                    await self.reply("RCPT", DEFAULT_REPLIES["RCPT"])
+                else:
+                    await self.reply("RCPT")
             elif verb == "DATA":
                 await self.reply("DATA")
                 if self.replies["DATA"][-1].startswith("354"):

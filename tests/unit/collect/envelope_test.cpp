@@ -68,6 +68,32 @@ TEST(Envelope, RelayedTestMessageWithARewrittenEnvelopeIsADelivery) {
   EXPECT_EQ(v.token, T1);
 }
 
+TEST(Envelope, ADsnToATaggedRecipientIsABounceNotADelivery) {
+  // The sender-equals-recipient variant makes a bouncing host return its
+  // DSN to "relay-test+T@": the tag names the probe, but the host did not
+  // relay, so the arrival is a bounce tied to T.
+  auto v = classify("", "relay-test+" + T1 + "@collector.test", postfix_dsn);
+  EXPECT_EQ(v.kind, "bounce");
+  EXPECT_EQ(v.token, T1);
+  EXPECT_EQ(v.dsn_action, "failed");
+  v = classify("", "relay-test+" + T1 + "@collector.test", headers_only_dsn);
+  EXPECT_EQ(v.kind, "bounce");
+  EXPECT_EQ(v.token, T1);
+  v = classify("", "relay-test+" + T2 + "@collector.test", base64_body_dsn);
+  EXPECT_EQ(v.kind, "warning");
+  EXPECT_EQ(v.token, T2);
+}
+
+TEST(Envelope, ATestMessageToATaggedRecipientIsADeliveryWhateverTheSender) {
+  // The null-sender variant relays the test message itself from "<>".
+  const std::string senders[] = {"", "someone@relay.test", "relay-test+" + T1 + "@collector.test"};
+  for (const auto& from : senders) {
+    auto v = classify(from, "relay-test+" + T1 + "@collector.test", test_message);
+    EXPECT_EQ(v.kind, "delivery") << from;
+    EXPECT_EQ(v.token, T1) << from;
+  }
+}
+
 TEST(Envelope, NoTokenAnywhereIsUnmatched) {
   auto v = classify("someone@else.test", "relay-test@collector.test",
                     "Subject: not a probe\r\n\r\nhello\r\n");

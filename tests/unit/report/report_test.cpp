@@ -102,6 +102,14 @@ class ReportTest : public ::testing::Test {
   std::int64_t run1 = 0, run2 = 0;
 };
 
+TEST(ReportModel, AVariantNotTriedIsRecordedButNotCountedAsTested) {
+  RunReport run;
+  add_variants(run, {{"imc", "<p+t@c.test>", "<r+t@c.test>", "TO", 554, "t"},
+                     {"bang-path", "", "", "NOT_TRIED", 0, ""}});
+  EXPECT_EQ(run.variants.at("imc").tested, 1);
+  EXPECT_EQ(run.variants.count("bang-path"), 0u);
+}
+
 TEST_F(ReportTest, ModelCountsOutcomesClassesReasonsCollectorVariants) {
   auto d = both();
   ASSERT_EQ(d.runs.size(), 2u);
