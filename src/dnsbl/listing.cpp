@@ -59,6 +59,10 @@ void ListingBuilder::add_run(const store::Run& run, const std::vector<store::Hos
     if (it == listed_.end() || !refused_for_good(row)) continue;
     bool listed_for_a_trick = it->second.variant != "imc";
     if (listed_for_a_trick && !tried_variants) continue;
+    const auto& untried = row.untried_variants;
+    if (std::find(untried.begin(), untried.end(), it->second.variant) != untried.end()) {
+      continue;  // the server closed before that trick was tried: no word on it
+    }
     if (!row.relaying_variants.empty()) continue;  // a trick still went through DATA
     listed_.erase(it);
   }

@@ -5,7 +5,7 @@
 // test message really arrived at the collector (accept-and-drop and
 // accept-and-bounce hosts relay nothing). A later run delists a host only on
 // proof that it is closed: a permanent (5xx) refusal, and, for a host listed
-// for a trick spelling, a run that tried the tricks and none relayed. A later
+// for a trick spelling, a run that tried that trick and none relayed. A later
 // run that could not connect, or met a temporary refusal (greylisting, a
 // rate limit), says nothing either way, so the listing stands.
 #pragma once

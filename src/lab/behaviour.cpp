@@ -10,7 +10,7 @@ namespace {
 using B = Behaviour;
 using F = Fate;
 
-constexpr std::array<BehaviourInfo, 37> table{{
+constexpr std::array<BehaviourInfo, 39> table{{
     {B::refused, "refused", "CONNECT", F::none, "connection refused (no listener)"},
     {B::no_greeting, "no_greeting", "CONNECT", F::none, "accepts, never sends a greeting"},
     {B::greeting_554, "greeting_554", "CONNECT", F::none, "554 greeting, then only QUIT"},
@@ -27,10 +27,10 @@ constexpr std::array<BehaviourInfo, 37> table{{
     {B::quit_error, "quit_error", "QUIT", F::dropped, "accepts, answers QUIT with 421"},
     {B::slow_greeting, "slow_greeting", "TO", F::none, "multi-line greeting over seconds; closed"},
     {B::starttls, "starttls", "TO", F::none, "offers STARTTLS (self-signed); closed"},
-    {B::trick_percent_hack, "trick_percent_hack", "TO", F::none, "relays for user%target@host only"},
+    {B::trick_percent_hack, "trick_percent_hack", "TO", F::none,
+     "relays for user%target@host only"},
     {B::trick_bang_path, "trick_bang_path", "TO", F::none, "relays for target!user only"},
-    {B::trick_quoted_local, "trick_quoted_local", "TO", F::none,
-     "relays for \"user@target\" only"},
+    {B::trick_quoted_local, "trick_quoted_local", "TO", F::none, "relays for \"user@target\" only"},
     {B::trick_source_route, "trick_source_route", "TO", F::none,
      "relays for @host:user@target only"},
     {B::trick_address_literal, "trick_address_literal", "TO", F::none,
@@ -49,6 +49,10 @@ constexpr std::array<BehaviourInfo, 37> table{{
     {B::trick_sender_equals_recipient, "trick_sender_equals_recipient", "TO", F::none,
      "relays when the sender equals the recipient"},
     {B::trick_trailing_at, "trick_trailing_at", "TO", F::none, "relays for user@target@"},
+    {B::trick_double_at, "trick_double_at", "TO", F::none,
+     "relays for user@target@itself (its name or its address literal)"},
+    {B::trick_sender_at_literal, "trick_sender_at_literal", "TO", F::none,
+     "relays for a sender at its own address literal"},
     {B::trick_after_failed_auth, "trick_after_failed_auth", "TO", F::none,
      "relays after a failed AUTH"},
     {B::garbage_greeting, "garbage_greeting", "CONNECT", F::none, "non-SMTP bytes as greeting"},
@@ -66,9 +70,13 @@ constexpr std::array<const char*, 7> outcomes{"CONNECT", "EHLO", "MAIL", "TO",
 
 }  // namespace
 
-std::span<const BehaviourInfo> all_behaviours() { return table; }
+std::span<const BehaviourInfo> all_behaviours() {
+  return table;
+}
 
-const BehaviourInfo& info(Behaviour b) { return table[static_cast<std::size_t>(b)]; }
+const BehaviourInfo& info(Behaviour b) {
+  return table[static_cast<std::size_t>(b)];
+}
 
 std::optional<Behaviour> parse_behaviour(std::string_view name) {
   for (const auto& i : table) {
@@ -79,10 +87,14 @@ std::optional<Behaviour> parse_behaviour(std::string_view name) {
 
 const char* to_string(Fate f) {
   switch (f) {
-    case Fate::none: return "none";
-    case Fate::delivered: return "delivered";
-    case Fate::bounced: return "bounced";
-    case Fate::dropped: return "dropped";
+    case Fate::none:
+      return "none";
+    case Fate::delivered:
+      return "delivered";
+    case Fate::bounced:
+      return "bounced";
+    case Fate::dropped:
+      return "dropped";
   }
   return "none";
 }
@@ -91,7 +103,9 @@ bool is_trick(Behaviour b) {
   return b >= Behaviour::trick_percent_hack && b <= Behaviour::trick_after_failed_auth;
 }
 
-bool has_listener(Behaviour b) { return b != Behaviour::refused; }
+bool has_listener(Behaviour b) {
+  return b != Behaviour::refused;
+}
 
 std::vector<std::string> trick_variants(Behaviour b) {
   switch (b) {
@@ -106,21 +120,50 @@ std::vector<std::string> trick_variants(Behaviour b) {
     case B::trick_address_literal:
       return {"percent-hack-literal", "double-at-literal", "quoted-at-literal",
               "bang-path-literal"};
-    case B::trick_null_sender: return {"null-sender"};
+    case B::trick_null_sender:
+      return {"null-sender"};
     case B::trick_spoofed_local_sender:
       return {"sender-at-target-domain", "sender-at-server-name"};
-    case B::trick_upper_case_domain: return {"upper-case-domain"};
-    case B::trick_trailing_dot_domain: return {"trailing-dot-domain"};
-    case B::trick_unqualified_sender: return {"unqualified-sender"};
-    case B::trick_sender_localhost: return {"sender-localhost"};
-    case B::trick_sender_equals_recipient: return {"sender-equals-recipient"};
-    case B::trick_trailing_at: return {"trailing-at"};
-    case B::trick_after_failed_auth: return {"after-failed-auth"};
-    default: return {};
+    case B::trick_upper_case_domain:
+      return {"upper-case-domain"};
+    case B::trick_trailing_dot_domain:
+      return {"trailing-dot-domain"};
+    case B::trick_unqualified_sender:
+      return {"unqualified-sender"};
+    case B::trick_sender_localhost:
+      return {"sender-localhost"};
+    case B::trick_sender_equals_recipient:
+      return {"sender-equals-recipient"};
+    case B::trick_trailing_at:
+      return {"trailing-at"};
+    case B::trick_double_at:
+      return {"double-at-literal", "double-at-server"};
+    // The nmap spellings send from the host's literal: a host that trusts
+    // that sender relays every one of them, whatever the recipient's form.
+    case B::trick_sender_at_literal:
+      return {"sender-at-address-literal",
+              "percent-hack-literal",
+              "percent-hack",
+              "quoted-at",
+              "quoted-percent",
+              "double-at-literal",
+              "quoted-at-literal",
+              "double-at-server",
+              "source-route-literal",
+              "source-route",
+              "bang-path",
+              "bang-path-literal",
+              "bang-path-server"};
+    case B::trick_after_failed_auth:
+      return {"after-failed-auth"};
+    default:
+      return {};
   }
 }
 
-std::span<const char* const> imc_outcomes() { return outcomes; }
+std::span<const char* const> imc_outcomes() {
+  return outcomes;
+}
 
 bool is_outcome(std::string_view s) {
   for (const char* o : outcomes) {

@@ -45,7 +45,9 @@ enum class Behaviour : std::uint8_t {
   trick_sender_localhost,
   trick_sender_equals_recipient,
   trick_trailing_at,
-  trick_after_failed_auth,
+  trick_double_at,          // user@target@itself: the host strips itself, then relays
+  trick_sender_at_literal,  // trusts a sender at its own address literal
+  trick_after_failed_auth,  // last of the tricks (is_trick)
   // Hostile peers: the survey must survive them.
   garbage_greeting,  // non-SMTP bytes instead of a greeting
   garbage_reply,     // a good greeting, then garbage to every command

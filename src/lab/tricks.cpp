@@ -33,11 +33,13 @@ bool has_upper(std::string_view s) {
 
 bool HostIdentity::is_self(std::string_view host) const {
   auto h = normal_domain(host);
-  return !h.empty() && (h == normal_domain(domain) || h == normal_domain(name) ||
-                        h == lower(ip_literal));
+  return !h.empty() &&
+         (h == normal_domain(domain) || h == normal_domain(name) || h == lower(ip_literal));
 }
 
-std::string DecodedPath::mailbox() const { return domain.empty() ? local : local + "@" + domain; }
+std::string DecodedPath::mailbox() const {
+  return domain.empty() ? local : local + "@" + domain;
+}
 
 std::optional<std::string> raw_path_of(std::string_view line) {
   auto colon = line.find(':');
@@ -64,7 +66,8 @@ std::optional<std::string> raw_path_of(std::string_view line) {
 }
 
 std::optional<DecodedPath> decode_path(std::string_view raw, const HostIdentity& self) {
-  if (raw.size() >= 2 && raw.front() == '<' && raw.back() == '>') raw = raw.substr(1, raw.size() - 2);
+  if (raw.size() >= 2 && raw.front() == '<' && raw.back() == '>')
+    raw = raw.substr(1, raw.size() - 2);
   if (raw.size() > max_raw) return std::nullopt;
   DecodedPath p;
   p.raw = std::string(raw);
@@ -152,26 +155,40 @@ bool trick_relays(Behaviour b, const EnvelopeFacts& f, const HostIdentity& self)
   bool routed = r.percent || r.bang || r.double_at || (r.quoted && !r.domain.empty());
   bool here_or_none = r.written_host.empty() || self.is_self(r.written_host);
   switch (b) {
-    case Behaviour::trick_percent_hack: return r.percent && !r.quoted && here_or_none;
-    case Behaviour::trick_bang_path: return r.bang && here_or_none;
+    case Behaviour::trick_percent_hack:
+      return r.percent && !r.quoted && here_or_none;
+    case Behaviour::trick_bang_path:
+      return r.bang && here_or_none;
     case Behaviour::trick_quoted_local:
       return r.quoted && !r.domain.empty() && here_or_none;
-    case Behaviour::trick_source_route: return r.source_route;
+    case Behaviour::trick_source_route:
+      return r.source_route;
     case Behaviour::trick_address_literal:
       return r.literal_host && self.is_self(r.written_host) && routed;
-    case Behaviour::trick_null_sender: return s.null;
+    case Behaviour::trick_null_sender:
+      return s.null;
     case Behaviour::trick_spoofed_local_sender:
       return !s.null && !s.domain.empty() && !s.literal_host && self.is_self(s.domain);
-    case Behaviour::trick_upper_case_domain: return r.upper_case && !r.source_route && !routed;
-    case Behaviour::trick_trailing_dot_domain: return r.trailing_dot && !routed;
+    case Behaviour::trick_upper_case_domain:
+      return r.upper_case && !r.source_route && !routed;
+    case Behaviour::trick_trailing_dot_domain:
+      return r.trailing_dot && !routed;
     case Behaviour::trick_unqualified_sender:
       return !s.null && s.domain.empty() && s.written_host.empty();
-    case Behaviour::trick_sender_localhost: return !s.null && s.domain == "localhost";
+    case Behaviour::trick_sender_localhost:
+      return !s.null && s.domain == "localhost";
     case Behaviour::trick_sender_equals_recipient:
       return !s.null && lower(s.raw) == lower(r.raw);
-    case Behaviour::trick_trailing_at: return r.trailing_at;
-    case Behaviour::trick_after_failed_auth: return f.auth_failed;
-    default: return false;
+    case Behaviour::trick_trailing_at:
+      return r.trailing_at;
+    case Behaviour::trick_double_at:
+      return r.double_at && here_or_none;
+    case Behaviour::trick_sender_at_literal:
+      return !s.null && s.literal_host && self.is_self(s.written_host);
+    case Behaviour::trick_after_failed_auth:
+      return f.auth_failed;
+    default:
+      return false;
   }
 }
 

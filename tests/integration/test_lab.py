@@ -26,7 +26,7 @@ ALL_BEHAVIOURS = {
            "trick_address_literal", "trick_null_sender", "trick_spoofed_local_sender",
            "trick_upper_case_domain", "trick_trailing_dot_domain", "trick_unqualified_sender",
            "trick_sender_localhost", "trick_sender_equals_recipient", "trick_trailing_at",
-           "trick_after_failed_auth"],
+           "trick_double_at", "trick_sender_at_literal", "trick_after_failed_auth"],
     "DATA": ["data_rejected", "message_rejected", "message_tempfail"],
     "OK": ["relay", "accept_drop", "bounce"],
     "QUIT": ["quit_error"],

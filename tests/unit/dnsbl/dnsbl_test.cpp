@@ -62,7 +62,11 @@ TEST(Listing, AHostListedForATrickIsClearedOnlyByARunThatTriedTheTricks) {
   b.add_run(run(2, "1999-08-01", false), {row("127.0.0.9", "TO")});
   ASSERT_EQ(b.listings().size(), 1u);  // the IMC test alone proves nothing of the trick
   EXPECT_EQ(b.listings()[0].variant, "percent-hack");
-  b.add_run(run(3, "1999-09-01", true), {row("127.0.0.9", "TO")});
+  auto cut_off = row("127.0.0.9", "TO");
+  cut_off.untried_variants = {"percent-hack"};  // the server closed before it was tried
+  b.add_run(run(3, "1999-09-01", true), {cut_off});
+  ASSERT_EQ(b.listings().size(), 1u);
+  b.add_run(run(4, "1999-10-01", true), {row("127.0.0.9", "TO")});
   EXPECT_TRUE(b.listings().empty());
 }
 

@@ -1,8 +1,8 @@
 // Relay-trick spellings decoded as old MTAs read them, and which trick-only
 // host relays for which spelling.
-#include <gtest/gtest.h>
-
 #include "lab/tricks.hpp"
+
+#include <gtest/gtest.h>
 
 namespace relayscope::lab {
 namespace {
@@ -106,6 +106,9 @@ TEST(TrickRelays, EachTrickRelaysForItsSpellingAndNotForThePlainOne) {
       {Behaviour::trick_sender_localhost, "probe+tok@localhost", plain},
       {Behaviour::trick_sender_equals_recipient, plain, plain},
       {Behaviour::trick_trailing_at, ours, "t@target.test@"},
+      {Behaviour::trick_double_at, ours, "t@target.test@mx.d00042.test"},
+      {Behaviour::trick_double_at, ours, "t@target.test@[127.1.0.42]"},
+      {Behaviour::trick_sender_at_literal, "probe+tok@[127.1.0.42]", plain},
   };
   for (const auto& c : cases) {
     EXPECT_TRUE(relays(c.b, c.from, c.to)) << info(c.b).name;
@@ -123,6 +126,10 @@ TEST(TrickRelays, TricksDoNotCrossOver) {
   EXPECT_FALSE(relays(Behaviour::trick_quoted_local, "a@b.test", "@mx.d00042.test:t@target.test"));
   EXPECT_FALSE(relays(Behaviour::trick_spoofed_local_sender, "a@[127.1.0.42]", "t@target.test"));
   EXPECT_FALSE(relays(Behaviour::trick_upper_case_domain, "a@b.test", "t@target.test."));
+  EXPECT_FALSE(relays(Behaviour::trick_double_at, "a@b.test", "t@target.test@other.test"));
+  EXPECT_FALSE(relays(Behaviour::trick_double_at, "a@b.test", "\"t@target.test\"@[127.1.0.42]"));
+  EXPECT_FALSE(relays(Behaviour::trick_sender_at_literal, "a@[127.9.9.9]", "t@target.test"));
+  EXPECT_FALSE(relays(Behaviour::trick_sender_at_literal, "a@d00042.test", "t@target.test"));
 }
 
 }  // namespace
