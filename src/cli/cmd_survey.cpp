@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
 
@@ -146,8 +147,15 @@ Registered add_survey(CLI::App& parent) {
   app->add_option("--seed", o.seed, "Seed of the sample and of MX tie-breaks")->default_val(1);
   app->add_option("--label", o.label, "A label for this run in reports");
   app->add_option("--db", a->db, "Results database (SQLite), created if missing")->required();
-  app->add_option("--helo", o.probe.client.helo_name, "Our host name in EHLO/HELO")
-      ->default_val("relayscope.invalid");
+  // EHLO names us (RFC 5321 4.1.1.1): a domain or an address literal, never
+  // empty; a server may refuse what is neither.
+  app->add_option("--helo", o.probe.client.helo_name,
+                  "Our host name in EHLO/HELO (a domain or an address literal)")
+      ->default_val("relayscope.invalid")
+      ->check([](const std::string& v) {
+        return smtp::parse_host(v) ? std::string()
+                                   : "not a host name or address literal: '" + v + "'";
+      });
   app->add_option("--mail-from", o.probe.mail_from, "Envelope sender (tagged with each token)")
       ->default_val("probe@relayscope.invalid");
   app->add_option("--rcpt-to", o.probe.rcpt_to,

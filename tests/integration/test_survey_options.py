@@ -203,7 +203,7 @@ class OptionsTest(SurveyCase):
         return r
 
     # ---- usage errors -------------------------------------------------------
-    def test_bad_dns_scope_or_exclude_is_a_usage_error_and_creates_no_run(self):
+    def test_bad_dns_scope_exclude_or_helo_is_a_usage_error_and_creates_no_run(self):
         addr = ports.random_loopback()
         bad_exclude = "%s/bad-exclude.txt" % self.dir
         with open(bad_exclude, "w") as f:
@@ -213,6 +213,8 @@ class OptionsTest(SurveyCase):
             "dns": (dict(dns="nothost"), "--dns"),
             "scope": (dict(scope="127.0.0.300/8"), "--scope"),
             "exclude": (dict(extra=["--exclude", bad_exclude]), "--exclude"),
+            "helo-empty": (dict(extra=["--helo", ""]), "--helo"),
+            "helo-not-a-host": (dict(extra=["--helo", "two words"]), "--helo"),
         }
         for name, (kw, option) in cases.items():
             with self.subTest(option=option):
