@@ -4,13 +4,12 @@
 // or configuration error (one clear line), 1 other failure.
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace relayscope::cli {
 
-enum ExitCode { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+enum ExitCode { exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_interrupted = 130 };
 
 struct Registered {
   CLI::App* app = nullptr;

@@ -2,8 +2,12 @@
 // run as coroutines on one io_context; the demo ends when the survey does.
 #include "demo/demo.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include "collect/collector.hpp"
 #include "lab/lab.hpp"
@@ -100,6 +104,30 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
   so.progress = options.progress;
 
   bool stop = false;
+  bool interrupted = false;
+  std::optional<asio::signal_set> signals;
+  if (options.handle_signals) {
+    signals.emplace(io, SIGINT, SIGTERM);
+    signals->async_wait([&](const std::error_code& ec, int) {
+      if (ec) return;
+      stop = interrupted = true;
+      std::fprintf(stderr,
+                   "\nrelayscope demo: stopping: no new probes; the lab and the collector stop "
+                   "once those in flight end; a second signal ends the demo at once\n");
+      signals->async_wait([](const std::error_code& e, int) {
+        if (!e) std::_Exit(130);
+      });
+    });
+  }
+  // Orderly end: the lab and the collector stop accepting (the lab also
+  // closes its sessions); deliveries under way end (bounded by their
+  // timeouts, no retries after stop) and io.run() returns only when nothing
+  // is left, so no coroutine outlives the objects it uses.
+  auto stop_all = [&] {
+    (*collector)->stop();
+    (*lab)->stop();
+    if (signals) signals->cancel();
+  };
   std::optional<Expected<survey::SurveySummary>> summary;
   asio::co_spawn(
       io,
@@ -107,10 +135,9 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
         summary = co_await survey::run_survey(so, **db, std::nullopt, stop);
         // The relaying hosts pass the messages on after they said 250, and
         // the bouncing ones send their DSNs: wait for those to land, within
-        // a bound, before counting.
-        co_await drain(**lab, **collector, std::chrono::seconds(60));
-        (*collector)->stop();
-        (*lab)->stop();
+        // a bound, before counting (not when stopped by a signal).
+        if (!interrupted) co_await drain(**lab, **collector, std::chrono::seconds(60));
+        stop_all();
       },
       [&](std::exception_ptr e) {
         if (e) {
@@ -119,11 +146,16 @@ Expected<DemoResult> run_demo(const DemoOptions& options) {
           } catch (const std::exception& ex) {
             summary = make_error(ex.what());
           }
-          (*collector)->stop();
-          (*lab)->stop();
+          stop_all();
         }
       });
+  if (options.on_started) options.on_started();
   io.run();
+  if (interrupted) {
+    DemoResult r;
+    r.interrupted = true;
+    return r;
+  }
   if (!summary) return make_error("the survey did not finish");
   if (!*summary) return summary->error();
   if (!options.truth_out.empty()) {

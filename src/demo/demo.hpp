@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/expected.hpp"
@@ -23,6 +24,13 @@ struct DemoOptions {
   std::string truth_out;  // write the lab's ground truth here (for tests)
   std::string profiles_dir;
   bool progress = false;
+  // Handle SIGINT and SIGTERM: the first stops the demo in order (no new
+  // probes, the lab and the collector stop, what is in flight ends, the
+  // temporary files go); a second ends the process at once (status 130).
+  bool handle_signals = false;
+  // Called once the lab and the collector run and the survey starts (and the
+  // signals, if handled, are caught).
+  std::function<void()> on_started;
 };
 
 struct DemoResult {
@@ -30,7 +38,8 @@ struct DemoResult {
   std::string dns;  // where the lab's DNS server was
   std::size_t lab_hosts = 0;
   RunFigures figures;
-  std::string table;  // the comparison, ready to print
+  std::string table;         // the comparison, ready to print
+  bool interrupted = false;  // stopped by a signal: no figures
 };
 
 Expected<DemoResult> run_demo(const DemoOptions& options);

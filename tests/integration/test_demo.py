@@ -6,9 +6,11 @@ import json
 import math
 import os
 import re
+import signal
+import sqlite3
 import unittest
 
-from peers import relayscope, workdir
+from peers import ports, process, relayscope, workdir
 
 # The profile's shares of resolved hosts (the IMC's July 1999 figures).
 PROFILE = {"CONNECT": 5.0, "TO": 71.0, "DATA": 0.6, "OK": 23.2}
@@ -84,6 +86,50 @@ class DemoTest(unittest.TestCase):
                       {"delivered": ("1", "0"), "bounced": ("0", "1")}.get(
                           truth[row["ip"]]["fate"], ("0", "0"))]
         self.assertEqual(wrong_fate, [], "delivered/bounced against the lab's fates")
+
+
+    def arrivals(self, db):
+        try:
+            with sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1) as c:
+                return c.execute("SELECT COUNT(*) FROM arrivals").fetchone()[0]
+        except sqlite3.Error:
+            return 0  # not created yet, or busy: ask again
+
+    def test_a_signal_while_deliveries_are_in_flight_stops_the_demo_in_order(self):
+        # SIGINT (Ctrl-C) or SIGTERM once the lab's hosts are passing mail on
+        # to the collector: the demo stops the survey, the lab and the
+        # collector in order, removes its temporary files and exits with 130;
+        # no death by a signal, no sanitizer report.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=sig.name):
+                tmp = os.path.join(self.dir, "tmp-" + sig.name)
+                os.mkdir(tmp)
+                db = os.path.join(self.dir, sig.name + ".db")
+                env = dict(os.environ, TMPDIR=tmp)
+                demo = process.start(
+                    self, [relayscope.binary(), "demo", "--sample", SAMPLE, "--seed", 1999,
+                           "--concurrency", 20, "--db", db], self.dir, "demo-" + sig.name,
+                    env=env)
+
+                def started():
+                    with open(demo.stdout_path) as f:
+                        return "surveying the lab" in f.read()
+
+                ports.wait_until(started, 120, "the demo's survey", alive=demo.alive)
+                # Relayed messages and bounces are arriving: more are in flight.
+                ports.wait_until(lambda: self.arrivals(db) > 0, 120,
+                                 "the first arrival at the collector", interval=0.05,
+                                 alive=demo.alive)
+                os.kill(demo.pid, sig)
+                status = demo.wait(120)
+                out = demo.output()
+                self.assertEqual(status, 130, out)
+                with open(demo.stderr_path) as f:
+                    err = f.read()
+                self.assertIn("relayscope demo: interrupted", err, out)
+                self.assertNotIn("Sanitizer", err, out)
+                self.assertNotIn("runtime error", err, out)
+                self.assertEqual(os.listdir(tmp), [], "the demo's temporary files are left")
 
 
 if __name__ == "__main__":
