@@ -118,7 +118,7 @@ int run(SurveyArgs& a) {
   if (s.interrupted) {
     std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
                 a.db.c_str(), static_cast<long long>(s.run_id));
-    return exit_failure;
+    return exit_interrupted;
   }
   return exit_ok;
 }

@@ -1,7 +1,8 @@
 // The subcommands of `relayscope`, one file each (cmd_*.cpp). Each adds its
 // CLI11 subcommand with options bound to its own state and returns the
 // function that runs it. Exit status (DESIGN.md contract): 0 success, 2 usage
-// or configuration error (one clear line), 1 other failure.
+// or configuration error (one clear line), 1 other failure; 130 (the shell's
+// 128 + SIGINT) for a survey or demo stopped by a signal.
 #pragma once
 
 #include <CLI/CLI.hpp>

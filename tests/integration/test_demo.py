@@ -87,7 +87,6 @@ class DemoTest(unittest.TestCase):
                           truth[row["ip"]]["fate"], ("0", "0"))]
         self.assertEqual(wrong_fate, [], "delivered/bounced against the lab's fates")
 
-
     def arrivals(self, db):
         try:
             with sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1) as c:

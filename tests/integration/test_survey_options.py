@@ -192,7 +192,7 @@ class OptionsTest(SurveyCase):
         code = proc.wait(timeout=60)
         with open(proc.stdout_path) as f:
             out = f.read()
-        self.assertEqual(code, 1, "an interrupted survey exits 1\n" + proc.output())
+        self.assertEqual(code, 130, "an interrupted survey exits 130\n" + proc.output())
         m = re.search(r"--resume (\d+)", out)
         self.assertTrue(m, "no resume hint after an interrupt\n" + proc.output())
         return m.group(1)
