@@ -74,22 +74,6 @@ class SqliteStore final : public Store {
     return db_->last_insert_rowid();
   }
 
-  Status update_funnel(std::int64_t run_id, const Funnel& f) override {
-    auto st = db_->prepare(
-        "UPDATE runs SET names = ?2, lines_without_address = ?3, unique_domains = ?4, "
-        "resolved_hosts = ?5, sampled = ?6 WHERE id = ?1");
-    if (!st) return st.error();
-    st->bind(1, run_id)
-        .bind(2, f.names)
-        .bind(3, f.lines_without_address)
-        .bind(4, f.unique_domains)
-        .bind(5, f.resolved_hosts)
-        .bind(6, f.sampled);
-    if (auto s = st->run(); !s) return context(s.error(), "update funnel");
-    if (db_->changes() == 0) return no_run(run_id);
-    return Ok{};
-  }
-
   Status finish_run(std::int64_t run_id, const std::string& status,
                     const std::string& finished_at) override {
     auto st = db_->prepare("UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1");

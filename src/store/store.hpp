@@ -136,7 +136,6 @@ class Store {
   virtual ~Store() = default;
 
   virtual Expected<std::int64_t> create_run(const Run& run) = 0;
-  virtual Status update_funnel(std::int64_t run_id, const Funnel& funnel) = 0;
   virtual Status finish_run(std::int64_t run_id, const std::string& status,
                             const std::string& finished_at) = 0;
   // Stores the funnel and marks the run prepared, in one statement: called

@@ -113,7 +113,7 @@ TEST(SqliteStore, RunRoundTripAndLifecycle) {
   EXPECT_GT(*id2, *id);
 
   Funnel f{10000, 5, 4000, 3900, 250};
-  ASSERT_OK(db->update_funnel(*id, f));
+  ASSERT_OK(db->mark_prepared(*id, f));
   ASSERT_OK(db->finish_run(*id, "done", "1999-07-03T11:00:00Z"));
 
   auto r = db->get_run(*id);
@@ -229,7 +229,7 @@ TEST(SqliteStore, UnknownRunIsAClearError) {
   auto r = (*db)->get_run(42);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "no run with id 42");
-  EXPECT_FALSE((*db)->update_funnel(42, Funnel{}));
+  EXPECT_FALSE((*db)->mark_prepared(42, Funnel{}));
   EXPECT_FALSE((*db)->finish_run(42, "done", ""));
   EXPECT_FALSE((*db)->add_probes(42, {sample_probe(0, "127.0.0.9", "OK", 250, "t")}));
   EXPECT_FALSE((*db)->host_rows(42));
