@@ -307,8 +307,7 @@ Expected<Targets> read_targets(const SurveyOptions& options) {
                            options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
 }
 
-}  // namespace
-
+// The scope of a run: --scope, less the exclusions (--exclude FILE).
 Expected<net::ScopeGuard> make_scope(const SurveyOptions& o) {
   std::vector<std::string> excluded = o.exclude;
   auto guard = net::ScopeGuard::from_strings(o.scope, excluded);
@@ -320,12 +319,15 @@ Expected<net::ScopeGuard> make_scope(const SurveyOptions& o) {
   return net::ScopeGuard::from_strings(o.scope, excluded);
 }
 
-Status check_options(const SurveyOptions& o) {
-  if (auto scope = make_scope(o); !scope) return scope.error();
+}  // namespace
+
+Expected<net::ScopeGuard> check_options(const SurveyOptions& o) {
+  auto scope = make_scope(o);
+  if (!scope) return scope.error();
   if (auto dns = dns::parse_server_specs(o.dns_servers); !dns) {
     return make_error("--dns: " + dns.error().message);
   }
-  return Ok{};
+  return scope;
 }
 
 asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
@@ -359,8 +361,7 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
 
   // Everything that can be wrong in the options is found before a run is
   // created, so that a mistyped option leaves no run behind.
-  if (auto s = check_options(options); !s) co_return s.error();
-  auto scope = make_scope(options);
+  auto scope = check_options(options);
   if (!scope) co_return scope.error();
 
   if (prepared) {

@@ -57,12 +57,11 @@ struct SurveySummary {
 std::string options_to_json(const SurveyOptions& options);
 Expected<SurveyOptions> options_from_json(const std::string& json);
 
-// The scope of a run: --scope, less the exclusions (--exclude FILE).
-Expected<net::ScopeGuard> make_scope(const SurveyOptions& options);
 // Checks what can be wrong in the options without the network or a store
 // (DNS server specs, scope CIDRs, the exclusion file); the error names the
-// option. run_survey checks this too, before it creates a run.
-Status check_options(const SurveyOptions& options);
+// option. Gives the run's scope: --scope, less the exclusions. run_survey
+// checks this too, before it creates a run.
+Expected<net::ScopeGuard> check_options(const SurveyOptions& options);
 
 // Runs a new survey, or finishes run `resume_run`, on the caller's event
 // loop. `stop` is polled: when it turns true no new probe starts, those in
