@@ -45,11 +45,8 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
   if (auto s = co_await c.greeting(); !s.ok()) {
     co_return all(request.recipients, s);
   }
-  if (auto s = co_await c.ehlo(); !s.ok()) {
-    if (!s.reply) co_return all(request.recipients, s);
-    if (s = co_await c.helo(); !s.ok()) {
-      co_return all(request.recipients, s);
-    }
+  if (auto s = co_await c.hello(); !s.ok()) {
+    co_return all(request.recipients, s);
   }
   if (request.tls && c.ehlo_info().starttls()) {
     // Opportunistic: a failed handshake leaves the connection unusable, so

@@ -146,6 +146,12 @@ asio::awaitable<Step> SmtpClient::helo() {
   co_return co_await send_and_read("HELO " + options_.helo_name, options_.command_timeout, 250, 250);
 }
 
+asio::awaitable<Step> SmtpClient::hello() {
+  auto s = co_await ehlo();
+  if (!s.ok() && s.reply) s = co_await helo();
+  co_return s;
+}
+
 asio::awaitable<Step> SmtpClient::starttls(asio::ssl::context& context, const std::string& sni) {
   auto s = co_await send_and_read("STARTTLS", options_.command_timeout, 220, 220);
   if (!s.ok()) co_return s;

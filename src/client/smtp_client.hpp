@@ -64,6 +64,10 @@ class SmtpClient {
   asio::awaitable<Step> greeting();
   asio::awaitable<Step> ehlo();  // positive is 250; fills ehlo_info()
   asio::awaitable<Step> helo();
+  // EHLO, then HELO when the server answered EHLO with a refusal (RFC 5321
+  // 3.2: an old server that knows no EHLO); no HELO when the EHLO got no
+  // reply at all, since the connection is then unusable.
+  asio::awaitable<Step> hello();
   asio::awaitable<Step> starttls(asio::ssl::context& context, const std::string& sni);
   asio::awaitable<Step> auth_plain(const std::string& user, const std::string& password);
   // `path` is sent as given ("<a@b>", or a relay-trick spelling); params

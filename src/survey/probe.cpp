@@ -112,8 +112,7 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
     co_return p;
   }
 
-  auto hello = co_await c->ehlo();
-  if (!hello.ok() && hello.reply) hello = co_await c->helo();  // an EHLO refusal: try HELO
+  auto hello = co_await c->hello();
   p.esmtp = c->esmtp();
   p.starttls_offered = c->ehlo_info().starttls();
   if (!hello.ok()) {

@@ -197,10 +197,7 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   if (!connected.ok()) co_return false;
   auto greeting = co_await c->greeting();
   client::Step hello;
-  if (greeting.ok()) {
-    hello = co_await c->ehlo();
-    if (!hello.ok() && hello.reply) hello = co_await c->helo();
-  }
+  if (greeting.ok()) hello = co_await c->hello();
   bool ready = greeting.ok() && hello.ok();
   const auto& refusal = greeting.ok() ? hello : greeting;
   if (!ready && refusal.reply && refusal.code() != 421) co_await c->quit();

@@ -81,6 +81,33 @@ TEST(SmtpClient, NeverSendsBeforeTheGreetingAndNamesItself) {
   EXPECT_EQ(ehlo_line, "EHLO prober.test\r\n");
 }
 
+TEST(SmtpClient, HelloFallsBackToHeloOnlyAfterARefusedEhlo) {
+  LoopbackPeer p;
+  std::vector<std::string> commands;
+  Step hello;
+  bool esmtp = true;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await send(s, "220 old.test\r\n");
+        commands.push_back(co_await receive_line(s, buf));
+        co_await send(s, "502 5.5.1 EHLO not implemented\r\n");
+        commands.push_back(co_await receive_line(s, buf));
+        co_await send(s, "250 old.test\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        auto scope = net::ScopeGuard::loopback_only();
+        SmtpClient c(co_await asio::this_coro::executor, scope, quick());
+        co_await c.connect(p.endpoint());
+        co_await c.greeting();
+        hello = co_await c.hello();
+        esmtp = c.esmtp();
+      });
+  EXPECT_TRUE(hello.ok());
+  EXPECT_FALSE(esmtp);
+  EXPECT_EQ(commands, (std::vector<std::string>{"EHLO prober.test\r\n", "HELO prober.test\r\n"}));
+}
+
 TEST(SmtpClient, GarbageIsAGarbageFailureNotACrash) {
   LoopbackPeer p;
   Step g;
