@@ -13,21 +13,6 @@ namespace {
 
 using client::Step;
 
-// A short word for why a step failed, grouped for the reasons table.
-std::string reason_of(const Step& s) {
-  switch (s.failure) {
-    case Step::Failure::none:
-      return "ok";
-    case Step::Failure::garbage:
-      return "garbage reply";
-    case Step::Failure::negative:
-      return s.reply && s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
-    case Step::Failure::io:
-      return net::to_string(s.io_error);
-  }
-  return "error";
-}
-
 void fail(store::Probe& p, const char* outcome, const Step& s, std::string reason = {}) {
   p.outcome = outcome;
   p.code = s.code();

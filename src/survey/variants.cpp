@@ -120,6 +120,21 @@ std::vector<Transaction> trick_transactions(const VariantContext& v, const std::
   return out;
 }
 
+std::string reason_of(const client::Step& s) {
+  using client::Step;
+  switch (s.failure) {
+    case Step::Failure::none:
+      return "ok";
+    case Step::Failure::garbage:
+      return "garbage reply";
+    case Step::Failure::negative:
+      return s.reply && s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
+    case Step::Failure::io:
+      return net::to_string(s.io_error);
+  }
+  return "error";
+}
+
 asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const Transaction& tx,
                                                    bool send_data, const ProbeTarget& target,
                                                    const ProbeOptions& options) {
@@ -129,20 +144,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
     r.outcome = outcome;
     r.code = s.code();
     r.connection_lost = !s.reply;
-    switch (s.failure) {
-      case Step::Failure::none:
-        r.reason = "ok";
-        break;
-      case Step::Failure::garbage:
-        r.reason = "garbage reply";
-        break;
-      case Step::Failure::negative:
-        r.reason = s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
-        break;
-      case Step::Failure::io:
-        r.reason = net::to_string(s.io_error);
-        break;
-    }
+    r.reason = reason_of(s);
     return r;
   };
   if (tx.fail_auth_first) {

@@ -33,6 +33,10 @@ struct TransactionResult {
   bool connection_lost = false;
 };
 
+// A short word for why a step failed ("rejected (5xx)", "timeout"...), the
+// reason of probes and variants, grouped in the reasons table.
+std::string reason_of(const client::Step& step);
+
 // The parts a variant's spelling is made of.
 struct VariantContext {
   std::string user;         // our recipient's local part, tagged with the token
