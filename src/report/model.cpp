@@ -133,7 +133,7 @@ void add_variants(RunReport& run, const std::vector<store::VariantResult>& varia
   std::set<std::string> seen;  // a host counts once per variant
   for (const auto& v : variants) {
     // Recorded but never sent (the server kept closing: survey/variants.hpp).
-    if (v.outcome == "NOT_TRIED") continue;
+    if (v.outcome == store::variant_not_tried) continue;
     if (seen.insert(v.name).second) ++run.variants[v.name].tested;
   }
 }

@@ -523,7 +523,7 @@ class SqliteStore final : public Store {
       if (it == index.end()) return;
       auto& h = out[it->second];
       if (v.outcome == "OK") h.relaying_variants.push_back(v.name);
-      if (v.outcome == "NOT_TRIED") h.untried_variants.push_back(v.name);
+      if (v.outcome == variant_not_tried) h.untried_variants.push_back(v.name);
       if (!v.token.empty()) {
         h.delivered = h.delivered || delivered.count(v.token) > 0;
         h.bounced = h.bounced || bounced.count(v.token) > 0;

@@ -71,12 +71,17 @@ struct TranscriptLine {
   std::string text;
 };
 
+// Outcome of a variant that could not be tried: the server kept closing
+// the connection (421 or EOF) and the survey's reconnections were used up or
+// failed. Nothing was sent: such a variant is not counted as tested.
+inline constexpr const char* variant_not_tried = "NOT_TRIED";
+
 // Outcome of one relay-test transaction within a probe (issue: --variants).
 struct VariantResult {
   std::string name;  // "imc", "percent-hack", ...
   std::string mail_from;
   std::string rcpt_to;
-  std::string outcome;  // "TO", "OK", ...
+  std::string outcome;  // "TO", "OK", ..., or variant_not_tried
   int code = 0;
   std::string token;
 };

@@ -269,7 +269,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     note(gave_up + ": " + std::to_string(names.size() - next) + " variants not tried");
   for (; next < names.size(); ++next) {
     // Nothing was sent: no spelling, no token to match an arrival with.
-    probe.variants.push_back({names[next].name, "", "", variant_not_tried, 0, ""});
+    probe.variants.push_back({names[next].name, "", "", store::variant_not_tried, 0, ""});
   }
   last.connection_lost = !usable;
 }

@@ -60,9 +60,6 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
                                                    const ProbeTarget& target,
                                                    const ProbeOptions& options);
 
-// Outcome of a variant that could not be tried: the server kept closing
-// the connection (421 or EOF) and the reconnections were used up or failed.
-inline constexpr const char* variant_not_tried = "NOT_TRIED";
 // New connections a probe may open for its variants. Servers close after so
 // many errors (Postfix: 421 at smtpd_hard_error_limit, 20 by default), and
 // the tricks are nearly thirty refusals in a row.
@@ -73,7 +70,7 @@ inline constexpr int max_variant_reconnects = 3;
 // the connection is closed and a new one opened to probe.ip (same scope,
 // timeouts and transcript), at most max_variant_reconnects times; a variant
 // cut off is tried once more there. Every trick is recorded: those never
-// tried with outcome variant_not_tried. `client` is replaced on reconnection;
+// tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
 // last.connection_lost says whether the one left is usable.
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& client,
                                    const net::ScopeGuard& scope, client::Transcript* transcript,
