@@ -18,16 +18,21 @@ bool run_tried_variants(const store::Run& run) {
   return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
+// The IMC's own test went through DATA (QUIT: only the goodbye failed).
+bool accepted_imc_test(const store::HostRow& row) {
+  return row.outcome == "OK" || row.outcome == "QUIT";
+}
+
 // A permanent refusal is the only proof of a closed host: a 4xx, a timeout
 // or a reset may pass, and the host may relay again tomorrow.
 bool refused_for_good(const store::HostRow& row) {
-  return row.code >= 500 && row.code < 600 && row.outcome != "OK" && row.outcome != "QUIT";
+  return row.code >= 500 && row.code < 600 && !accepted_imc_test(row);
 }
 
 }  // namespace
 
 bool relays(const store::HostRow& row, Evidence evidence, std::string* variant) {
-  bool accepted_imc = row.outcome == "OK" || row.outcome == "QUIT";
+  bool accepted_imc = accepted_imc_test(row);
   if (evidence == Evidence::delivered) {
     if (!row.delivered) return false;
     if (variant)
