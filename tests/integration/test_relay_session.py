@@ -41,6 +41,13 @@ def token():
     return "tok-" + uuid.uuid4().hex
 
 
+def reply_line(code):
+    """A regex for a reply line with `code` in swaks' transcript ("<-  235 ...",
+    "<~  ...", "<** ..."): the bare number may also stand in an address or a
+    port of the transcript."""
+    return r"(?m)^<\S* +%d[ -]" % code
+
+
 class RelayCase(unittest.TestCase):
     """One relay (with a users file and TLS) shared by the tests of a class;
     remote mail goes to an aiosmtpd smarthost."""
@@ -98,7 +105,7 @@ class SwaksTest(RelayCase):
                              source=STRANGER)
         self.assertNotEqual(r.returncode, 0)
         self.assertRegex(r.stdout, r"-> RCPT TO:<victim@remote\.example\.org>\n<\*\* +554 5\.7\.1")
-        self.assertNotIn("354", r.stdout)
+        self.assertNotRegex(r.stdout, reply_line(354))
 
     def test_stranger_to_a_local_mailbox_is_delivered_to_the_maildir(self):
         t = token()
@@ -137,7 +144,7 @@ class SwaksTest(RelayCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("250 STARTTLS", r.stdout)
         self.assertNotIn("AUTH PLAIN", r.stdout.split("-> MAIL")[0].split("EHLO", 1)[1])
-        self.assertNotIn("235", r.stdout)
+        self.assertNotRegex(r.stdout, reply_line(235))
 
     @unittest.skipUnless(SWAKS_TLS, "swaks without Net::SSLeay/Authen::SASL")
     def test_wrong_password_is_refused(self):
