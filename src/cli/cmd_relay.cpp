@@ -10,7 +10,8 @@ namespace relayscope::cli {
 Registered add_relay(CLI::App& parent) {
   auto config = std::make_shared<std::string>();
   auto* app = parent.add_subcommand(
-      "relay", "Run the closed relay server: relays only for local networks and authenticated users");
+      "relay",
+      "Run the closed relay server: relays only for local networks and authenticated users");
   app->add_option("--config", *config, "The relay's TOML configuration")->required();
   return {app, [config] {
             auto c = server::load_config(*config);

@@ -28,9 +28,12 @@ std::vector<RecipientResult> all(const std::vector<std::string>& rcpts, const St
 
 const char* to_string(Disposition d) {
   switch (d) {
-    case Disposition::delivered: return "delivered";
-    case Disposition::transient: return "transient";
-    case Disposition::permanent: return "permanent";
+    case Disposition::delivered:
+      return "delivered";
+    case Disposition::transient:
+      return "transient";
+    case Disposition::permanent:
+      return "permanent";
   }
   return "transient";
 }
@@ -58,7 +61,8 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
   std::string params;
   if (c.ehlo_info().has("8BITMIME")) params = "BODY=8BITMIME";
   if (c.ehlo_info().has("SIZE")) {
-    params += (params.empty() ? "" : " ") + std::string("SIZE=") + std::to_string(request.message.size());
+    params +=
+        (params.empty() ? "" : " ") + std::string("SIZE=") + std::to_string(request.message.size());
   }
   auto from = "<" + request.mail_from + ">";
   if (auto s = co_await c.mail_from(from, params); !s.ok()) {

@@ -4,10 +4,9 @@
 // transient (retry later).
 #pragma once
 
+#include <asio.hpp>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "client/smtp_client.hpp"
 

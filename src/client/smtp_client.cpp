@@ -26,7 +26,8 @@ std::string base64(std::string_view in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += table[(v >> 18) & 63];
     out += table[(v >> 12) & 63];
     out += table[(v >> 6) & 63];
@@ -69,8 +70,8 @@ void SmtpClient::log(char direction, std::string_view text) {
 
 asio::awaitable<Step> SmtpClient::connect(const asio::ip::tcp::endpoint& peer) {
   log('*', "connect " + peer.address().to_string() + ":" + std::to_string(peer.port()));
-  auto r = co_await connection_.connect(peer, scope_, options_.connect_timeout,
-                                        options_.local_address);
+  auto r =
+      co_await connection_.connect(peer, scope_, options_.connect_timeout, options_.local_address);
   if (!r) {
     log('*', std::string("connect failed: ") + net::to_string(r.error) + " (" + r.detail + ")");
     co_return io_failure(r);
@@ -143,7 +144,8 @@ asio::awaitable<Step> SmtpClient::ehlo() {
 }
 
 asio::awaitable<Step> SmtpClient::helo() {
-  co_return co_await send_and_read("HELO " + options_.helo_name, options_.command_timeout, 250, 250);
+  co_return co_await send_and_read("HELO " + options_.helo_name, options_.command_timeout, 250,
+                                   250);
 }
 
 asio::awaitable<Step> SmtpClient::hello() {
@@ -171,7 +173,8 @@ asio::awaitable<Step> SmtpClient::auth_plain(const std::string& user, const std:
   blob.push_back('\0');
   blob += password;
   // The credentials never go into the transcript.
-  auto r = co_await connection_.write("AUTH PLAIN " + base64(blob) + "\r\n", options_.command_timeout);
+  auto r =
+      co_await connection_.write("AUTH PLAIN " + base64(blob) + "\r\n", options_.command_timeout);
   log('>', "AUTH PLAIN (credentials not logged)");
   if (!r) co_return io_failure(r);
   co_return co_await read_reply(options_.command_timeout, 235, 235);

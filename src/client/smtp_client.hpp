@@ -6,14 +6,13 @@
 // received with its time into an optional transcript.
 #pragma once
 
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 
 #include "net/connection.hpp"
 #include "net/scope_guard.hpp"
@@ -38,7 +37,7 @@ struct ClientOptions {
   std::size_t max_line = 4096;
   smtp::ReplyLimits reply_limits{};
   std::optional<asio::ip::address> local_address;  // bind before connecting
-  std::size_t max_transcript_line = 512;            // longer lines are cut in the transcript
+  std::size_t max_transcript_line = 512;           // longer lines are cut in the transcript
 };
 
 // What one step of the dialogue gave. `failure` says why it is not positive.

@@ -70,7 +70,9 @@ bool Cidr::contains(const IpAddress& address) const {
   return true;
 }
 
-std::string Cidr::to_string() const { return network.to_string() + "/" + std::to_string(prefix); }
+std::string Cidr::to_string() const {
+  return network.to_string() + "/" + std::to_string(prefix);
+}
 
 Expected<CidrSet> CidrSet::parse(const std::vector<std::string>& texts) {
   std::vector<Cidr> blocks;

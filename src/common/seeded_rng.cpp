@@ -30,6 +30,8 @@ std::uint64_t SeededRng::below(std::uint64_t bound) {
   }
 }
 
-double SeededRng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double SeededRng::unit() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 }  // namespace relayscope

@@ -32,8 +32,8 @@ std::string comparison_table(const RunFigures& ours, const ImcRun& imc) {
     if (auto jt = imc.outcomes.find(o); jt != imc.outcomes.end()) m = jt->second;
     if (o == "QUIT") m = imc.quit_errors;
     if (n == 0 && m == 0) continue;  // zero in both: left out, as the IMC did
-    t += fmt::format("{:<13}{:<11}{:<12.1f}{:<11}{:.1f}\n", o, n, percent(n, ours.funnel.sampled), m,
-                     percent(m, imc.sampled));
+    t += fmt::format("{:<13}{:<11}{:<12.1f}{:<11}{:.1f}\n", o, n, percent(n, ours.funnel.sampled),
+                     m, percent(m, imc.sampled));
   }
   if (ours.delivered || ours.bounced) {
     t += "\n";

@@ -6,7 +6,9 @@ extern const char relayscope_imc_surveys_json[];
 
 namespace relayscope::demo {
 
-const char* imc_surveys_json() { return relayscope_imc_surveys_json; }
+const char* imc_surveys_json() {
+  return relayscope_imc_surveys_json;
+}
 
 Expected<std::vector<ImcRun>> imc_runs() {
   auto j = nlohmann::json::parse(relayscope_imc_surveys_json, nullptr, false);

@@ -16,8 +16,7 @@
 namespace relayscope::lab {
 
 namespace rcode {
-inline constexpr int noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimpl = 4,
-                     refused = 5;
+inline constexpr int noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimpl = 4, refused = 5;
 }
 
 struct RrText {
@@ -27,11 +26,11 @@ struct RrText {
 };
 
 struct Lookup {
-  bool drop = false;                // send nothing
-  bool authoritative = true;        // AA
+  bool drop = false;          // send nothing
+  bool authoritative = true;  // AA
   int rcode = rcode::noerror;
-  std::vector<RrText> answers;      // CNAME chain first, then the records
-  std::vector<RrText> authority;    // SOA on NXDOMAIN and NODATA
+  std::vector<RrText> answers;    // CNAME chain first, then the records
+  std::vector<RrText> authority;  // SOA on NXDOMAIN and NODATA
 };
 
 // Follows CNAMEs inside the zone (at most 8 links); qtype 255 (ANY) gives

@@ -6,13 +6,12 @@
 // runs (guarded by a mutex: queries and additions may come from two threads).
 #pragma once
 
+#include <asio.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "lab/zone.hpp"

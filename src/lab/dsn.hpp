@@ -15,7 +15,7 @@ namespace relayscope::lab {
 std::string rfc5322_date(std::time_t t);
 
 struct ReceivedFields {
-  std::string helo;       // what the client called itself
+  std::string helo;  // what the client called itself
   std::string client_ip;
   std::string by;         // the host's name
   std::string id;         // queue id
@@ -33,9 +33,9 @@ struct DsnFields {
   std::string final_recipient;     // where it would really have gone
   std::string status = "5.7.1";
   std::string diagnostic = "550 5.7.1 Relaying denied by the final destination";
-  std::string original_message;    // CRLF line endings
-  std::string boundary;            // unique; must not occur in the message
-  std::string message_id;          // "<...>"
+  std::string original_message;  // CRLF line endings
+  std::string boundary;          // unique; must not occur in the message
+  std::string message_id;        // "<...>"
   std::time_t when = 0;
   std::size_t max_returned = 64 * 1024;  // larger originals: headers only
 };

@@ -5,13 +5,20 @@ namespace relayscope::lab {
 
 const char* to_string(EventKind k) {
   switch (k) {
-    case EventKind::accepted: return "accepted";
-    case EventKind::delivered: return "delivered";
-    case EventKind::delivery_failed: return "delivery_failed";
-    case EventKind::bounced: return "bounced";
-    case EventKind::bounce_failed: return "bounce_failed";
-    case EventKind::dropped: return "dropped";
-    case EventKind::local: return "local";
+    case EventKind::accepted:
+      return "accepted";
+    case EventKind::delivered:
+      return "delivered";
+    case EventKind::delivery_failed:
+      return "delivery_failed";
+    case EventKind::bounced:
+      return "bounced";
+    case EventKind::bounce_failed:
+      return "bounce_failed";
+    case EventKind::dropped:
+      return "dropped";
+    case EventKind::local:
+      return "local";
   }
   return "accepted";
 }

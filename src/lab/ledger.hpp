@@ -42,7 +42,7 @@ struct HostTally {
 
 struct LedgerTotals {
   std::map<std::string, std::int64_t> events;  // by kind name
-  std::int64_t hosts_delivered = 0;  // hosts with at least one delivered message
+  std::int64_t hosts_delivered = 0;            // hosts with at least one delivered message
   std::int64_t hosts_bounced = 0;
   std::int64_t hosts_dropped = 0;
 };

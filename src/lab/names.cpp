@@ -12,9 +12,9 @@ namespace relayscope::lab {
 
 namespace {
 
-constexpr const char* people[] = {"alice", "bob",   "carol", "dave",    "erin",  "frank",
-                                  "grace", "heidi", "ivan",  "judy",    "kim",   "leo",
-                                  "mike",  "nina",  "oscar", "peggy",   "quinn", "rupert",
+constexpr const char* people[] = {"alice", "bob",   "carol",  "dave",   "erin",   "frank",
+                                  "grace", "heidi", "ivan",   "judy",   "kim",    "leo",
+                                  "mike",  "nina",  "oscar",  "peggy",  "quinn",  "rupert",
                                   "sybil", "trent", "ursula", "victor", "walter", "yves"};
 
 constexpr const char* junk[] = {

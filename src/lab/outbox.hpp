@@ -8,6 +8,7 @@
 // ledger. Runs on the lab's executor; submit() only from there.
 #pragma once
 
+#include <asio.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -15,8 +16,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <asio.hpp>
 
 #include "dns/resolver.hpp"
 #include "lab/ledger.hpp"
@@ -28,17 +27,17 @@ namespace relayscope::lab {
 struct OutboundJob {
   enum class Kind : std::uint8_t { relay, bounce };
   Kind kind = Kind::relay;
-  std::size_t host = 0;    // the host that passes it on
-  std::string mail_from;   // bare; "" is the null sender
-  std::string recipient;   // bare
-  std::string message;     // CRLF line endings, not stuffed
+  std::size_t host = 0;   // the host that passes it on
+  std::string mail_from;  // bare; "" is the null sender
+  std::string recipient;  // bare
+  std::string message;    // CRLF line endings, not stuffed
   std::string token;
   std::string trick;
 };
 
 struct OutboxOptions {
-  std::string dns_server;                  // "127.0.0.1:5353": the lab's own
-  std::uint16_t port = 2525;               // where MX hosts listen (the lab's port)
+  std::string dns_server;                    // "127.0.0.1:5353": the lab's own
+  std::uint16_t port = 2525;                 // where MX hosts listen (the lab's port)
   std::chrono::milliseconds timeout{10000};  // each SMTP wait
   std::size_t max_in_flight = 256;
   std::size_t max_queued = 20000;

@@ -2,10 +2,9 @@
 #include "lab/plan.hpp"
 
 #include <algorithm>
+#include <asio/ip/address_v4.hpp>
 #include <cmath>
 #include <cstdio>
-
-#include <asio/ip/address_v4.hpp>
 
 #include "lab/rng.hpp"
 
@@ -48,13 +47,18 @@ std::string LabPlan::host_name(std::size_t host) const {
   const auto& h = hosts[host];
   const auto& d = domains[h.domain].name;
   switch (h.resolution) {
-    case Resolution::a_only: return d;
-    case Resolution::equal_pref: return "mx1." + d;
-    default: return "mx." + d;
+    case Resolution::a_only:
+      return d;
+    case Resolution::equal_pref:
+      return "mx1." + d;
+    default:
+      return "mx." + d;
   }
 }
 
-std::string LabPlan::host_ip(std::size_t host) const { return ipv4_to_string(hosts[host].ip); }
+std::string LabPlan::host_ip(std::size_t host) const {
+  return ipv4_to_string(hosts[host].ip);
+}
 
 std::map<std::string, std::int64_t> LabPlan::behaviour_counts() const {
   std::map<std::string, std::int64_t> out;
@@ -101,7 +105,8 @@ Expected<LabPlan> make_plan(const Profile& profile, const PlanOptions& options) 
       f.unique_domains = std::max(f.unique_domains, f.resolved_domains + 1);
     }
     f.names = std::max(f.unique_domains, scaled(profile.names, factor));
-    f.junk_lines = profile.junk_lines > 0 ? std::max<std::int64_t>(1, scaled(profile.junk_lines, factor)) : 0;
+    f.junk_lines =
+        profile.junk_lines > 0 ? std::max<std::int64_t>(1, scaled(profile.junk_lines, factor)) : 0;
   }
   if (f.unique_domains > max_lab_domains) {
     return make_error("the lab would have " + std::to_string(f.unique_domains) +

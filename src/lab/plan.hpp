@@ -57,7 +57,9 @@ struct LabPlan {
   // The host's name: its MX target (or the domain itself for a_only).
   std::string host_name(std::size_t host) const;
   std::string host_ip(std::size_t host) const;
-  const std::string& host_domain(std::size_t host) const { return domains[hosts[host].domain].name; }
+  const std::string& host_domain(std::size_t host) const {
+    return domains[hosts[host].domain].name;
+  }
   std::map<std::string, std::int64_t> behaviour_counts() const;
   std::map<std::string, std::int64_t> outcome_counts() const;
   std::map<std::string, std::int64_t> unresolved_counts() const;

@@ -19,23 +19,34 @@ namespace fs = std::filesystem;
 
 const char* to_string(Unresolved u) {
   switch (u) {
-    case Unresolved::nxdomain: return "nxdomain";
-    case Unresolved::nodata: return "nodata";
-    case Unresolved::servfail: return "servfail";
-    case Unresolved::timeout: return "timeout";
-    case Unresolved::null_mx: return "null_mx";
-    case Unresolved::no_address: return "no_address";
+    case Unresolved::nxdomain:
+      return "nxdomain";
+    case Unresolved::nodata:
+      return "nodata";
+    case Unresolved::servfail:
+      return "servfail";
+    case Unresolved::timeout:
+      return "timeout";
+    case Unresolved::null_mx:
+      return "null_mx";
+    case Unresolved::no_address:
+      return "no_address";
   }
   return "nxdomain";
 }
 
 const char* to_string(Resolution r) {
   switch (r) {
-    case Resolution::mx: return "mx";
-    case Resolution::a_only: return "a_only";
-    case Resolution::cname: return "cname";
-    case Resolution::multi_mx: return "multi_mx";
-    case Resolution::equal_pref: return "equal_pref";
+    case Resolution::mx:
+      return "mx";
+    case Resolution::a_only:
+      return "a_only";
+    case Resolution::cname:
+      return "cname";
+    case Resolution::multi_mx:
+      return "multi_mx";
+    case Resolution::equal_pref:
+      return "equal_pref";
   }
   return "mx";
 }
@@ -78,8 +89,7 @@ Status check_weight(const Ctx& c, double w, const std::string& key) {
 
 template <class E, std::size_t N>
 Expected<std::vector<std::pair<E, double>>> weights(const Ctx& c, const toml::table* t,
-                                                    const std::string& section,
-                                                    const E (&all)[N]) {
+                                                    const std::string& section, const E (&all)[N]) {
   std::vector<std::pair<E, double>> out;
   if (!t) return out;
   for (const auto& [k, v] : *t) {
@@ -142,7 +152,8 @@ Expected<Profile> parse_profile(const std::string& text, const std::string& sour
     }
   }
   constexpr std::int64_t big = 10'000'000;
-  for (auto [key, field] : {std::pair{"names", &p.names}, {"unique_domains", &p.unique_domains},
+  for (auto [key, field] : {std::pair{"names", &p.names},
+                            {"unique_domains", &p.unique_domains},
                             {"resolved_domains", &p.resolved_domains}}) {
     auto* n = funnel->get(key);
     if (!n) return c.err(std::string("funnel.") + key + " is missing");
@@ -205,8 +216,8 @@ Expected<Profile> parse_profile(const std::string& text, const std::string& sour
       auto b = parse_behaviour(key);
       if (!b) return c.err("unknown behaviour " + prefix + "." + key);
       if (std::string(info(*b).outcome) != outcome) {
-        return c.err("behaviour " + key + " gives outcome " + info(*b).outcome +
-                     ", not " + outcome + ": move it to [outcomes." + info(*b).outcome + "]");
+        return c.err("behaviour " + key + " gives outcome " + info(*b).outcome + ", not " +
+                     outcome + ": move it to [outcomes." + info(*b).outcome + "]");
       }
       auto w = number(c, v, prefix + "." + key);
       if (!w) return w.error();
@@ -300,8 +311,8 @@ Expected<Profile> find_profile(const std::string& name, const std::vector<std::s
   for (const auto& k : known_profiles(dirs)) known += (known.empty() ? "" : ", ") + k;
   std::string where;
   for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
-  return make_error("unknown profile '" + name + "' (known: " + known + "; searched: " +
-                    (where.empty() ? "built-in only" : where) + ")");
+  return make_error("unknown profile '" + name + "' (known: " + known +
+                    "; searched: " + (where.empty() ? "built-in only" : where) + ")");
 }
 
 }  // namespace relayscope::lab

@@ -30,15 +30,15 @@ enum class Resolution : std::uint8_t {
 const char* to_string(Resolution r);
 
 struct OutcomeGroup {
-  std::string outcome;  // CONNECT, EHLO, MAIL, TO, DATA, OK, QUIT
-  double share = 0;     // percent of resolved hosts
+  std::string outcome;                                   // CONNECT, EHLO, MAIL, TO, DATA, OK, QUIT
+  double share = 0;                                      // percent of resolved hosts
   std::vector<std::pair<Behaviour, double>> behaviours;  // weights within the group
 };
 
 struct Delays {
-  int greeting_ms = 0;        // before every greeting
-  int reply_ms = 0;           // before every reply
-  int jitter_ms = 0;          // up to this much more, at random, on each delay
+  int greeting_ms = 0;          // before every greeting
+  int reply_ms = 0;             // before every reply
+  int jitter_ms = 0;            // up to this much more, at random, on each delay
   int slow_greeting_ms = 3000;  // slow_greeting: the 220- lines span this long
   int slow_byte_ms = 1000;      // slow_bytes: one byte per this
 };

@@ -6,11 +6,10 @@
 #include "lab/session.hpp"
 
 #include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
-
-#include <asio/experimental/as_tuple.hpp>
 
 #include "lab/dsn.hpp"
 #include "lab/rng.hpp"
@@ -44,8 +43,10 @@ bool accepts_any_recipient(B b) {
     case B::data_rejected:
     case B::message_rejected:
     case B::message_tempfail:
-    case B::quit_error: return true;
-    default: return false;
+    case B::quit_error:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -94,7 +95,10 @@ class Session {
   };
 
   const SessionLimits& limits() const { return hub_->limits; }
-  int jitter() { return hub_->delays.jitter_ms > 0 ? static_cast<int>(rng_.below(hub_->delays.jitter_ms + 1)) : 0; }
+  int jitter() {
+    return hub_->delays.jitter_ms > 0 ? static_cast<int>(rng_.below(hub_->delays.jitter_ms + 1))
+                                      : 0;
+  }
   asio::awaitable<bool> pause(int ms);
   asio::awaitable<bool> write_raw(std::string_view bytes);
   asio::awaitable<bool> say(const std::string& text);
@@ -339,7 +343,8 @@ asio::awaitable<bool> Session::greet() {
       }
       co_return true;
     }
-    default: co_return co_await write_raw("220 " + name + " ESMTP relayscope-lab\r\n");
+    default:
+      co_return co_await write_raw("220 " + name + " ESMTP relayscope-lab\r\n");
   }
 }
 
@@ -396,22 +401,33 @@ asio::awaitable<bool> Session::handle(const std::string& line) {
     co_return co_await say("503 5.5.1 No SMTP service here; QUIT only");
   }
   switch (verb) {
-    case smtp::Verb::ehlo: co_return co_await on_ehlo(parsed->argument);
-    case smtp::Verb::helo: co_return co_await on_helo(parsed->argument);
-    case smtp::Verb::starttls: co_return co_await on_starttls();
-    case smtp::Verb::auth: co_return co_await on_auth(parsed->argument);
-    case smtp::Verb::mail: co_return co_await on_mail(line);
-    case smtp::Verb::rcpt: co_return co_await on_rcpt(line);
-    case smtp::Verb::data: co_return co_await on_data();
+    case smtp::Verb::ehlo:
+      co_return co_await on_ehlo(parsed->argument);
+    case smtp::Verb::helo:
+      co_return co_await on_helo(parsed->argument);
+    case smtp::Verb::starttls:
+      co_return co_await on_starttls();
+    case smtp::Verb::auth:
+      co_return co_await on_auth(parsed->argument);
+    case smtp::Verb::mail:
+      co_return co_await on_mail(line);
+    case smtp::Verb::rcpt:
+      co_return co_await on_rcpt(line);
+    case smtp::Verb::data:
+      co_return co_await on_data();
     case smtp::Verb::rset:
       reset_transaction();
       co_return co_await say("250 2.0.0 Ok");
-    case smtp::Verb::noop: co_return co_await say("250 2.0.0 Ok");
+    case smtp::Verb::noop:
+      co_return co_await say("250 2.0.0 Ok");
     case smtp::Verb::vrfy:
       co_return co_await say("252 2.0.0 Cannot VRFY user, but will accept message");
-    case smtp::Verb::expn: co_return co_await say("502 5.5.1 EXPN not available");
-    case smtp::Verb::help: co_return co_await say("214 2.0.0 relayscope lab host; see RFC 5321");
-    case smtp::Verb::bdat: co_return co_await say("502 5.5.1 BDAT not supported");
+    case smtp::Verb::expn:
+      co_return co_await say("502 5.5.1 EXPN not available");
+    case smtp::Verb::help:
+      co_return co_await say("214 2.0.0 relayscope lab host; see RFC 5321");
+    case smtp::Verb::bdat:
+      co_return co_await say("502 5.5.1 BDAT not supported");
     case smtp::Verb::quit:
       if (b_ == B::quit_error) {
         co_await say("421 4.3.0 " + self_.name + " Error closing transmission channel");
@@ -419,7 +435,8 @@ asio::awaitable<bool> Session::handle(const std::string& line) {
         co_await say("221 2.0.0 " + self_.name + " Bye");
       }
       co_return false;
-    case smtp::Verb::unknown: break;
+    case smtp::Verb::unknown:
+      break;
   }
   ++errors_;
   co_return co_await say("500 5.5.2 Command unrecognized");
@@ -437,7 +454,8 @@ asio::awaitable<bool> Session::on_ehlo(const std::string& arg) {
   greeted_ = true;
   esmtp_ = true;
   helo_ = arg.substr(0, arg.find(' '));
-  std::vector<std::string> lines{self_.name + " Hello " + helo_ + " [" + conn_.remote_address() + "]"};
+  std::vector<std::string> lines{self_.name + " Hello " + helo_ + " [" + conn_.remote_address() +
+                                 "]"};
   if (b_ == B::thousand_lines) {
     for (int i = 1; i < 999; ++i) {
       char buf[64];
@@ -604,7 +622,8 @@ asio::awaitable<bool> Session::on_data() {
     case smtp::DataReader::State::line_too_long:
       reset_transaction();
       co_return co_await say("500 5.5.2 Line too long in message");
-    default: break;
+    default:
+      break;
   }
   if (b_ == B::message_rejected) {
     reset_transaction();
@@ -626,16 +645,20 @@ void Session::dispatch(const std::string& message) {
   const std::string sender = sender_.null ? std::string() : sender_.mailbox();
   const std::string token = token_of(sender);
   const auto fate = info(b_).fate;
-  ledger->record(host_, {EventKind::accepted, token, {}, rcpts_.empty() ? "" : rcpts_[0].address,
-                         "from <" + sender + ">", now_ms()});
+  ledger->record(host_, {EventKind::accepted,
+                         token,
+                         {},
+                         rcpts_.empty() ? "" : rcpts_[0].address,
+                         "from <" + sender + ">",
+                         now_ms()});
   bool bounced = false;
   for (const auto& r : rcpts_) {
     if (r.local) {
       ledger->record(host_, {EventKind::local, token, {}, r.address, "local mailbox", now_ms()});
       continue;
     }
-    ReceivedFields rf{helo_, conn_.remote_address(), self_.name, next_id(), r.address, esmtp_,
-                      std::time(nullptr)};
+    ReceivedFields rf{helo_,  conn_.remote_address(), self_.name, next_id(), r.address,
+                      esmtp_, std::time(nullptr)};
     std::string with_trace = received_header(rf) + message;
     if (b_ == B::relay || is_trick(b_)) {
       OutboundJob job;
@@ -653,8 +676,9 @@ void Session::dispatch(const std::string& message) {
     } else if (fate == Fate::bounced && !bounced) {
       bounced = true;
       if (sender.empty()) {
-        ledger->record(host_, {EventKind::dropped, token, {}, r.address,
-                               "null sender: no bounce is sent", now_ms()});
+        ledger->record(
+            host_,
+            {EventKind::dropped, token, {}, r.address, "null sender: no bounce is sent", now_ms()});
         continue;
       }
       DsnFields d;
@@ -676,8 +700,8 @@ void Session::dispatch(const std::string& message) {
       job.token = token;
       hub_->outbox->submit(std::move(job));
     } else if (fate != Fate::bounced) {
-      ledger->record(host_, {EventKind::dropped, token, {}, r.address, "accepted and dropped",
-                             now_ms()});
+      ledger->record(host_,
+                     {EventKind::dropped, token, {}, r.address, "accepted and dropped", now_ms()});
     }
   }
 }

@@ -6,13 +6,12 @@
 // (relay, bounce) or the ledger (dropped, local).
 #pragma once
 
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
-
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 
 #include "lab/ledger.hpp"
 #include "lab/outbox.hpp"

@@ -3,10 +3,9 @@
 // disk). Clients cannot verify it; the survey only records that TLS works.
 #pragma once
 
+#include <asio/ssl.hpp>
 #include <memory>
 #include <string>
-
-#include <asio/ssl.hpp>
 
 #include "common/expected.hpp"
 

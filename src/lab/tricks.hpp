@@ -16,9 +16,9 @@ namespace relayscope::lab {
 
 // Who the host is: names that mean "here" in a recipient's host part.
 struct HostIdentity {
-  std::string domain;      // the domain it is the mail host of ("d00042.test")
-  std::string name;        // its greeting name ("mx.d00042.test")
-  std::string ip_literal;  // "[127.1.0.42]"
+  std::string domain;                         // the domain it is the mail host of ("d00042.test")
+  std::string name;                           // its greeting name ("mx.d00042.test")
+  std::string ip_literal;                     // "[127.1.0.42]"
   bool is_self(std::string_view host) const;  // case-insensitive, trailing dot ignored
 };
 
@@ -29,14 +29,14 @@ struct DecodedPath {
   std::string domain;        // final domain, lower case, no trailing dot ("" if none)
   std::string written_host;  // the host part as written (before decoding), may be ""
   bool source_route = false;
-  bool quoted = false;       // the local part was quoted
-  bool percent = false;      // user%target@host, resolved
-  bool bang = false;         // target!user, resolved
-  bool double_at = false;    // user@target@host, resolved
-  bool literal_host = false; // host part is an address literal
-  bool upper_case = false;   // the written domain has upper-case letters
-  bool trailing_dot = false; // the written domain ends with '.'
-  bool trailing_at = false;  // "user@target@"
+  bool quoted = false;          // the local part was quoted
+  bool percent = false;         // user%target@host, resolved
+  bool bang = false;            // target!user, resolved
+  bool double_at = false;       // user@target@host, resolved
+  bool literal_host = false;    // host part is an address literal
+  bool upper_case = false;      // the written domain has upper-case letters
+  bool trailing_dot = false;    // the written domain ends with '.'
+  bool trailing_at = false;     // "user@target@"
   std::string mailbox() const;  // "local@domain", or "local" if no domain
 };
 

@@ -50,8 +50,10 @@ std::string truth_json(const TruthHeader& header, const LabPlan& plan,
       e["events"] = counts;
       json recent = json::array();
       for (const auto& ev : it->second.recent) {
-        json r = {{"kind", to_string(ev.kind)}, {"recipient", ev.recipient},
-                  {"detail", ev.detail},        {"t_ms", ev.t_ms}};
+        json r = {{"kind", to_string(ev.kind)},
+                  {"recipient", ev.recipient},
+                  {"detail", ev.detail},
+                  {"t_ms", ev.t_ms}};
         if (!ev.token.empty()) r["token"] = ev.token;
         if (!ev.trick.empty()) r["trick"] = ev.trick;
         recent.push_back(std::move(r));

@@ -21,13 +21,20 @@ std::string normalize_name(std::string_view name) {
 
 const char* type_name(std::uint16_t type) {
   switch (type) {
-    case rrtype::A: return "A";
-    case rrtype::NS: return "NS";
-    case rrtype::CNAME: return "CNAME";
-    case rrtype::SOA: return "SOA";
-    case rrtype::MX: return "MX";
-    case rrtype::TXT: return "TXT";
-    case rrtype::AAAA: return "AAAA";
+    case rrtype::A:
+      return "A";
+    case rrtype::NS:
+      return "NS";
+    case rrtype::CNAME:
+      return "CNAME";
+    case rrtype::SOA:
+      return "SOA";
+    case rrtype::MX:
+      return "MX";
+    case rrtype::TXT:
+      return "TXT";
+    case rrtype::AAAA:
+      return "AAAA";
   }
   return nullptr;
 }
@@ -46,7 +53,9 @@ void Zone::remove(const std::string& name, std::uint16_t type) {
            rs.end());
 }
 
-void Zone::set_fault(const std::string& name, Fault fault) { names_[name].fault = fault; }
+void Zone::set_fault(const std::string& name, Fault fault) {
+  names_[name].fault = fault;
+}
 
 const NameEntry* Zone::find(std::string_view name) const {
   auto it = names_.find(std::string(name));
@@ -54,9 +63,8 @@ const NameEntry* Zone::find(std::string_view name) const {
 }
 
 bool Zone::in_zone(std::string_view name) const {
-  return name == origin_ ||
-         (name.size() > origin_.size() && name.ends_with(origin_) &&
-          name[name.size() - origin_.size() - 1] == '.');
+  return name == origin_ || (name.size() > origin_.size() && name.ends_with(origin_) &&
+                             name[name.size() - origin_.size() - 1] == '.');
 }
 
 namespace {
@@ -90,7 +98,8 @@ std::string absolute(std::string name) {
 
 Status Zone::add_text(std::string_view text) {
   auto w = words(text);
-  if (w.size() < 3) return make_error("zone record '" + std::string(text) + "': want NAME TYPE DATA");
+  if (w.size() < 3)
+    return make_error("zone record '" + std::string(text) + "': want NAME TYPE DATA");
   std::string name = normalize_name(w[0]);
   if (!in_zone(name)) {
     return make_error("zone record '" + std::string(text) + "': " + name + " is not under ." +
@@ -121,8 +130,8 @@ Status Zone::add_text(std::string_view text) {
   auto status = ldns_rr_new_frm_str(&raw, line.c_str(), ttl(), nullptr, nullptr);
   std::unique_ptr<ldns_rr, RrDeleter> rr(raw);
   if (status != LDNS_STATUS_OK || !rr) {
-    return make_error("zone record '" + std::string(text) + "': " +
-                      ldns_get_errorstr_by_id(status));
+    return make_error("zone record '" + std::string(text) +
+                      "': " + ldns_get_errorstr_by_id(status));
   }
   auto code = static_cast<std::uint16_t>(ldns_rr_get_type(rr.get()));
   if (!type_name(code)) {
@@ -154,11 +163,20 @@ Zone build_zone(const LabPlan& plan, const std::string& dns_ip) {
     const std::string& n = d.name;
     if (!d.resolved) {
       switch (d.failure) {
-        case Unresolved::nxdomain: break;  // not in the zone at all
-        case Unresolved::nodata: z.add(n, rrtype::TXT, "\"no mail here\""); break;
-        case Unresolved::servfail: z.set_fault(n, Fault::servfail); break;
-        case Unresolved::timeout: z.set_fault(n, Fault::drop); break;
-        case Unresolved::null_mx: z.add(n, rrtype::MX, "0 ."); break;
+        case Unresolved::nxdomain:
+          break;  // not in the zone at all
+        case Unresolved::nodata:
+          z.add(n, rrtype::TXT, "\"no mail here\"");
+          break;
+        case Unresolved::servfail:
+          z.set_fault(n, Fault::servfail);
+          break;
+        case Unresolved::timeout:
+          z.set_fault(n, Fault::drop);
+          break;
+        case Unresolved::null_mx:
+          z.add(n, rrtype::MX, "0 .");
+          break;
         case Unresolved::no_address:
           // The MX host exists but has no address.
           z.add(n, rrtype::MX, "10 mx." + n + ".");
@@ -175,7 +193,9 @@ Zone build_zone(const LabPlan& plan, const std::string& dns_ip) {
         z.add(n, rrtype::TXT, "\"v=spf1 mx -all\"");
         z.add("mx." + n, rrtype::A, ip);
         break;
-      case Resolution::a_only: z.add(n, rrtype::A, ip); break;
+      case Resolution::a_only:
+        z.add(n, rrtype::A, ip);
+        break;
       case Resolution::cname:
         z.add(n, rrtype::CNAME, "real." + n + ".");
         z.add("real." + n, rrtype::MX, "10 mx." + n + ".");

@@ -24,15 +24,24 @@ struct Connection::Core {
 
 const char* to_string(IoError e) {
   switch (e) {
-    case IoError::none: return "ok";
-    case IoError::timeout: return "timeout";
-    case IoError::closed: return "closed";
-    case IoError::reset: return "reset";
-    case IoError::refused: return "refused";
-    case IoError::line_too_long: return "line too long";
-    case IoError::tls: return "TLS failure";
-    case IoError::out_of_scope: return "out of scope";
-    case IoError::other: return "error";
+    case IoError::none:
+      return "ok";
+    case IoError::timeout:
+      return "timeout";
+    case IoError::closed:
+      return "closed";
+    case IoError::reset:
+      return "reset";
+    case IoError::refused:
+      return "refused";
+    case IoError::line_too_long:
+      return "line too long";
+    case IoError::tls:
+      return "TLS failure";
+    case IoError::out_of_scope:
+      return "out of scope";
+    case IoError::other:
+      return "error";
   }
   return "error";
 }
@@ -43,7 +52,9 @@ Connection::Connection(asio::any_io_executor executor, std::size_t max_line)
 Connection::Connection(asio::ip::tcp::socket socket, std::size_t max_line)
     : core_(std::make_shared<Core>(std::move(socket))), max_line_(max_line) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 void Connection::arm(Duration timeout) {
   auto gen = ++core_->generation;
@@ -107,9 +118,11 @@ asio::awaitable<IoResult> Connection::fill(Duration timeout, std::size_t chunk) 
   std::error_code ec;
   std::size_t n = 0;
   if (core_->tls) {
-    std::tie(ec, n) = co_await core_->tls->async_read_some(asio::buffer(&in[old], chunk), use_tuple);
+    std::tie(ec, n) =
+        co_await core_->tls->async_read_some(asio::buffer(&in[old], chunk), use_tuple);
   } else {
-    std::tie(ec, n) = co_await core_->socket.async_read_some(asio::buffer(&in[old], chunk), use_tuple);
+    std::tie(ec, n) =
+        co_await core_->socket.async_read_some(asio::buffer(&in[old], chunk), use_tuple);
   }
   disarm();
   in.resize(old + n);
@@ -132,13 +145,15 @@ asio::awaitable<IoValue<std::string>> Connection::read_line(Duration timeout) {
     scanned = in.size();
     if (in.size() > max_line_) break;
     auto left = deadline - Clock::now();
-    if (left <= Duration::zero()) co_return IoValue<std::string>{{IoError::timeout, "timed out"}, {}};
+    if (left <= Duration::zero())
+      co_return IoValue<std::string>{{IoError::timeout, "timed out"}, {}};
     // Never read more than one byte past the limit, so an endless line costs
     // at most max_line_ bytes of memory.
     auto r = co_await fill(left, std::min<std::size_t>(4096, max_line_ + 1 - in.size()));
     if (!r) co_return IoValue<std::string>{r, {}};
   }
-  co_return IoValue<std::string>{{IoError::line_too_long, "line longer than " + std::to_string(max_line_)}, {}};
+  co_return IoValue<std::string>{
+      {IoError::line_too_long, "line longer than " + std::to_string(max_line_)}, {}};
 }
 
 asio::awaitable<IoValue<std::string_view>> Connection::read_some(Duration timeout) {
@@ -149,15 +164,19 @@ asio::awaitable<IoValue<std::string_view>> Connection::read_some(Duration timeou
   co_return IoValue<std::string_view>{{}, std::string_view(core_->in)};
 }
 
-void Connection::consume(std::size_t n) { core_->in.erase(0, n); }
+void Connection::consume(std::size_t n) {
+  core_->in.erase(0, n);
+}
 
 asio::awaitable<IoResult> Connection::write(std::string_view data, Duration timeout) {
   arm(timeout);
   std::error_code ec;
   if (core_->tls) {
-    std::tie(ec, std::ignore) = co_await asio::async_write(*core_->tls, asio::buffer(data), use_tuple);
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(*core_->tls, asio::buffer(data), use_tuple);
   } else {
-    std::tie(ec, std::ignore) = co_await asio::async_write(core_->socket, asio::buffer(data), use_tuple);
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(core_->socket, asio::buffer(data), use_tuple);
   }
   disarm();
   co_return describe(ec);
@@ -174,7 +193,8 @@ asio::awaitable<IoResult> Connection::start_tls_client(asio::ssl::context& conte
   co_return describe(ec);
 }
 
-asio::awaitable<IoResult> Connection::start_tls_server(asio::ssl::context& context, Duration timeout) {
+asio::awaitable<IoResult> Connection::start_tls_server(asio::ssl::context& context,
+                                                       Duration timeout) {
   // Anything pipelined behind STARTTLS was sent in clear text and must not
   // be executed inside the TLS session (CVE-2011-0411 and its kin).
   core_->in.clear();
@@ -185,9 +205,15 @@ asio::awaitable<IoResult> Connection::start_tls_server(asio::ssl::context& conte
   co_return describe(ec);
 }
 
-bool Connection::tls_active() const { return core_->tls != nullptr; }
-bool Connection::has_buffered_input() const { return !core_->in.empty(); }
-void Connection::discard_buffered_input() { core_->in.clear(); }
+bool Connection::tls_active() const {
+  return core_->tls != nullptr;
+}
+bool Connection::has_buffered_input() const {
+  return !core_->in.empty();
+}
+void Connection::discard_buffered_input() {
+  core_->in.clear();
+}
 
 asio::awaitable<bool> Connection::input_arrives_within(Duration window) {
   if (!core_->in.empty()) co_return true;
@@ -207,7 +233,9 @@ void Connection::close() {
   }
 }
 
-bool Connection::is_open() const { return core_->socket.is_open(); }
+bool Connection::is_open() const {
+  return core_->socket.is_open();
+}
 
 std::string Connection::remote_address() const {
   std::error_code ec;
@@ -221,6 +249,8 @@ std::string Connection::local_address() const {
   return ec ? std::string() : ep.address().to_string();
 }
 
-asio::ip::tcp::socket& Connection::socket() { return core_->socket; }
+asio::ip::tcp::socket& Connection::socket() {
+  return core_->socket;
+}
 
 }  // namespace relayscope::net

@@ -5,6 +5,8 @@
 // Errors are values (no exceptions on the network path).
 #pragma once
 
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,9 +14,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 
 #include "common/expected.hpp"
 #include "net/scope_guard.hpp"
@@ -25,7 +24,17 @@ using Clock = std::chrono::steady_clock;
 using Duration = std::chrono::steady_clock::duration;
 
 // Why an I/O step failed, in words a report can show.
-enum class IoError { none, timeout, closed, reset, refused, line_too_long, tls, out_of_scope, other };
+enum class IoError {
+  none,
+  timeout,
+  closed,
+  reset,
+  refused,
+  line_too_long,
+  tls,
+  out_of_scope,
+  other
+};
 const char* to_string(IoError e);
 
 struct IoResult {

@@ -3,13 +3,12 @@
 // the total limit or the per-address limit get 421 and are closed at once.
 #pragma once
 
+#include <asio.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "server/config.hpp"

@@ -34,10 +34,12 @@ Expected<PidFile> PidFile::acquire(const std::string& path) {
     auto pid = read_all(fd);
     ::close(fd);
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    return make_error("another relayscope relay runs on this spool (pid " + pid + ", " + path + ")");
+    return make_error("another relayscope relay runs on this spool (pid " + pid + ", " + path +
+                      ")");
   }
   auto text = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     ::close(fd);
     return make_error("cannot write the pid file " + path);
   }

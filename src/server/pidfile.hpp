@@ -3,8 +3,9 @@
 // a stale file. Flush is SIGUSR1 to the pid written in it.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "common/expected.hpp"
 

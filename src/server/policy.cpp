@@ -27,11 +27,16 @@ smtp::Reply make(int code, std::string text) {
 
 const char* to_string(RcptRule r) {
   switch (r) {
-    case RcptRule::local_to_local: return "local-client-to-local-mailbox";
-    case RcptRule::local_to_remote: return "local-client-to-remote";
-    case RcptRule::remote_to_local: return "stranger-to-local-mailbox";
-    case RcptRule::authenticated: return "authenticated";
-    case RcptRule::denied: return "denied";
+    case RcptRule::local_to_local:
+      return "local-client-to-local-mailbox";
+    case RcptRule::local_to_remote:
+      return "local-client-to-remote";
+    case RcptRule::remote_to_local:
+      return "stranger-to-local-mailbox";
+    case RcptRule::authenticated:
+      return "authenticated";
+    case RcptRule::denied:
+      return "denied";
   }
   return "denied";
 }

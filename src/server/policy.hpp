@@ -23,10 +23,10 @@ struct LocalMailbox {
 };
 
 enum class RcptRule {
-  local_to_local,      // rule 1
-  local_to_remote,     // rule 2
-  remote_to_local,     // rule 3
-  authenticated,       // rule 4
+  local_to_local,   // rule 1
+  local_to_remote,  // rule 2
+  remote_to_local,  // rule 3
+  authenticated,    // rule 4
   denied,
 };
 const char* to_string(RcptRule r);

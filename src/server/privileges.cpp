@@ -35,8 +35,8 @@ Status drop_privileges(const std::string& user, const std::vector<std::string>& 
     if (::chown(dir.c_str(), uid, gid) != 0) {
       return make_error("cannot give " + dir + " to " + user + ": " + std::strerror(errno));
     }
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (::lchown(it->path().c_str(), uid, gid) != 0) {
         return make_error("cannot give " + it->path().string() + " to " + user);
       }

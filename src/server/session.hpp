@@ -7,15 +7,14 @@
 // class. Every wait has a timeout, every buffer a limit.
 #pragma once
 
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 
 #include "common/cidr.hpp"
 #include "smtp/path.hpp"
@@ -24,10 +23,10 @@
 namespace relayscope::server {
 
 struct ClientInfo {
-  std::string address;              // text form of the peer's address
-  std::optional<IpAddress> ip;      // parsed (IPv4-mapped IPv6 shown as IPv4)
-  std::string local_address;        // our side of the connection
-  std::uint64_t session_id = 0;     // for logs
+  std::string address;           // text form of the peer's address
+  std::optional<IpAddress> ip;   // parsed (IPv4-mapped IPv6 shown as IPv4)
+  std::string local_address;     // our side of the connection
+  std::uint64_t session_id = 0;  // for logs
 };
 
 // What the policy and the sink see of a session.

@@ -84,7 +84,8 @@ Expected<std::string> UsersFile::hash(const std::string& password) {
 }
 
 std::string UsersFile::text() const {
-  std::string out = "# relayscope users: name:argon2id-hash (relayscope passwd --users FILE NAME)\n";
+  std::string out =
+      "# relayscope users: name:argon2id-hash (relayscope passwd --users FILE NAME)\n";
   for (const auto& [name, hash] : users_) out += name + ":" + hash + "\n";
   return out;
 }
@@ -101,8 +102,10 @@ Status UsersFile::save(const std::string& path) const {
   while (ok && done < data.size()) {
     auto n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ok = false;
-    else done += static_cast<std::size_t>(n);
+    if (n <= 0)
+      ok = false;
+    else
+      done += static_cast<std::size_t>(n);
   }
   ok = ok && ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;

@@ -3,9 +3,8 @@
 // bounded number of concurrent lookups and groups the answers into hosts.
 #include "survey/resolution.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-
 #include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
 #include <map>
 
 #include "common/cidr.hpp"
@@ -54,7 +53,8 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
       }
     }
   };
-  auto workers = std::min(std::max<std::size_t>(config.concurrency, 1), std::max<std::size_t>(domains.size(), 1));
+  auto workers = std::min(std::max<std::size_t>(config.concurrency, 1),
+                          std::max<std::size_t>(domains.size(), 1));
   running = workers;
   for (std::size_t w = 0; w < workers; ++w) {
     asio::co_spawn(ex, worker(), [&](std::exception_ptr) {

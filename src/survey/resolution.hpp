@@ -4,12 +4,11 @@
 // the domains that led to it).
 #pragma once
 
+#include <asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <asio.hpp>
 
 #include "common/expected.hpp"
 #include "net/scope_guard.hpp"
@@ -22,7 +21,7 @@ struct ResolutionConfig {
   std::chrono::milliseconds timeout{3000};
   int tries = 2;
   std::size_t concurrency = 500;
-  std::uint64_t seed = 1;  // MX tie-breaks
+  std::uint64_t seed = 1;       // MX tie-breaks
   bool want_fallbacks = false;  // look up the higher-numbered MX hosts too (--mx-fallback)
 };
 

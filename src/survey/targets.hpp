@@ -18,11 +18,11 @@
 namespace relayscope::survey {
 
 struct Targets {
-  std::int64_t names = 0;                  // addresses read
-  std::int64_t lines_without_address = 0;  // non-empty, non-comment lines that held none
+  std::int64_t names = 0;                       // addresses read
+  std::int64_t lines_without_address = 0;       // non-empty, non-comment lines that held none
   std::map<std::string, std::int64_t> domains;  // A-label -> names
-  std::vector<std::string> ips;            // bare IPs given with --domains, probed directly
-  std::vector<std::string> rejected;       // the first few lines that held no usable address
+  std::vector<std::string> ips;                 // bare IPs given with --domains, probed directly
+  std::vector<std::string> rejected;            // the first few lines that held no usable address
 };
 
 // Lower-cases and converts to an A-label; strips one trailing dot. Error for

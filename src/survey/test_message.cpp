@@ -31,8 +31,12 @@ static std::string format_time(const char* fmt) {
   return buf;
 }
 
-std::string rfc5322_now() { return format_time("%a, %d %b %Y %H:%M:%S +0000"); }
-std::string iso8601_now() { return format_time("%Y-%m-%dT%H:%M:%SZ"); }
+std::string rfc5322_now() {
+  return format_time("%a, %d %b %Y %H:%M:%S +0000");
+}
+std::string iso8601_now() {
+  return format_time("%Y-%m-%dT%H:%M:%SZ");
+}
 
 std::string build_test_message(const TestMessageFields& f) {
   auto domain_of = [](const std::string& a) {

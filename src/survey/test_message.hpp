@@ -12,10 +12,10 @@ struct TestMessageFields {
   std::string host_ip;
   std::string host_domain;  // the domain that led to the host
   std::string mx_host;
-  std::string mail_from;    // envelope sender as sent (with the token tag)
+  std::string mail_from;  // envelope sender as sent (with the token tag)
   std::string rcpt_to;
   std::string token;
-  std::string timestamp;    // RFC 5322 date
+  std::string timestamp;  // RFC 5322 date
   std::string helo_name;
 };
 

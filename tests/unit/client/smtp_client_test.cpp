@@ -146,7 +146,8 @@ TEST(SmtpClient, KeepsATranscriptWithTimesAndDirections) {
   for (const auto& e : t) {
     if (e.direction != '*') seen.emplace_back(e.direction, e.text);
   }
-  EXPECT_EQ(seen, (std::vector<std::pair<char, std::string>>{{'<', "220 x"}, {'>', "QUIT"}, {'<', "221 bye"}}));
+  EXPECT_EQ(seen, (std::vector<std::pair<char, std::string>>{
+                      {'<', "220 x"}, {'>', "QUIT"}, {'<', "221 bye"}}));
   for (std::size_t i = 1; i < t.size(); ++i) EXPECT_GE(t[i].t_us, t[i - 1].t_us);
 }
 
@@ -203,14 +204,17 @@ TEST(Deliver, NoConnectionMeansTryAgainLater) {
     unused = a.local_endpoint();
   }
   std::vector<RecipientResult> results;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    DeliveryRequest r;
-    r.server = unused;
-    r.mail_from = "";
-    r.recipients = {"a@y.test"};
-    r.message = "x\r\n";
-    results = co_await deliver(r, net::ScopeGuard::loopback_only(), quick());
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        DeliveryRequest r;
+        r.server = unused;
+        r.mail_from = "";
+        r.recipients = {"a@y.test"};
+        r.message = "x\r\n";
+        results = co_await deliver(r, net::ScopeGuard::loopback_only(), quick());
+      },
+      asio::detached);
   io.run_for(10s);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].disposition, Disposition::transient);

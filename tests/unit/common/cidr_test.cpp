@@ -13,7 +13,8 @@ TEST(IpAddress, ParsesBothFamiliesAndPrintsThemBack) {
 }
 
 TEST(IpAddress, RejectsWhatIsNotAnAddress) {
-  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "localhost", "1.2.3.4/8", " 1.2.3.4"}) {
+  for (const char* bad :
+       {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "localhost", "1.2.3.4/8", " 1.2.3.4"}) {
     EXPECT_FALSE(IpAddress::parse(bad)) << bad;
   }
 }
@@ -45,7 +46,8 @@ TEST(Cidr, ZeroPrefixContainsTheWholeFamily) {
 }
 
 TEST(Cidr, RejectsBadPrefixes) {
-  for (const char* bad : {"127.0.0.0/33", "::/129", "127.0.0.0/", "127.0.0.0/x", "127.0.0.0/-1", "x/8"}) {
+  for (const char* bad :
+       {"127.0.0.0/33", "::/129", "127.0.0.0/", "127.0.0.0/x", "127.0.0.0/-1", "x/8"}) {
     EXPECT_FALSE(Cidr::parse(bad)) << bad;
   }
 }

@@ -24,9 +24,11 @@ TEST(Comparison, PutsOurFiguresBesideTheImcsRowByRow) {
   auto t = comparison_table(ours, *imc);
   EXPECT_NE(t.find("Names                   9238            9238\n"), std::string::npos) << t;
   EXPECT_NE(t.find("CONNECT      24         4.8         25         5.0\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("TO           356        71.2        355        71.0\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("OK           117        23.4        116        23.2\n"), std::string::npos) << t;
-  EXPECT_EQ(t.find("EHLO"), std::string::npos);  // zero in both
+  EXPECT_NE(t.find("TO           356        71.2        355        71.0\n"), std::string::npos)
+      << t;
+  EXPECT_NE(t.find("OK           117        23.4        116        23.2\n"), std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("EHLO"), std::string::npos);       // zero in both
   EXPECT_EQ(t.find("Delivered"), std::string::npos);  // no collector ran
 }
 

@@ -1,13 +1,14 @@
 // The zone built from a plan and the DNS answers to it, in memory: queries
 // are made and answers read with ldns, as a resolver would; plus garbage in
 // (fuzz-style) that must never crash or hang.
+#include "lab/dns_answer.hpp"
+
 #include <gtest/gtest.h>
 #include <ldns/ldns.h>
 
 #include <memory>
 #include <random>
 
-#include "lab/dns_answer.hpp"
 #include "lab/plan.hpp"
 #include "lab/zone.hpp"
 
@@ -70,8 +71,8 @@ LabPlan small_plan() {
     h.domain = static_cast<std::uint32_t>(plan.domains.size());
     h.resolution = r;
     if (r == Resolution::multi_mx) h.backup_ip = (127u << 24) | (2u << 16) | 1u;
-    plan.domains.push_back({name, true, Unresolved::nxdomain,
-                            static_cast<std::int64_t>(plan.hosts.size()), 1});
+    plan.domains.push_back(
+        {name, true, Unresolved::nxdomain, static_cast<std::int64_t>(plan.hosts.size()), 1});
     plan.hosts.push_back(h);
   };
   auto add_failed = [&](const std::string& name, Unresolved u) {
@@ -205,8 +206,8 @@ TEST_F(DnsAnswer, ExtraRecordsOverrideAndConvenienceMxTakesAnAddress) {
 }
 
 TEST_F(DnsAnswer, BadExtraRecordsAreErrors) {
-  for (const char* bad : {"collector.test", "x.test MX", "x.test A 999.1.1.1", "x.example A 1.2.3.4",
-                          "x.test HINFO a b", "x.test WHAT 1"}) {
+  for (const char* bad : {"collector.test", "x.test MX", "x.test A 999.1.1.1",
+                          "x.example A 1.2.3.4", "x.test HINFO a b", "x.test WHAT 1"}) {
     EXPECT_FALSE(zone.add_text(bad)) << bad;
   }
 }

@@ -8,12 +8,11 @@
 #include <ldns/ldns.h>
 #include <unistd.h>
 
+#include <asio/experimental/as_tuple.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-
-#include <asio/experimental/as_tuple.hpp>
 
 #include "client/smtp_client.hpp"
 #include "lab/lab.hpp"
@@ -92,8 +91,8 @@ class LabSession : public ::testing::Test {
     o.dns = "127.0.0.1:0";
     o.port = 0;
     auto pid = static_cast<unsigned>(getpid());
-    o.first_address = "127." + std::to_string(64 + pid % 128) + "." +
-                      std::to_string((pid / 128) % 250) + ".1";
+    o.first_address =
+        "127." + std::to_string(64 + pid % 128) + "." + std::to_string((pid / 128) % 250) + ".1";
     o.limits.hold_timeout = 3s;
     o.limits.command_timeout = 5s;
     o.delivery_timeout = 3s;
@@ -127,10 +126,15 @@ class LabSession : public ::testing::Test {
   // Runs `body` on the lab's loop until it returns (at most 20 s).
   void run(std::function<asio::awaitable<void>()> body) {
     bool done = false;
-    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
-      co_await body();
-      done = true;
-    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          co_await body();
+          done = true;
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (!done && std::chrono::steady_clock::now() < deadline) io_.run_for(50ms);
     ASSERT_TRUE(done) << "timed out";
@@ -195,7 +199,9 @@ TEST_F(LabSession, DnsAnswersOverUdpAndTcp) {
     std::array<std::uint8_t, 2048> buf;
     asio::ip::udp::endpoint from;
     asio::steady_timer guard(io_, 3s);
-    guard.async_wait([&](const std::error_code& ec) { if (!ec) udp.close(); });
+    guard.async_wait([&](const std::error_code& ec) {
+      if (!ec) udp.close();
+    });
     auto [ec, n] = co_await udp.async_receive_from(asio::buffer(buf), from, use_tuple);
     guard.cancel();
     EXPECT_FALSE(ec);
@@ -288,7 +294,8 @@ TEST_F(LabSession, DialogueStageBehaviours) {
       EXPECT_EQ(r.code(), 554);
       EXPECT_TRUE(r.reply && r.reply->status && r.reply->status->to_string() == "5.7.1");
       // Its own domain is local: accepted.
-      auto local = "<postmaster@" + lab_->plan().host_domain(host_of(Behaviour::relay_denied)) + ">";
+      auto local =
+          "<postmaster@" + lab_->plan().host_domain(host_of(Behaviour::relay_denied)) + ">";
       EXPECT_TRUE((co_await c->rcpt_to(local)).ok());
     }
     {
@@ -478,13 +485,16 @@ TEST_F(LabSession, TrickHostRelaysOnlyForItsSpelling) {
 TEST_F(LabSession, StopClosesSessionsInFlight) {
   // A client parked on the silent host; stop() must not wait for its timeout.
   bool finished = false;
-  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
-    client::SmtpClient c(io_.get_executor(), scope_, options(30s));
-    co_await c.connect(endpoint(Behaviour::no_greeting));
-    auto g = co_await c.greeting();
-    EXPECT_FALSE(g.ok());
-    finished = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        client::SmtpClient c(io_.get_executor(), scope_, options(30s));
+        co_await c.connect(endpoint(Behaviour::no_greeting));
+        auto g = co_await c.greeting();
+        EXPECT_FALSE(g.ok());
+        finished = true;
+      },
+      asio::detached);
   io_.run_for(200ms);
   lab_->stop();
   EXPECT_TRUE(run_until([&] { return finished; }, 3s));

@@ -28,7 +28,8 @@ TEST(Behaviours, TableIsInEnumOrderAndNamesRoundTrip) {
 }
 
 TEST(NamesFile, CountsMatchThePlanWithJunkAndHeavyTail) {
-  auto profile = find_profile("imc-1999-07", {std::string(RELAYSCOPE_SOURCE_DIR) + "/data/profiles"});
+  auto profile =
+      find_profile("imc-1999-07", {std::string(RELAYSCOPE_SOURCE_DIR) + "/data/profiles"});
   ASSERT_TRUE(profile);
   PlanOptions o;
   o.domains = 300;
@@ -73,12 +74,15 @@ TEST(Dsn, IsAMultipartReportThatCarriesTheOriginal) {
   f.message_id = "<1.dsn@mx.d1.test>";
   f.when = 930960000;
   auto m = build_dsn(f);
-  EXPECT_NE(m.find("Content-Type: multipart/report; report-type=delivery-status;"), std::string::npos);
+  EXPECT_NE(m.find("Content-Type: multipart/report; report-type=delivery-status;"),
+            std::string::npos);
   EXPECT_NE(m.find("boundary=\"B0UND/mx.d1.test\""), std::string::npos);
   EXPECT_NE(m.find("Content-Type: message/delivery-status"), std::string::npos);
-  EXPECT_NE(m.find("Final-Recipient: rfc822; relay-test+TOKEN123@collector.test"), std::string::npos);
+  EXPECT_NE(m.find("Final-Recipient: rfc822; relay-test+TOKEN123@collector.test"),
+            std::string::npos);
   EXPECT_NE(m.find("Action: failed"), std::string::npos);
-  EXPECT_NE(m.find("Content-Type: message/rfc822\r\n\r\nMessage-ID: <TOKEN123@x>"), std::string::npos);
+  EXPECT_NE(m.find("Content-Type: message/rfc822\r\n\r\nMessage-ID: <TOKEN123@x>"),
+            std::string::npos);
   EXPECT_NE(m.find("body TOKEN123"), std::string::npos);
   EXPECT_TRUE(m.ends_with("--B0UND/mx.d1.test--\r\n"));
   EXPECT_EQ(m.find("\n\n"), std::string::npos);  // CRLF throughout
@@ -119,7 +123,8 @@ TEST(Truth, ListsEveryHostWithItsExpectedOutcome) {
   ASSERT_TRUE(plan);
   Ledger l;
   l.record(0, {EventKind::delivered, "tok", "", "a@b", "ok", 1});
-  auto text = truth_json({"modern", 1, "127.0.0.1:5353", 2525, 2525}, *plan, l.snapshot(), l.totals());
+  auto text =
+      truth_json({"modern", 1, "127.0.0.1:5353", 2525, 2525}, *plan, l.snapshot(), l.totals());
   EXPECT_NE(text.find("\"expected_outcome\""), std::string::npos);
   EXPECT_NE(text.find("\"ip\": \"127.1.0.1\""), std::string::npos);
   EXPECT_NE(text.find("\"token\": \"tok\""), std::string::npos);

@@ -14,7 +14,9 @@
 namespace relayscope::lab {
 namespace {
 
-std::string profiles_dir() { return std::string(RELAYSCOPE_SOURCE_DIR) + "/data/profiles"; }
+std::string profiles_dir() {
+  return std::string(RELAYSCOPE_SOURCE_DIR) + "/data/profiles";
+}
 
 Profile shipped(const std::string& name) {
   auto p = find_profile(name, {profiles_dir()});

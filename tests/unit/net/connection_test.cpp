@@ -14,8 +14,12 @@ using asio::ip::tcp;
 using Peer = testing::LoopbackPeer;
 using testing::tuple;
 
-asio::awaitable<void> write(tcp::socket& s, std::string data) { co_await testing::send(s, std::move(data)); }
-asio::awaitable<void> pause(std::chrono::milliseconds d) { co_await testing::gap(d); }
+asio::awaitable<void> write(tcp::socket& s, std::string data) {
+  co_await testing::send(s, std::move(data));
+}
+asio::awaitable<void> pause(std::chrono::milliseconds d) {
+  co_await testing::gap(d);
+}
 
 TEST(Connection, ReadsLinesSplitAcrossPackets) {
   Peer p;
@@ -63,16 +67,16 @@ TEST(Connection, ASilentPeerTimesOutWithinTheTimeout) {
   Peer p;
   IoError error = IoError::none;
   auto elapsed = 0ms;
-  p.run(
-      [](tcp::socket&) -> asio::awaitable<void> { co_await pause(3000ms); },
-      [&]() -> asio::awaitable<void> {
-        Connection c(p.io.get_executor());
-        co_await c.connect(p.endpoint(), ScopeGuard::loopback_only(), 5s);
-        auto start = std::chrono::steady_clock::now();
-        auto l = co_await c.read_line(300ms);
-        elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-        error = l.result.error;
-      });
+  p.run([](tcp::socket&) -> asio::awaitable<void> { co_await pause(3000ms); },
+        [&]() -> asio::awaitable<void> {
+          Connection c(p.io.get_executor());
+          co_await c.connect(p.endpoint(), ScopeGuard::loopback_only(), 5s);
+          auto start = std::chrono::steady_clock::now();
+          auto l = co_await c.read_line(300ms);
+          elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start);
+          error = l.result.error;
+        });
   EXPECT_EQ(error, IoError::timeout);
   EXPECT_GE(elapsed, 250ms);
   EXPECT_LT(elapsed, 2000ms);
@@ -124,11 +128,14 @@ TEST(Connection, RefusedConnectionIsReportedAsRefused) {
     unused = a.local_endpoint();
   }  // closed: nothing listens there now
   IoError error = IoError::none;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Connection c(io.get_executor());
-    auto r = co_await c.connect(unused, ScopeGuard::loopback_only(), 5s);
-    error = r.error;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Connection c(io.get_executor());
+        auto r = co_await c.connect(unused, ScopeGuard::loopback_only(), 5s);
+        error = r.error;
+      },
+      asio::detached);
   io.run_for(10s);
   EXPECT_EQ(error, IoError::refused);
 }
@@ -136,12 +143,15 @@ TEST(Connection, RefusedConnectionIsReportedAsRefused) {
 TEST(Connection, OutOfScopeSendsNothing) {
   asio::io_context io;
   IoResult result;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    Connection c(io.get_executor());
-    result = co_await c.connect(tcp::endpoint(asio::ip::make_address("192.0.2.1"), 25),
-                                ScopeGuard::loopback_only(), 5s);
-    EXPECT_FALSE(c.is_open());
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Connection c(io.get_executor());
+        result = co_await c.connect(tcp::endpoint(asio::ip::make_address("192.0.2.1"), 25),
+                                    ScopeGuard::loopback_only(), 5s);
+        EXPECT_FALSE(c.is_open());
+      },
+      asio::detached);
   io.run_for(5s);
   EXPECT_EQ(result.error, IoError::out_of_scope);
 }

@@ -53,7 +53,8 @@ inline asio::awaitable<void> send(asio::ip::tcp::socket& s, std::string data) {
 
 // Reads one line (up to LF) from the peer's side; "" on error.
 inline asio::awaitable<std::string> receive_line(asio::ip::tcp::socket& s, std::string& buffer) {
-  auto [ec, n] = co_await asio::async_read_until(s, asio::dynamic_buffer(buffer, 65536), "\n", tuple);
+  auto [ec, n] =
+      co_await asio::async_read_until(s, asio::dynamic_buffer(buffer, 65536), "\n", tuple);
   if (ec) co_return std::string();
   std::string line = buffer.substr(0, n);
   buffer.erase(0, n);

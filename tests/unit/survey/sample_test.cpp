@@ -40,6 +40,5 @@ TEST(Sample, IsRoughlyUniform) {
   }
 }
 
-
 }  // namespace
 }  // namespace relayscope::survey

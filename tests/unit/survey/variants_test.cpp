@@ -44,13 +44,13 @@ TEST(Variants, CoverNmapsSixteenSpellings) {
   }
   for (const std::string& r : std::vector<std::string>{
            T + "%" + D + "@" + IP, T + "%" + D + "@" + S, "\"" + T + "@" + D + "\"",
-        "\"" + T + "%" + D + "\"", T + "@" + D + "@" + IP, "\"" + T + "@" + D + "\"@" + IP,
-        T + "@" + D + "@" + S, "@" + IP + ":" + T + "@" + D, "@" + S + ":" + T + "@" + D,
-        D + "!" + T, D + "!" + T + "@" + IP, D + "!" + T + "@" + S}) {
+           "\"" + T + "%" + D + "\"", T + "@" + D + "@" + IP, "\"" + T + "@" + D + "\"@" + IP,
+           T + "@" + D + "@" + S, "@" + IP + ":" + T + "@" + D, "@" + S + ":" + T + "@" + D,
+           D + "!" + T, D + "!" + T + "@" + IP, D + "!" + T + "@" + S}) {
     EXPECT_TRUE(rcpts.count("<" + r + ">")) << r;
   }
-  for (const std::string& f : std::vector<std::string>{"<>", "<probe+tok@target.test>", "<probe+tok@" + S + ">",
-                        "<probe+tok@" + IP + ">"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "<>", "<probe+tok@target.test>", "<probe+tok@" + S + ">", "<probe+tok@" + IP + ">"}) {
     EXPECT_TRUE(froms.count(f)) << f;
   }
 }
@@ -59,7 +59,8 @@ TEST(Variants, Ipv6LiteralsCarryTheirTag) {
   auto v = context();
   v.ip_literal = "[IPv6:::1]";
   auto all = trick_transactions(v, "tok");
-  EXPECT_EQ(find(all, "percent-hack-literal").rcpt_to, "<relay-test+tok%collector.test@[IPv6:::1]>");
+  EXPECT_EQ(find(all, "percent-hack-literal").rcpt_to,
+            "<relay-test+tok%collector.test@[IPv6:::1]>");
 }
 
 TEST(Variants, SenderTricksKeepThePlainRecipient) {
