@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +54,32 @@ struct DeliveryConfig {
   Millis connect_timeout{std::chrono::seconds(30)};
 };
 
+// Issue 14: listener roles (RFC 6409 submission, RFC 8314 implicit TLS).
+enum class ListenerRole { mx, submission, submissions };
+const char* to_string(ListenerRole role);
+
+struct ListenerConfig {
+  ListenAddress address;
+  ListenerRole role = ListenerRole::mx;
+  bool proxy_protocol = false;  // a PROXY v1/v2 header first, from trusted_proxies only
+  CidrSet trusted_proxies;
+  std::size_t max_message_size = 0;  // from [limits] unless the listener sets it
+  std::size_t max_recipients = 0;
+};
+
+struct RateLimitConfig {  // [rate_limits]; 0 = no limit; per rolling hour
+  std::uint64_t messages_per_hour_per_user = 0;
+  std::uint64_t recipients_per_hour_per_user = 0;
+  std::uint64_t messages_per_hour_per_client = 0;
+  std::uint64_t recipients_per_hour_per_client = 0;
+};
+
+struct PopBeforeSmtpConfig {     // [pop_before_smtp]
+  std::optional<Millis> window;  // absent: off
+  std::string dir;               // default <spool>/windows
+  bool enabled() const { return window.has_value(); }
+};
+
 struct Config {
   std::string path;  // the file this came from
 
@@ -93,7 +121,28 @@ struct Config {
   // [log]
   std::string log_level = "info";
   std::string log_file;  // empty: standard error
+
+  // Issue 14. `listeners` holds every listener: [server] listen (role mx)
+  // first, then each [[listener]]; `listen` above keeps only the mx ones.
+  std::vector<ListenerConfig> listeners;
+  // [aliases]: lower-cased key ("postmaster", "a@d", "@d") -> user names or
+  // addresses (lower case); see server/recipients.hpp.
+  std::map<std::string, std::vector<std::string>> aliases;
+  // [senders]: user name -> extra addresses or "@domain"; see sender_binding.hpp.
+  std::map<std::string, std::vector<std::string>> senders;
+  RateLimitConfig rate_limits;
+  PopBeforeSmtpConfig pop_before_smtp;
 };
+
+// What `relayscope relay-window` needs, read from [spool] and
+// [pop_before_smtp] only: the rest of the file is not looked at (it may name
+// files the caller cannot read, or keys of a newer version).
+struct WindowSettings {
+  std::string dir;               // [pop_before_smtp] dir, default <spool>/windows
+  std::optional<Millis> window;  // absent: POP-before-SMTP is off
+};
+Expected<WindowSettings> load_window_settings(const std::string& path);
+Expected<WindowSettings> parse_window_settings(const std::string& text, const std::string& path);
 
 // Reads and checks the file. Relative paths in it are taken relative to the
 // file's directory. The error is one line: "FILE:LINE: what is wrong".
