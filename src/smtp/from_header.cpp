@@ -69,6 +69,9 @@ bool dot_atom(std::string_view s) {
 // An addr-spec with comments already removed: "local@domain".
 Expected<std::string> addr_spec(std::string_view text) {
   auto s = trim(text);
+  for (unsigned char c : s) {  // SMTPUTF8 addresses are not supported: fail closed
+    if (c < 0x20 || c >= 0x7f) return make_error("From: address with a control or non-ASCII byte");
+  }
   // Strip an obsolete route "@a,@b:" (RFC 5322 4.4) inside angle brackets.
   if (!s.empty() && s.front() == '@') {
     auto colon = s.find(':');
