@@ -63,6 +63,8 @@ TEST(FromHeader, FailsClosed) {
            "From: a..b@x.test\r\n\r\n",                 // bad dot-atom
            "From: a@x..test\r\n\r\n",                   // bad domain
            " folded first\r\nFrom: a@x.test\r\n\r\n",   // continuation first
+           "From: \"a\x01\"@x.test\r\n\r\n",            // control byte
+           "From: caf\xc3\xa9@x.test\r\n\r\n",          // not ASCII (no SMTPUTF8)
        }) {
     EXPECT_FALSE(from_header_addresses(bad)) << bad;
   }
