@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,14 @@ namespace {
 bool sodium_ready() {
   static const bool ok = sodium_init() >= 0;
   return ok;
+}
+
+// User names are lower case (issue 14): `passwd` stores them so, AUTH and
+// lookups compare without case, as Dovecot does (auth_username_format %Lu).
+std::string lower_name(std::string_view name) {
+  std::string out(name);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace
@@ -51,7 +60,11 @@ Expected<UsersFile> UsersFile::parse(std::string_view text, const std::string& s
       return make_error(where + "not an argon2id hash");
     }
     if (f.users_.size() >= 100000) return make_error(where + "too many users");
-    f.users_[std::string(name)] = std::string(hash);
+    auto key = lower_name(name);
+    if (f.users_.count(key)) {
+      return make_error(where + "user '" + key + "' is given twice (names compare without case)");
+    }
+    f.users_[key] = std::string(hash);
   }
   return f;
 }
@@ -67,7 +80,7 @@ Expected<UsersFile> UsersFile::load(const std::string& path) {
 
 bool UsersFile::verify(const std::string& name, const std::string& password) const {
   if (!sodium_ready()) return false;
-  auto it = users_.find(name);
+  auto it = users_.find(lower_name(name));
   if (it == users_.end()) return false;
   return crypto_pwhash_str_verify(it->second.c_str(), password.data(), password.size()) == 0;
 }
@@ -81,6 +94,20 @@ Expected<std::string> UsersFile::hash(const std::string& password) {
     return make_error("out of memory while hashing the password");
   }
   return std::string(out);
+}
+
+bool UsersFile::has(const std::string& name) const {
+  return users_.count(lower_name(name)) != 0;
+}
+
+void UsersFile::set(const std::string& name, std::string hash) {
+  users_[lower_name(name)] = std::move(hash);
+}
+
+std::vector<std::string> UsersFile::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, hash] : users_) out.push_back(name);
+  return out;
 }
 
 std::string UsersFile::text() const {

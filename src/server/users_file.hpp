@@ -1,12 +1,14 @@
 // The users file of AUTH: one "name:hash" a line, the hash an argon2id string
 // from libsodium's crypto_pwhash_str ("$argon2id$v=19$..."). '#' starts a
-// comment line. Names: 1-64 printable bytes without ':' or spaces.
+// comment line. Names: 1-64 printable bytes without ':' or spaces, held in
+// lower case (set() and parse() lower them; lookups compare without case).
 // Limits: the whole file is held in memory (it is small); at most 100,000 users.
 #pragma once
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/expected.hpp"
 
@@ -19,14 +21,15 @@ class UsersFile {
 
   // Slow on purpose (argon2id): call off the network thread.
   bool verify(const std::string& name, const std::string& password) const;
-  bool has(const std::string& name) const { return users_.count(name) != 0; }
+  bool has(const std::string& name) const;
   std::size_t size() const { return users_.size(); }
 
   // Hashes with argon2id at libsodium's "interactive" cost.
   static Expected<std::string> hash(const std::string& password);
 
-  void set(const std::string& name, std::string hash) { users_[name] = std::move(hash); }
-  std::string text() const;  // the file's contents
+  void set(const std::string& name, std::string hash);
+  std::vector<std::string> names() const;  // lower case, sorted (for the recipient map)
+  std::string text() const;                // the file's contents
   // Writes atomically: a temporary file beside it, fsync, rename, fsync dir.
   Status save(const std::string& path) const;
 
