@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "collect/collector.hpp"
+#include "metrics/server.hpp"
 #include "store/store.hpp"
 
 namespace relayscope::cli {
@@ -14,9 +15,33 @@ namespace {
 struct CollectArgs {
   collect::CollectorOptions options;
   std::string db;
+  std::string metrics;  // --metrics ADDR:PORT
 };
 
+// The collector's figures, read at scrape time on the collector's own loop.
+void register_metrics(metrics::Registry& r, const collect::Collector& c) {
+  r.gauge_fn("relayscope_collect_sessions", "SMTP sessions open at the collector", {},
+             [&c] { return static_cast<double>(c.active_sessions()); });
+  const char* help =
+      "Arrivals at the collector by kind: delivery (a relayed test message), bounce, "
+      "warning (a delay DSN), unmatched (no probe's token)";
+  auto kind = [&](const char* name, auto field) {
+    r.counter_fn("relayscope_collect_arrivals_total", help, {{"kind", name}},
+                 [&c, field] { return static_cast<double>(c.counts().*field); });
+  };
+  kind("delivery", &collect::CollectorCounts::deliveries);
+  kind("bounce", &collect::CollectorCounts::bounces);
+  kind("warning", &collect::CollectorCounts::warnings);
+  kind("unmatched", &collect::CollectorCounts::unmatched);
+}
+
 int run(CollectArgs& a) {
+  if (!a.metrics.empty()) {
+    if (auto ep = metrics::parse_listen(a.metrics); !ep) {
+      std::fprintf(stderr, "relayscope collect: %s\n", ep.error().message.c_str());
+      return exit_usage;
+    }
+  }
   if (a.options.spool_dir.empty()) {
     a.options.spool_dir = (std::filesystem::path(a.db).parent_path() / "collected").string();
     if (std::filesystem::path(a.db).parent_path().empty()) a.options.spool_dir = "collected";
@@ -32,6 +57,17 @@ int run(CollectArgs& a) {
     std::fprintf(stderr, "relayscope collect: %s\n", collector.error().message.c_str());
     return exit_usage;
   }
+  std::unique_ptr<metrics::Server> endpoint;
+  if (!a.metrics.empty()) {
+    register_metrics(metrics::default_registry(), **collector);
+    auto m = metrics::Server::start(io.get_executor(), a.metrics, metrics::default_registry());
+    if (!m) {
+      std::fprintf(stderr, "relayscope collect: %s\n", m.error().message.c_str());
+      return exit_failure;
+    }
+    endpoint = std::move(*m);
+    std::printf("relayscope collect: metrics on http://%s/metrics\n", endpoint->endpoint().c_str());
+  }
   std::printf("relayscope collect: taking mail for %s on %s, keeping it in %s\n",
               a.options.domain.c_str(), (*collector)->endpoint().c_str(),
               a.options.spool_dir.c_str());
@@ -40,6 +76,7 @@ int run(CollectArgs& a) {
   signals.async_wait([&](const std::error_code& ec, int) {
     if (ec) return;
     (*collector)->stop();
+    if (endpoint) endpoint->stop();
     io.stop();
   });
   io.run();
@@ -71,6 +108,9 @@ Registered add_collect(CLI::App& parent) {
   app->add_option("--recipient-local-part", a->options.recipient_local_part,
                   "Local part of the survey's --rcpt-to")
       ->default_val("relay-test");
+  app->add_option("--metrics", a->metrics,
+                  "Serve Prometheus metrics (GET /metrics) on ADDR:PORT: open sessions, "
+                  "arrivals by kind");
   return {app, [a] { return run(*a); }};
 }
 

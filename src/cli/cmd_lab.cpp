@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "lab/lab.hpp"
 #include "lab/profile.hpp"
+#include "report/model.hpp"
 
 namespace relayscope::cli {
 
@@ -108,9 +109,9 @@ int run(LabArgs& a) {
               static_cast<unsigned>(lab.port()), first.c_str(), last.c_str(),
               lab.listening_count());
   if (!a.names_out.empty()) {
-    std::printf("names file: %s (%lld names, %lld junk lines)\n", a.names_out.c_str(),
-                static_cast<long long>(plan.funnel.names),
-                static_cast<long long>(plan.funnel.junk_lines));
+    std::printf("names file: %s (%s, %s)\n", a.names_out.c_str(),
+                report::plural_count(plan.funnel.names, "name", "names").c_str(),
+                report::plural_count(plan.funnel.junk_lines, "junk line", "junk lines").c_str());
   }
   if (!a.truth_out.empty()) std::printf("ground truth: %s\n", a.truth_out.c_str());
   std::printf("ready; Ctrl-C or SIGTERM stops the lab\n");

@@ -25,6 +25,7 @@ struct ReportArgs {
   bool hosts = false;
   std::string format = "text";
   std::string out;
+  bool ci = false;
 };
 
 // Written beside the target, flushed to disk, then renamed over it: a reader
@@ -84,7 +85,9 @@ int run_report(const ReportArgs& a) {
   } else {
     auto data = report::build_report(**db, *ids);
     if (!data) return fail(exit_failure, data.error().message);
-    text = report::render(*data, *format);
+    report::RenderOptions options;
+    options.ci = a.ci;
+    text = report::render(*data, *format, options);
   }
   if (!a.out.empty()) {
     if (auto s = write_atomically(a.out, text); !s) return fail(exit_failure, s.error().message);
@@ -112,6 +115,9 @@ Registered add_report(CLI::App& parent) {
   app->add_option("--format", a->format, "text, markdown, json, csv or html")
       ->default_val("text")
       ->check(CLI::IsMember({"text", "markdown", "json", "csv", "html"}));
+  app->add_flag("--ci", a->ci,
+                "Give each outcome's share with its 95% interval (Wilson): how far sampling "
+                "alone could move it");
   app->add_option("--out", a->out, "Write here (atomically) instead of standard output");
   return {app, [a] { return run_report(*a); }};
 }

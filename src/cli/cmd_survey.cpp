@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "report/model.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
@@ -104,12 +105,15 @@ int run(SurveyArgs& a) {
     return exit_failure;
   }
   const auto& s = result->value();
-  std::printf("run %lld: %lld names, %lld unique domains, %lld resolved hosts, %lld sampled\n",
-              static_cast<long long>(s.run_id), static_cast<long long>(s.funnel.names),
-              static_cast<long long>(s.funnel.unique_domains),
-              static_cast<long long>(s.funnel.resolved_hosts),
-              static_cast<long long>(s.funnel.sampled));
-  for (const auto& [outcome, n] : s.outcomes) {
+  using report::plural_count;
+  std::printf(
+      "run %lld: %s, %s, %s, %lld sampled\n", static_cast<long long>(s.run_id),
+      plural_count(s.funnel.names, "name", "names").c_str(),
+      plural_count(s.funnel.unique_domains, "unique mail host", "unique mail hosts").c_str(),
+      plural_count(s.funnel.resolved_hosts, "resolved host", "resolved hosts").c_str(),
+      static_cast<long long>(s.funnel.sampled));
+  // The IMC's order (CONNECT ... OK), as in the report; anything else after.
+  for (const auto& [outcome, n] : report::in_outcome_order(s.outcomes)) {
     std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
   }
   std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",

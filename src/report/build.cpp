@@ -7,6 +7,26 @@
 
 namespace relayscope::report {
 
+namespace {
+
+// Targets the run dropped as excluded, out of scope or of a family not
+// surveyed. Read from the store's funnel as soon as it records them (the
+// survey's counts land there: store::Funnel::excluded, and, if kept apart,
+// out_of_scope and unsupported_family); until then 0, so this file builds
+// against either store.
+template <typename F>
+std::int64_t excluded_of(const F& f) {
+  std::int64_t n = 0;
+  if constexpr (requires { f.excluded; }) n += static_cast<std::int64_t>(f.excluded);
+  if constexpr (requires { f.out_of_scope; }) n += static_cast<std::int64_t>(f.out_of_scope);
+  if constexpr (requires { f.unsupported_family; }) {
+    n += static_cast<std::int64_t>(f.unsupported_family);
+  }
+  return n;
+}
+
+}  // namespace
+
 Expected<std::vector<std::int64_t>> parse_run_ids(const std::string& spec) {
   std::vector<std::int64_t> ids;
   std::size_t start = 0;
@@ -76,6 +96,7 @@ Expected<ReportData> build_report(store::Store& store, const std::vector<std::in
     r.finished_at = run->finished_at;
     r.status = run->status;
     r.funnel = run->funnel;
+    r.excluded = excluded_of(run->funnel);
     auto rows = store.host_rows(id);
     if (!rows) return rows.error();
     for (const auto& row : *rows) add_host(r, row, with_arrivals);

@@ -4,6 +4,7 @@
 
 #include "report/escape.hpp"
 #include "report/render.hpp"
+#include "report/wilson.hpp"
 
 namespace relayscope::report {
 
@@ -50,7 +51,7 @@ std::vector<std::string> cells(const ReportData& d,
 
 }  // namespace
 
-std::string render_markdown(const ReportData& d) {
+std::string render_markdown(const ReportData& d, const RenderOptions& opt) {
   std::string out = "# relayscope report\n\n";
   if (d.runs.empty()) return out + "No runs.\n";
   for (const auto& r : d.runs) {
@@ -62,21 +63,16 @@ std::string render_markdown(const ReportData& d) {
 
   out += "\n## Funnel\n\n";
   Table f("", d);
-  auto num = [&](auto field) {
-    return cells(d, [&](const RunReport& r) { return std::to_string(field(r)); });
-  };
-  f.row("Names", num([](const RunReport& r) { return r.funnel.names; }));
-  f.row("Lines without an address",
-        num([](const RunReport& r) { return r.funnel.lines_without_address; }));
-  f.row("Unique hosts", num([](const RunReport& r) { return r.funnel.unique_domains; }));
-  f.row("Resolved hosts", num([](const RunReport& r) { return r.funnel.resolved_hosts; }));
-  f.row("Sampled", num([](const RunReport& r) { return r.funnel.sampled; }));
-  f.row("Probed", num([](const RunReport& r) { return r.probed; }));
+  for (const auto& fig : shown_funnel(d)) {
+    f.row(fig.label, cells(d, [&](const RunReport& r) { return std::to_string(fig.get(r)); }));
+  }
   out += f.out;
 
   out += "\n## Outcomes\n\n";
   bool one = d.runs.size() == 1;
-  Table o("Response", d, one, {"Number", "Percent"});
+  std::vector<std::string> single = {"Number", "Percent"};
+  if (opt.ci) single.emplace_back("95% interval");
+  Table o("Response", d, one, single);
   for (const auto& name : outcome_rows(d)) {
     auto n_of = [&](const RunReport& r) {
       auto it = r.outcomes.find(name);
@@ -85,11 +81,15 @@ std::string render_markdown(const ReportData& d) {
     auto pct = [&](const RunReport& r) {
       return format_tenths(percent_tenths(n_of(r), percent_base(r)));
     };
+    auto ci = [&](const RunReport& r) { return format_interval(wilson(n_of(r), percent_base(r))); };
     if (one) {
-      o.row(name, {std::to_string(n_of(d.runs[0])), pct(d.runs[0])});
+      std::vector<std::string> row = {std::to_string(n_of(d.runs[0])), pct(d.runs[0])};
+      if (opt.ci) row.push_back(ci(d.runs[0]));
+      o.row(name, row);
     } else {
       o.row(name, cells(d, [&](const RunReport& r) {
-              return std::to_string(n_of(r)) + " (" + pct(r) + "%)";
+              return std::to_string(n_of(r)) + " (" + pct(r) + "%" +
+                     (opt.ci ? "; 95%: " + ci(r) : std::string()) + ")";
             }));
     }
   }
@@ -100,11 +100,11 @@ std::string render_markdown(const ReportData& d) {
   if (collector) {
     out += "\n## Collector\n\n";
     Table c("", d);
-    auto opt = [](const std::optional<std::int64_t>& v) {
+    auto or_dash = [](const std::optional<std::int64_t>& v) {
       return v ? std::to_string(*v) : std::string("-");
     };
-    c.row("Delivered", cells(d, [&](const RunReport& r) { return opt(r.delivered); }));
-    c.row("Bounced", cells(d, [&](const RunReport& r) { return opt(r.bounced); }));
+    c.row("Delivered", cells(d, [&](const RunReport& r) { return or_dash(r.delivered); }));
+    c.row("Bounced", cells(d, [&](const RunReport& r) { return or_dash(r.bounced); }));
     out += c.out;
   }
   if (d.unmatched_arrivals > 0) {

@@ -104,6 +104,64 @@ const std::vector<std::string>& outcome_order() {
   return order;
 }
 
+const std::vector<FunnelFigure>& funnel_figures() {
+  static const std::vector<FunnelFigure> figures = {
+      {"Names", "names", false, [](const RunReport& r) { return r.funnel.names; }},
+      {"Lines without an address", "lines_without_address", true,
+       [](const RunReport& r) { return r.funnel.lines_without_address; }},
+      // The store's column keeps its first name; the figure is the IMC's.
+      {"Unique mail hosts", "unique_hosts", false,
+       [](const RunReport& r) { return r.funnel.unique_domains; }},
+      {"Resolved hosts", "resolved_hosts", false,
+       [](const RunReport& r) { return r.funnel.resolved_hosts; }},
+      {"Excluded", "excluded", true, [](const RunReport& r) { return r.excluded; }},
+      {"Sampled", "sampled", false, [](const RunReport& r) { return r.funnel.sampled; }},
+      {"Probed", "probed", false, [](const RunReport& r) { return r.probed; }},
+  };
+  return figures;
+}
+
+std::vector<FunnelFigure> shown_funnel(const ReportData& data) {
+  std::vector<FunnelFigure> out;
+  for (const auto& f : funnel_figures()) {
+    bool any = !f.optional;
+    for (const auto& r : data.runs) any = any || f.get(r) != 0;
+    if (any) out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<std::pair<ReasonKey, std::int64_t>> ordered_reasons(const RunReport& run) {
+  std::vector<std::pair<ReasonKey, std::int64_t>> v(run.reasons.begin(), run.reasons.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    if (a.first.outcome != b.first.outcome) return outcome_less(a.first.outcome, b.first.outcome);
+    return a.first.reason < b.first.reason;
+  });
+  return v;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> in_outcome_order(
+    const std::map<std::string, std::int64_t>& outcomes) {
+  std::vector<std::pair<std::string, std::int64_t>> v(outcomes.begin(), outcomes.end());
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return outcome_less(a.first, b.first); });
+  return v;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> ordered_outcomes(const RunReport& run,
+                                                                   const ReportData& data) {
+  std::vector<std::pair<std::string, std::int64_t>> v;
+  for (const auto& o : outcome_rows(data)) {
+    auto it = run.outcomes.find(o);
+    v.emplace_back(o, it == run.outcomes.end() ? 0 : it->second);
+  }
+  return v;
+}
+
+std::string plural_count(std::int64_t n, const std::string& singular, const std::string& plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
 std::string reason_of(const store::HostRow& row) {
   if (!row.reply.empty()) return mask_reply(row.reply);
   if (row.code > 0) {

@@ -35,6 +35,11 @@ struct RunReport {
   std::string finished_at;
   std::string status;
   store::Funnel funnel;
+  // Targets dropped before the sample because the run may not reach them
+  // (--exclude, outside --scope, an address family not surveyed): read from
+  // the store's funnel when it records them (build.cpp), else 0. Shown on
+  // the "Excluded" line (DESIGN.md) when any run has one.
+  std::int64_t excluded = 0;
   std::int64_t probed = 0;
   std::map<std::string, std::int64_t> outcomes;   // hosts per outcome
   std::map<std::string, std::int64_t> transient;  // of which a 4xx ended it
@@ -72,6 +77,23 @@ std::string format_tenths(std::int64_t tenths);  // 6 -> "0.6", 232 -> "23.2"
 // the probed ones where no sample size was recorded.
 std::int64_t percent_base(const RunReport& run);
 
+// One figure of the funnel, named once for every format: `label` in text,
+// markdown, HTML and the survey's summary (the IMC's own words), `key` in
+// JSON and CSV. Human formats leave out an `optional` figure that is zero in
+// every run; JSON and CSV always carry every key (0 where none).
+struct FunnelFigure {
+  const char* label;
+  const char* key;
+  bool optional;
+  std::int64_t (*get)(const RunReport&);
+};
+// In the order targets drop out: names, junk, unique mail hosts, resolved,
+// excluded, sampled, probed.
+const std::vector<FunnelFigure>& funnel_figures();
+// The figures a human format shows for these runs (optional ones only when
+// non-zero somewhere).
+std::vector<FunnelFigure> shown_funnel(const ReportData& data);
+
 // The rows of the outcome table: outcomes with a non-zero count in any run,
 // in outcome_order() then alphabetically.
 std::vector<std::string> outcome_rows(const ReportData& data);
@@ -88,6 +110,22 @@ struct ReasonTable {
   std::vector<std::vector<std::int64_t>> counts;  // counts[row][run]
 };
 ReasonTable reason_table(const ReportData& data, std::size_t per_outcome = 8);
+
+// The reasons of one run in the IMC's outcome order (then by reason).
+std::vector<std::pair<ReasonKey, std::int64_t>> ordered_reasons(const RunReport& run);
+
+// Any outcome -> count map (the survey's summary) in the IMC's order, then
+// alphabetically.
+std::vector<std::pair<std::string, std::int64_t>> in_outcome_order(
+    const std::map<std::string, std::int64_t>& outcomes);
+
+// The outcomes of one run in the IMC's order, zero ones included where
+// another run of the report has them (so every format lists the same rows).
+std::vector<std::pair<std::string, std::int64_t>> ordered_outcomes(const RunReport& run,
+                                                                   const ReportData& data);
+
+// "1 junk line", "2 junk lines": the noun agrees with the number.
+std::string plural_count(std::int64_t n, const std::string& singular, const std::string& plural);
 
 // "4xx", "5xx" for a reason that starts with a reply code, else "".
 std::string reply_class(const std::string& reason);

@@ -12,20 +12,20 @@ Expected<Format> parse_format(const std::string& name) {
   return make_error("unknown format '" + name + "' (text, markdown, json, csv or html)");
 }
 
-std::string render(const ReportData& data, Format format) {
+std::string render(const ReportData& data, Format format, const RenderOptions& options) {
   switch (format) {
     case Format::text:
-      return render_text(data);
+      return render_text(data, options);
     case Format::markdown:
-      return render_markdown(data);
+      return render_markdown(data, options);
     case Format::json:
-      return render_json(data);
+      return render_json(data, options);
     case Format::csv:
-      return render_csv(data);
+      return render_csv(data, options);
     case Format::html:
-      return render_html(data);
+      return render_html(data, options);
   }
-  return render_text(data);
+  return render_text(data, options);
 }
 
 }  // namespace relayscope::report

@@ -16,13 +16,18 @@ enum class Format { text, markdown, json, csv, html };
 
 Expected<Format> parse_format(const std::string& name);
 
+struct RenderOptions {
+  // `report --ci`: each outcome share with its 95% Wilson interval.
+  bool ci = false;
+};
+
 // The summary: funnel, outcome table, collector, reasons, variants.
-std::string render(const ReportData& data, Format format);
-std::string render_text(const ReportData& data);
-std::string render_markdown(const ReportData& data);
-std::string render_json(const ReportData& data);
-std::string render_csv(const ReportData& data);
-std::string render_html(const ReportData& data);
+std::string render(const ReportData& data, Format format, const RenderOptions& options = {});
+std::string render_text(const ReportData& data, const RenderOptions& options = {});
+std::string render_markdown(const ReportData& data, const RenderOptions& options = {});
+std::string render_json(const ReportData& data, const RenderOptions& options = {});
+std::string render_csv(const ReportData& data, const RenderOptions& options = {});
+std::string render_html(const ReportData& data, const RenderOptions& options = {});
 
 // `report --hosts`: one row per probed host. The CSV's first columns are
 // domain,ip,outcome,code,reason (contract); code is empty where none came.

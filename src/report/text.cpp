@@ -5,6 +5,7 @@
 
 #include "report/escape.hpp"
 #include "report/render.hpp"
+#include "report/wilson.hpp"
 
 namespace relayscope::report {
 
@@ -19,11 +20,6 @@ std::string per_run(const ReportData& d, const std::function<std::string(const R
   return figures(v);
 }
 
-std::string count(const std::map<std::string, std::int64_t>& m, const std::string& key) {
-  auto it = m.find(key);
-  return std::to_string(it == m.end() ? 0 : it->second);
-}
-
 std::string run_heading(const RunReport& r) {
   std::string s = "Run " + std::to_string(r.id);
   if (!r.label.empty()) s += " \"" + printable(r.label) + "\"";
@@ -36,39 +32,34 @@ std::string run_heading(const RunReport& r) {
 }
 
 std::string funnel(const ReportData& d) {
-  bool any_without = false, any_unprobed = false;
-  for (const auto& r : d.runs) {
-    any_without = any_without || r.funnel.lines_without_address > 0;
-    any_unprobed = any_unprobed || r.probed != r.funnel.sampled;
-  }
-  auto num = [&](auto field) {
-    return per_run(d, [&](const RunReport& r) { return std::to_string(field(r)); });
-  };
   std::vector<Row> rows;
-  rows.push_back({"Names", num([](const RunReport& r) { return r.funnel.names; })});
-  if (any_without) {
-    rows.push_back({"Lines without an address",
-                    num([](const RunReport& r) { return r.funnel.lines_without_address; })});
+  for (const auto& f : shown_funnel(d)) {
+    rows.push_back(
+        {f.label, per_run(d, [&](const RunReport& r) { return std::to_string(f.get(r)); })});
   }
-  rows.push_back({"Unique hosts", num([](const RunReport& r) { return r.funnel.unique_domains; })});
-  rows.push_back(
-      {"Resolved hosts", num([](const RunReport& r) { return r.funnel.resolved_hosts; })});
-  rows.push_back({"Sampled", num([](const RunReport& r) { return r.funnel.sampled; })});
-  if (any_unprobed) rows.push_back({"Probed", num([](const RunReport& r) { return r.probed; })});
   return text_table(rows, {17});
 }
 
-std::string outcomes(const ReportData& d) {
+std::string outcomes(const ReportData& d, const RenderOptions& o) {
   std::vector<Row> rows = {{"Response", "Number", "Percent"}};
-  for (const auto& o : outcome_rows(d)) {
-    rows.push_back({o, per_run(d, [&](const RunReport& r) { return count(r.outcomes, o); }),
-                    per_run(d, [&](const RunReport& r) {
-                      auto it = r.outcomes.find(o);
-                      auto n = it == r.outcomes.end() ? 0 : it->second;
-                      return format_tenths(percent_tenths(n, percent_base(r)));
-                    })});
+  if (o.ci) rows.front().push_back("95% interval");
+  for (const auto& name : outcome_rows(d)) {
+    auto n_of = [&](const RunReport& r) {
+      auto it = r.outcomes.find(name);
+      return it == r.outcomes.end() ? std::int64_t{0} : it->second;
+    };
+    Row row = {name, per_run(d, [&](const RunReport& r) { return std::to_string(n_of(r)); }),
+               per_run(d, [&](const RunReport& r) {
+                 return format_tenths(percent_tenths(n_of(r), percent_base(r)));
+               })};
+    if (o.ci) {
+      row.push_back(per_run(d, [&](const RunReport& r) {
+        return format_interval(wilson(n_of(r), percent_base(r)));
+      }));
+    }
+    rows.push_back(std::move(row));
   }
-  return text_table(rows, {13, 11});
+  return text_table(rows, {13, 11, o.ci ? std::size_t{12} : std::size_t{0}});
 }
 
 std::string collector(const ReportData& d) {
@@ -125,11 +116,11 @@ std::string variants(const ReportData& d) {
 
 }  // namespace
 
-std::string render_text(const ReportData& d) {
+std::string render_text(const ReportData& d, const RenderOptions& o) {
   if (d.runs.empty()) return "No runs.\n";
   std::string out;
   for (const auto& r : d.runs) out += run_heading(r);
-  out += "\n" + funnel(d) + "\n" + outcomes(d) + collector(d) + reasons(d) + variants(d);
+  out += "\n" + funnel(d) + "\n" + outcomes(d, o) + collector(d) + reasons(d) + variants(d);
   return out;
 }
 

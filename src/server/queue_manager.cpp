@@ -16,6 +16,7 @@
 #include "dns/resolver.hpp"
 #include "server/dsn.hpp"
 #include "server/maildir.hpp"
+#include "server/relay_metrics.hpp"
 #include "smtp/path.hpp"
 #include "smtp/reply.hpp"
 
@@ -131,6 +132,7 @@ void QueueManager::add(const SpoolEntry& entry) {
     return;
   }
   items_[id] = std::move(item);
+  relay_metrics::queue_size().set(static_cast<double>(items_.size()));
   ready_.push_back(id);
   wake();
 }
@@ -231,6 +233,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       // Taken away by hand: nothing left to deliver or to retry.
       spdlog::error("{}: gone from the spool: forgotten", id);
       items_.erase(id);
+      relay_metrics::queue_size().set(static_cast<double>(items_.size()));
       --in_flight_;
       wake();
       co_return;
@@ -267,6 +270,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     }
     spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt,
                  o.relay.empty() ? "none" : o.relay, word, o.status, o.text);
+    relay_metrics::delivery(word).inc();
     if (o.kind == Kind::delivered) {
       done.emplace_back(rcpt, "delivered " + o.relay + " " + o.text);
     } else if (o.kind == Kind::permanent) {
@@ -363,6 +367,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       spdlog::info("{}: removed", id);
     }
     items_.erase(id);
+    relay_metrics::queue_size().set(static_cast<double>(items_.size()));
   } else {
     ++item.attempts;
     auto delay = retry_delay(settings_.delivery.retry, item.attempts);

@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "server/relay_metrics.hpp"
+
 namespace relayscope::server {
 
 namespace {
@@ -23,6 +25,7 @@ std::string rfc5322_date(std::time_t t) {
 
 asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     const ClientInfo& client) {
+  relay_metrics::sessions().inc();  // called once per session, before its greeting
   if (!dnsbl_ || !client.ip) {
     co_return std::nullopt;
   }
@@ -31,6 +34,7 @@ asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     co_return std::nullopt;
   }
   auto refusal = co_await dnsbl_->check(*client.ip);
+  if (refusal) relay_metrics::refused("dnsbl").inc();
   co_return refusal;
 }
 
@@ -40,6 +44,7 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView
   if (!verdict.accepted()) {
     spdlog::info("session {} client={} rcpt={} refused: {}", s.client.session_id, s.client.address,
                  rcpt.wire(), verdict.refusal->text());
+    relay_metrics::refused("relay_denied").inc();
     return verdict.refusal;
   }
   spdlog::debug("session {} client={} rcpt={} accepted: {}", s.client.session_id, s.client.address,
@@ -89,6 +94,7 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   if (count_received(message) > max_hops) {
     spdlog::warn("session {} client={} message refused: too many Received: headers",
                  client.session_id, client.address);
+    relay_metrics::refused("mail_loop").inc();
     co_return make_reply(554, "5.4.6 Too many hops: a mail loop?");
   }
   SpoolEnvelope env;
@@ -111,6 +117,7 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   if (!stored) {
     spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env.id,
                   env.mail_from, to, client.address, size, stored.error().message);
+    relay_metrics::refused("spool").inc();
     co_return make_reply(451, "4.3.0 Cannot keep the message now; try again later");
   }
   spdlog::info("{}: from=<{}> to={} client={} helo={} size={} tls={} auth={} status=queued", env.id,
@@ -120,6 +127,7 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   entry.envelope = std::move(env);
   entry.size = size;
   queue_.add(entry);
+  relay_metrics::accepted().inc();
   co_return make_reply(250, "2.0.0 Ok: queued as " + *stored);
 }
 

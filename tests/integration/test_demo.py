@@ -31,7 +31,7 @@ class DemoTest(unittest.TestCase):
         out = r.stdout
 
         # The funnel beside the IMC's: the lab reproduces it exactly.
-        for label, n in (("Names", 9238), ("Unique hosts", 3896), ("Resolved hosts", 3844),
+        for label, n in (("Names", 9238), ("Unique mail hosts", 3896), ("Resolved hosts", 3844),
                          ("Sampled", SAMPLE)):
             self.assertRegex(out, r"(?m)^%s\s+%d\s+%d$" % (label, n, n), out)
 
@@ -46,6 +46,20 @@ class DemoTest(unittest.TestCase):
             got = rows.get(outcome, (0, 0.0))[0] / SAMPLE
             self.assertLessEqual(abs(got - p), 4 * sd + 1e-9,
                                  "%s: %.3f vs profile %.3f\n%s" % (outcome, got, p, out))
+
+        # Each share with its 95% Wilson interval and whether the IMC's figure
+        # lies inside it; each response shown is explained in one line.
+        verdicts = re.findall(r"(?m)^(CONNECT|EHLO|MAIL|TO|DATA|QUIT|OK)\s+\d+\s+[\d.]+\s+\d+\s+"
+                              r"([\d.]+)\s+([\d.]+)-([\d.]+)\s+(within sampling noise|"
+                              r"outside: a real difference)$", out)
+        self.assertEqual(sorted(v[0] for v in verdicts), sorted(rows), out)
+        for outcome, imc_pct, low, high, verdict in verdicts:
+            imc_pct, low, high = float(imc_pct), float(low), float(high)
+            # Printed to one decimal: a figure at an end could fall either way.
+            if min(abs(imc_pct - low), abs(imc_pct - high)) > 0.05:
+                self.assertEqual(verdict == "within sampling noise", low <= imc_pct <= high, out)
+            self.assertRegex(out, r"(?m)^  %s +\S.{20,}$" % outcome, out)
+        self.assertRegex(out, r"Delivered \+ bounced \(\d+ \+ \d+\) is less than OK \(\d+\)", out)
 
         # Host by host: what the survey saw is what the lab's host does.
         with open(truth_path) as f:

@@ -145,7 +145,7 @@ TEST_F(ReportTest, TextGolden) {
             "\n"
             "Names                     { 100, 100 }\n"
             "Lines without an address  { 2, 0 }\n"
-            "Unique hosts              { 40, 40 }\n"
+            "Unique mail hosts         { 40, 40 }\n"
             "Resolved hosts            { 38, 38 }\n"
             "Sampled                   { 10, 4 }\n"
             "Probed                    { 10, 3 }\n"
