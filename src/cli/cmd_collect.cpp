@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "collect/collector.hpp"
 #include "store/store.hpp"
 
@@ -71,6 +72,9 @@ Registered add_collect(CLI::App& parent) {
   app->add_option("--recipient-local-part", a->options.recipient_local_part,
                   "Local part of the survey's --rcpt-to")
       ->default_val("relay-test");
+  describe(
+      app, "relayscope collect --listen ADDR:PORT --domain DOMAIN --db FILE [--spool DIR]",
+      "  relayscope collect --listen 192.0.2.25:25 --domain collector.example --db results.db\n");
   return {app, [a] { return run(*a); }};
 }
 
