@@ -19,6 +19,40 @@ std::map<const CLI::App*, Texts>& texts() {
   return t;
 }
 
+// CLI11 calls every string TEXT; the option's name often says more.
+std::string metavar_of_name(const std::string& name) {
+  static const std::map<std::string, std::string> known{{"--db", "FILE"},
+                                                        {"--config", "FILE"},
+                                                        {"--out", "FILE"},
+                                                        {"--users", "FILE"},
+                                                        {"--targets", "FILE"},
+                                                        {"--names-out", "FILE"},
+                                                        {"--truth-out", "FILE"},
+                                                        {"--exclude", "FILE"},
+                                                        {"--spool", "DIR"},
+                                                        {"--profiles-dir", "DIR"},
+                                                        {"--listen", "ADDR:PORT"},
+                                                        {"--dns", "ADDR:PORT"},
+                                                        {"--domain", "DOMAIN"},
+                                                        {"--helo", "NAME"},
+                                                        {"--hostname", "NAME"},
+                                                        {"--mail-from", "ADDR"},
+                                                        {"--rcpt-to", "ADDR"},
+                                                        {"--zone", "NAME"},
+                                                        {"--ns", "NAME"},
+                                                        {"--ns-address", "ADDR"},
+                                                        {"--first-address", "ADDR"},
+                                                        {"--runs", "all|ID,..."},
+                                                        {"--profile", "NAME|FILE"},
+                                                        {"--label", "TEXT"},
+                                                        {"--zone-extra", "RECORD"},
+                                                        {"FILE", "FILE"},
+                                                        {"NAME", "NAME"},
+                                                        {"ID", "ID"}};
+  auto it = known.find(name);
+  return it == known.end() ? std::string("TEXT") : it->second;
+}
+
 const char* default_exit_codes =
     "0 success; 2 a usage or configuration error (one line naming it); 1 any other failure";
 
@@ -50,6 +84,7 @@ class HelpFormatter : public CLI::Formatter {
     std::string out;
     if (opt->get_type_size() != 0) {
       auto meta = plain_metavar(opt->get_type_name());
+      if (meta == "TEXT") meta = metavar_of_name(opt->get_name());
       if (!meta.empty()) out += " " + meta;
       if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
       if (opt->get_required()) out += " (required)";
@@ -65,7 +100,7 @@ class HelpFormatter : public CLI::Formatter {
       out += "\nExamples:\n" + it->second.examples;
       if (out.back() != '\n') out += "\n";
     }
-    if (app->get_parent()) {
+    {
       std::string codes = it != texts().end() && !it->second.exit_codes.empty()
                               ? it->second.exit_codes
                               : default_exit_codes;

@@ -18,10 +18,9 @@ int main(int argc, char** argv) {
            "  relayscope survey --targets addresses.txt --dns 127.0.0.1:5353 --db results.db\n"
            "  relayscope report --db results.db\n"
            "  relayscope check-config /etc/relayscope/relay.toml\n",
-           "");
-  app.footer(
-      "Exit status: 0 success, 2 usage or configuration error, 1 other failure,\n"
-      "130 a survey or demo stopped by Ctrl-C or SIGTERM. See relayscope(1).");
+           "0 success; 2 a usage or configuration error (one line naming it);\n"
+           "1 any other failure; 130 a survey or demo stopped by Ctrl-C or SIGTERM.\n"
+           "See relayscope(1) and relayscope.toml(5).");
   app.set_version_flag("--version", "relayscope 0.1.0");
   // A repeated option takes its last value, as in most Unix tools (list
   // options say TakeAll where they are declared).
