@@ -130,9 +130,8 @@ void check_log(const Config& c, const RunAs& who, ConfigReport& out) {
   // be able to create it anew.
   auto dir = fs::path(c.log_file).parent_path().string();
   if (dir.empty()) dir = ".";
-  if (!fs::is_directory(dir)) {
-    out.errors.push_back(at(c, "log.file", "log.file: no such directory: " + dir));
-  } else if (!may_access(dir, who, 2)) {
+  // A missing directory is made at start-up (as root, by the log itself).
+  if (fs::is_directory(dir) && !may_access(dir, who, 2)) {
     out.warnings.push_back(warn_at(c, "log.file",
                                    "log.file: " + who.name + " cannot create files in " + dir +
                                        ": the log cannot be reopened on SIGHUP after rotation"));

@@ -160,7 +160,9 @@ int run_relay(const Config& start_config) {
     if (auto s = listener.bind(l); !s) return fail(1, s.error().message);
   }
   raise_file_limit();
-  if (auto s = drop_privileges(config.user, {config.spool_dir, config.mailbox_root}); !s) {
+  // The log file too: SIGHUP reopens it as the user.
+  std::string own_log = config.log_to == "file" ? config.log_file : "";
+  if (auto s = drop_privileges(config.user, {config.spool_dir, config.mailbox_root, own_log}); !s) {
     return fail(1, s.error().message);
   }
 

@@ -101,6 +101,33 @@ class ReloadTest(unittest.TestCase):
             self.assertNotIn("reload: done", f.read())
 
     @unittest.skipUnless(os.geteuid() == 0, "needs root to drop to nobody")
+    def test_the_log_file_is_reopened_by_the_unprivileged_user(self):
+        d = make_workdir(self, "relayscope-reload-log-user-")
+        logs = os.path.join(d, "logs")
+        os.mkdir(logs)
+        nobody = pwd.getpwnam("nobody")
+        os.chown(logs, nobody.pw_uid, nobody.pw_gid)
+        logfile = os.path.join(logs, "relay.log")
+        r = relay.Relay(d, tls=False, user="nobody",
+                        extra='[log]\nto = "file"\nfile = "%s"\n' % logfile)
+        self.addCleanup(r.stop)
+        r.start()
+        # Not rotated: the file made at start (as root) is reopened by nobody.
+        self.hup_and_wait(r, r"reload: done", logfile)
+        self.assertNotIn("logging as before", self.log(r, logfile))
+        self.assertEqual(os.stat(logfile).st_uid, nobody.pw_uid)
+        os.rename(logfile, logfile + ".1")
+        os.kill(r.proc.pid, signal.SIGHUP)
+        ports.wait_until(lambda: "reload: done" in self.log(r, logfile), 20,
+                         "a new log file, made by nobody", alive=r.proc.alive)
+        self.assertEqual(os.stat(logfile).st_uid, nobody.pw_uid)
+        # Rotated again: the file the relay made itself is reopened too.
+        os.rename(logfile, logfile + ".2")
+        os.kill(r.proc.pid, signal.SIGHUP)
+        ports.wait_until(lambda: "reload: done" in self.log(r, logfile), 20,
+                         "a second new log file", alive=r.proc.alive)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to drop to nobody")
     def test_users_file_is_reread_as_the_unprivileged_user(self):
         d = make_workdir(self, "relayscope-reload-users-")
         users = os.path.join(d, "users")
