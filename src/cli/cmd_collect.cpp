@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "collect/collector.hpp"
 #include "metrics/server.hpp"
 #include "store/store.hpp"
@@ -111,6 +112,9 @@ Registered add_collect(CLI::App& parent) {
   app->add_option("--metrics", a->metrics,
                   "Serve Prometheus metrics (GET /metrics) on ADDR:PORT: open sessions, "
                   "arrivals by kind");
+  describe(
+      app, "relayscope collect --listen ADDR:PORT --domain DOMAIN --db FILE [--spool DIR]",
+      "  relayscope collect --listen 192.0.2.25:25 --domain collector.example --db results.db\n");
   return {app, [a] { return run(*a); }};
 }
 

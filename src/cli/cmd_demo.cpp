@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "demo/demo.hpp"
 
 namespace relayscope::cli {
@@ -30,6 +31,10 @@ Registered add_demo(CLI::App& parent) {
   app->add_option("--db", o->db, "Keep the results in this database (default: a temporary one)");
   app->add_option("--truth-out", o->truth_out, "Write the lab's ground truth (JSON) here");
   app->add_option("--profiles-dir", o->profiles_dir, "Look for lab profiles here first");
+  describe(app, "relayscope demo [--sample N] [--seed S] [--profile NAME] [--db FILE]",
+           "  relayscope demo\n  relayscope demo --sample 2000 --seed 7\n",
+           "0 done; 2 a usage error; 1 any other failure;\n"
+           "130 stopped by Ctrl-C or SIGTERM (temporary files removed)");
   return {app, [o, timeout] {
             o->timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*timeout * 1000));
             o->progress = isatty(STDERR_FILENO);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "common/cidr.hpp"
 #include "dnsbl/listing.hpp"
 #include "dnsbl/zone_writer.hpp"
@@ -118,6 +119,13 @@ Registered add_dnsbl(CLI::App& parent) {
         return IpAddress::parse(v) ? std::string() : "not an IP address: " + v;
       });
   exp->add_option("--out", a->out, "Write here (atomically) instead of standard output");
+  describe(app, "relayscope dnsbl export --db FILE [--format rbldnsd|bind] [--zone NAME]",
+           "  relayscope dnsbl export --db results.db --format rbldnsd --out relays.zone\n");
+  describe(exp,
+           "relayscope dnsbl export --db FILE [--format rbldnsd|bind] [--zone NAME]\n"
+           "                        [--evidence accepted|delivered] [--out FILE]",
+           "  relayscope dnsbl export --db results.db --format rbldnsd --out relays.zone\n"
+           "  relayscope dnsbl export --db results.db --format bind --evidence delivered\n");
   return {app, [a] { return run_export(*a); }};
 }
 

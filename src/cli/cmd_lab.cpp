@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "lab/lab.hpp"
 #include "lab/profile.hpp"
 #include "report/model.hpp"
@@ -31,7 +32,14 @@ int run(LabArgs& a) {
   auto& o = a.options;
   auto dirs = lab::profile_search_path(o.profiles_dir);
   if (a.list_profiles) {
-    for (const auto& p : lab::known_profiles(dirs)) std::printf("%s\n", p.c_str());
+    // Name and description, one a line (the description as the profile gives it).
+    for (const auto& name : lab::known_profiles(dirs)) {
+      auto p = lab::find_profile(name, dirs);
+      std::string what = p ? p->description : "(does not load: " + p.error().message + ")";
+      auto nl = what.find('\n');
+      if (nl != std::string::npos) what = what.substr(0, nl);
+      std::printf("%-16s %s\n", name.c_str(), what.c_str());
+    }
     return exit_ok;
   }
   if (auto p = lab::find_profile(o.profile, dirs); !p) {
@@ -215,7 +223,17 @@ Registered add_lab(CLI::App& parent) {
   app->add_option("--shard", a->shard,
                   "I/N: serve only every N-th host, from the I-th (several processes, one lab)")
       ->type_name("I/N");
-  app->add_flag("--list-profiles", a->list_profiles, "Print the known profiles and exit");
+  app->add_flag("--list-profiles", a->list_profiles,
+                "Print the known profiles with their descriptions and exit");
+  describe(app,
+           "relayscope lab [--profile NAME|FILE] [--domains N] [--dns ADDR:PORT] [--port N]\n"
+           "               [--names-out FILE] [--truth-out FILE] [options]\n"
+           "relayscope lab --list-profiles",
+           "  relayscope lab --list-profiles\n"
+           "  relayscope lab --profile imc-1999-07 --dns 127.0.0.1:5353 --port 2525 "
+           "--names-out names.txt\n",
+           "0 stopped by SIGTERM or Ctrl-C after serving; 2 a usage error (unknown profile,\n"
+           "an address outside 127.0.0.0/8); 1 any other failure");
   return {app, [a] { return run(*a); }};
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "report/build.hpp"
 #include "report/render.hpp"
 #include "store/store.hpp"
@@ -119,6 +120,12 @@ Registered add_report(CLI::App& parent) {
                 "Give each outcome's share with its 95% interval (Wilson): how far sampling "
                 "alone could move it");
   app->add_option("--out", a->out, "Write here (atomically) instead of standard output");
+  describe(app,
+           "relayscope report --db FILE [--runs all|ID,ID,...] [--hosts]\n"
+           "                  [--format text|markdown|json|csv|html] [--out FILE]",
+           "  relayscope report --db results.db\n"
+           "  relayscope report --db results.db --runs all\n"
+           "  relayscope report --db results.db --hosts --format csv --out hosts.csv\n");
   return {app, [a] { return run_report(*a); }};
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "report/model.hpp"
+#include "cli/help.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
@@ -183,6 +184,15 @@ Registered add_survey(CLI::App& parent) {
                 "On a CONNECT failure, try the higher-numbered MX hosts");
   app->add_option("--resume", a->resume, "Finish an interrupted run of --db");
   app->add_flag("--quiet", a->quiet, "No progress line");
+  describe(app,
+           "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"
+           "                  [--seed S] [--label TEXT] [--scope CIDR ...] [--variants imc|all]\n"
+           "relayscope survey --db FILE --resume RUN",
+           "  relayscope survey --targets addresses.txt --dns 127.0.0.1:5353 --db results.db \\\n"
+           "                    --sample 500 --seed 7 --label March\n"
+           "  relayscope survey --db results.db --resume 3\n",
+           "0 the run finished; 2 a usage error; 1 any other failure;\n"
+           "130 stopped by Ctrl-C or SIGTERM (probes in flight stored; --resume finishes it)");
   return {app, [a] { return run(*a); }};
 }
 

@@ -5,11 +5,22 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 
 int main(int argc, char** argv) {
   using namespace relayscope::cli;
   CLI::App app{"relayscope: measures and closes open mail relays", "relayscope"};
   app.require_subcommand(1);
+  // Set before the subcommands are added: they inherit the formatter.
+  app.formatter(make_help_formatter());
+  describe(&app, "relayscope SUBCOMMAND [OPTIONS]   (relayscope SUBCOMMAND --help says more)",
+           "  relayscope demo\n"
+           "  relayscope survey --targets addresses.txt --dns 127.0.0.1:5353 --db results.db\n"
+           "  relayscope report --db results.db\n"
+           "  relayscope check-config /etc/relayscope/relay.toml\n",
+           "0 success; 2 a usage or configuration error (one line naming it);\n"
+           "1 any other failure; 130 a survey or demo stopped by Ctrl-C or SIGTERM.\n"
+           "See relayscope(1) and relayscope.toml(5).");
   app.set_version_flag("--version", "relayscope 0.1.0");
   // A repeated option takes its last value, as in most Unix tools (list
   // options say TakeAll where they are declared).

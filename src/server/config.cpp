@@ -55,7 +55,7 @@ const Known& known_keys() {
       {"tls", {"cert", "key"}},
       {"auth", {"users_file", "failure_delay"}},
       {"dnsbl", {"zones", "dns", "timeout"}},
-      {"log", {"level", "file"}},
+      {"log", {"level", "to", "file"}},
       // Issue 14 ([aliases] and [senders] have keys of the user's choosing).
       {"listener",
        {"address", "role", "proxy_protocol", "trusted_proxies", "max_message_size",
@@ -408,6 +408,28 @@ Status read_remote_access(const Ctx& c, const toml::table& root, Config& cfg) {
   return Ok{};
 }
 
+std::size_t line_of_node(const toml::node& n) {
+  return n.source().begin.line ? n.source().begin.line : 1;
+}
+
+void record_lines(const toml::table& root, std::map<std::string, std::size_t>& out) {
+  for (const auto& [section, table] : root) {
+    auto name = std::string(section.str());
+    out[name] = line_of_node(table);
+    auto* t = table.as_table();
+    if (!t) continue;
+    for (const auto& [key, value] : *t) {
+      auto full = name + "." + std::string(key.str());
+      out[full] = line_of_node(value);
+      if (auto* a = value.as_array()) {
+        for (std::size_t i = 0; i < a->size(); ++i) {
+          out[full + "[" + std::to_string(i) + "]"] = line_of_node(*a->get(i));
+        }
+      }
+    }
+  }
+}
+
 Expected<Config> read(const Ctx& c, const toml::table& root) {
   if (auto s = check_keys(c, root); !s) return s.error();
   Config cfg;
@@ -627,6 +649,20 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
   if (*file) cfg.log_file = c.resolve(**file);
 
   TRY(read_remote_access(c, root, cfg));
+  GET(to, log.str("to"));
+  if (*to) {
+    if (**to != "stderr" && **to != "file" && **to != "syslog") {
+      return c.at(log.node("to"), "log.to must be one of stderr, file, syslog");
+    }
+    cfg.log_to = **to;
+  } else if (*file) {
+    cfg.log_to = "file";  // a file alone, as before [log] to existed
+  }
+  if (cfg.log_to == "file" && cfg.log_file.empty()) return log.missing("file", root);
+  if (cfg.log_to != "file" && *file) {
+    return c.at(log.node("file"), "log.file is used only with log.to = \"file\"");
+  }
+  record_lines(root, cfg.lines);
 #undef TRY
 #undef GET
   return cfg;
@@ -698,6 +734,15 @@ Expected<WindowSettings> load_window_settings(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_window_settings(ss.str(), path);
+}
+
+std::size_t Config::line_of(const std::string& key) const {
+  if (auto it = lines.find(key); it != lines.end()) return it->second;
+  auto dot = key.find('.');
+  if (dot != std::string::npos) {
+    if (auto it = lines.find(key.substr(0, dot)); it != lines.end()) return it->second;
+  }
+  return 1;
 }
 
 std::string ListenAddress::to_string() const {

@@ -120,7 +120,15 @@ struct Config {
 
   // [log]
   std::string log_level = "info";
-  std::string log_file;  // empty: standard error
+  std::string log_to = "stderr";  // "stderr" | "file" | "syslog"
+  std::string log_file;           // with log_to "file"
+
+  // Where each key stood in the file ("server.listen" -> line, and
+  // "server.listen[1]" for an element), so that later checks (check-config,
+  // reload) name the line too.
+  std::map<std::string, std::size_t> lines;
+  // The line of `key`, else of its section, else 1.
+  std::size_t line_of(const std::string& key) const;
 
   // Issue 14. `listeners` holds every listener: [server] listen (role mx)
   // first, then each [[listener]]; `listen` above keeps only the mx ones.

@@ -1,24 +1,36 @@
-// See logging.hpp.
+// See logging.hpp. Loggers are made directly (not through spdlog's registry)
+// so that a reopen replaces the default logger without a name clash.
 #include "server/logging.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <syslog.h>
 
 namespace relayscope::server {
 
-Status setup_logging(const std::string& level, const std::string& file) {
+Status setup_logging(const std::string& level, const std::string& to, const std::string& file) {
   std::shared_ptr<spdlog::logger> logger;
   try {
-    if (file.empty()) {
-      logger = spdlog::stderr_logger_mt("relay");
+    if (to == "file") {
+      auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+      logger = std::make_shared<spdlog::logger>("relay", std::move(sink));
+      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l relayscope[%P]: %v");
+    } else if (to == "syslog") {
+      // syslog adds the time, host, tag and pid itself.
+      auto sink =
+          std::make_shared<spdlog::sinks::syslog_sink_mt>("relayscope", LOG_PID, LOG_MAIL, false);
+      logger = std::make_shared<spdlog::logger>("relay", std::move(sink));
+      logger->set_pattern("%v");
     } else {
-      logger = spdlog::basic_logger_mt("relay", file);
+      auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+      logger = std::make_shared<spdlog::logger>("relay", std::move(sink));
+      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l relayscope[%P]: %v");
     }
   } catch (const spdlog::spdlog_ex& e) {
     return make_error("cannot open the log: " + std::string(e.what()));
   }
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l relayscope[%P]: %v");
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -1,5 +1,6 @@
-// The relay's log: spdlog, one line per event ("<time> <level> <queue id>:
-// what happened"), to standard error or to a file.
+// The relay's log: spdlog, one line per event, Postfix-like ("<queue id>:
+// key=value, ..."; see log_lines.hpp), to standard error, to a file, or to
+// syslog (facility mail; under systemd it reaches the journal).
 #pragma once
 
 #include <string>
@@ -8,6 +9,9 @@
 
 namespace relayscope::server {
 
-Status setup_logging(const std::string& level, const std::string& file);
+// `to`: "stderr", "file" (then `file` is its path) or "syslog". Called
+// again (on SIGHUP) it opens the sink anew, which reopens a file moved away
+// by logrotate; on failure the current log stays as it was.
+Status setup_logging(const std::string& level, const std::string& to, const std::string& file);
 
 }  // namespace relayscope::server

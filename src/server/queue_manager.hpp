@@ -67,6 +67,8 @@ class QueueManager {
   asio::awaitable<Expected<std::string>> submit(SpoolEnvelope envelope, std::string message);
 
   std::size_t size() const { return items_.size(); }
+  // Whether the message is known (queued or being tried); for a rescan.
+  bool has(const std::string& id) const { return items_.count(id) != 0; }
   std::size_t in_flight() const { return in_flight_; }
 
  private:

@@ -11,13 +11,16 @@
 
 #include "dns/resolver.hpp"
 #include "net/scope_guard.hpp"
+#include "server/config_check.hpp"
 #include "server/dnsbl_check.hpp"
 #include "server/listener.hpp"
 #include "server/logging.hpp"
 #include "server/pidfile.hpp"
 #include "server/privileges.hpp"
+#include "server/queue_admin.hpp"
 #include "server/queue_manager.hpp"
 #include "server/relay_parts.hpp"
+#include "server/reload.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
@@ -69,8 +72,11 @@ SessionSettings session_settings(const Config& c) {
 
 }  // namespace
 
-int run_relay(const Config& config) {
-  if (auto s = setup_logging(config.log_level, config.log_file); !s) {
+int run_relay(const Config& start_config) {
+  // What runs; SIGHUP replaces the parts that may change live (reload.hpp).
+  Config running = start_config;
+  const Config& config = running;
+  if (auto s = setup_logging(config.log_level, config.log_to, config.log_file); !s) {
     std::fprintf(stderr, "relayscope relay: %s\n", s.error().message.c_str());
     return 2;
   }
@@ -79,6 +85,14 @@ int run_relay(const Config& config) {
     std::fprintf(stderr, "relayscope relay: %s\n", what.c_str());
     return code;
   };
+  // The same check as `relayscope check-config` (config_check.hpp).
+  auto report = check_config(config);
+  for (const auto& w : report.warnings) spdlog::warn("{}", w);
+  if (!report.ok()) {
+    for (std::size_t i = 0; i + 1 < report.errors.size(); ++i)
+      spdlog::error("{}", report.errors[i]);
+    return fail(2, report.errors.back());
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.spool_dir, ec);
   if (ec) return fail(1, "cannot create the spool " + config.spool_dir + ": " + ec.message());
@@ -146,7 +160,9 @@ int run_relay(const Config& config) {
     if (auto s = listener.bind(l); !s) return fail(1, s.error().message);
   }
   raise_file_limit();
-  if (auto s = drop_privileges(config.user, {config.spool_dir, config.mailbox_root}); !s) {
+  // The log file too: SIGHUP reopens it as the user.
+  std::string own_log = config.log_to == "file" ? config.log_file : "";
+  if (auto s = drop_privileges(config.user, {config.spool_dir, config.mailbox_root, own_log}); !s) {
     return fail(1, s.error().message);
   }
 
@@ -171,6 +187,19 @@ int run_relay(const Config& config) {
   std::function<void()> wait_flush = [&] {
     flush_signal.async_wait([&](const std::error_code& e, int) {
       if (e) return;
+      // Messages put back by `relayscope queue release` join the queue
+      // (marked in released/; never a message a session is storing now).
+      auto released = take_released(config.spool_dir);
+      if (!released.empty()) {
+        if (auto listed = Spool::list(config.spool_dir)) {
+          for (const auto& entry : *listed) {
+            if (released.count(entry.envelope.id) && !queue.has(entry.envelope.id)) {
+              spdlog::info("{}: released from hold", entry.envelope.id);
+              queue.add(entry);
+            }
+          }
+        }
+      }
       queue.flush();
       wait_flush();
     });
@@ -178,15 +207,9 @@ int run_relay(const Config& config) {
   std::function<void()> wait_reload = [&] {
     reload_signal.async_wait([&](const std::error_code& e, int) {
       if (e) return;
-      if (auth) {
-        auto u = UsersFile::load(config.users_file);
-        if (u) {
-          auth->replace(std::make_shared<const UsersFile>(std::move(*u)));
-          spdlog::info("users file reloaded");
-        } else {
-          spdlog::error("users file not reloaded: {}", u.error().message);
-        }
-      }
+      Reloadable live{running, policy, nullptr};
+      if (auth) live.replace_users = [&](std::shared_ptr<const UsersFile> u) { auth->replace(u); };
+      reload_config(live);
       wait_reload();
     });
   };

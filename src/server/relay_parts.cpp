@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "server/relay_metrics.hpp"
+#include "server/log_lines.hpp"
 
 namespace relayscope::server {
 
@@ -120,9 +121,15 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
     relay_metrics::refused("spool").inc();
     co_return make_reply(451, "4.3.0 Cannot keep the message now; try again later");
   }
-  spdlog::info("{}: from=<{}> to={} client={} helo={} size={} tls={} auth={} status=queued", env.id,
-               env.mail_from, to, client.address, env.helo, size, envelope.tls ? "yes" : "no",
-               env.auth_user.empty() ? "-" : env.auth_user);
+  // Postfix's pair of lines for an accepted message (log_lines.hpp).
+  spdlog::info("{}", log_lines::queue_client(env.id, "", client.address));
+  log_lines::Queued q;
+  q.from = env.mail_from;
+  q.size = size;
+  q.nrcpt = env.recipients.size();
+  q.tls = envelope.tls;
+  q.auth_user = env.auth_user;
+  spdlog::info("{}", log_lines::queued(env.id, q));
   SpoolEntry entry;
   entry.envelope = std::move(env);
   entry.size = size;

@@ -134,6 +134,15 @@ Status UsersFile::save(const std::string& path) const {
     else
       done += static_cast<std::size_t>(n);
   }
+  // A file that exists keeps its owner and mode (the relay, once it has
+  // dropped root, re-reads it as its own user: see relayscope.toml(5)).
+  struct stat old {};
+  if (ok && ::stat(path.c_str(), &old) == 0) {
+    ok = ::fchmod(fd, old.st_mode & 07777) == 0;
+    if (ok && (old.st_uid != ::geteuid() || old.st_gid != ::getegid())) {
+      ok = ::fchown(fd, old.st_uid, old.st_gid) == 0;
+    }
+  }
   ok = ok && ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {

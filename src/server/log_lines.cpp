@@ -1,0 +1,60 @@
+// See log_lines.hpp.
+#include "server/log_lines.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace relayscope::server::log_lines {
+
+std::string clean(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  return out;
+}
+
+std::string client(std::string_view name, std::string_view ip) {
+  return clean(name.empty() ? std::string_view("unknown") : name) + "[" + clean(ip) + "]";
+}
+
+std::string delay(double seconds) {
+  if (!(seconds > 0)) return "0";
+  if (seconds >= 10) return fmt::format("{:.0f}", std::floor(seconds));
+  if (seconds < 0.01) return "0.01";
+  return fmt::format("{:.2g}", seconds);
+}
+
+std::string noqueue_reject(const Refusal& r) {
+  return "NOQUEUE: reject: " + clean(r.stage) + " from " + client(r.client_name, r.client_ip) +
+         ": " + clean(r.reply) + "; from=<" + clean(r.from) + "> to=<" + clean(r.to) +
+         "> proto=" + clean(r.proto) + " helo=<" + clean(r.helo) + ">";
+}
+
+std::string queue_client(std::string_view id, std::string_view client_name,
+                         std::string_view client_ip) {
+  return std::string(id) + ": client=" + client(client_name, client_ip);
+}
+
+std::string queued(std::string_view id, const Queued& q) {
+  return fmt::format("{}: from=<{}>, size={}, nrcpt={}, tls={}, auth={} (queue active)", id,
+                     clean(q.from), q.size, q.nrcpt, q.tls ? "yes" : "no",
+                     q.auth_user.empty() ? "-" : clean(q.auth_user));
+}
+
+std::string delivery(std::string_view id, const Delivery& d) {
+  return fmt::format("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id, clean(d.to),
+                     d.relay.empty() ? "none" : clean(d.relay), delay(d.delay_seconds),
+                     clean(d.dsn), clean(d.status), clean(d.remote_reply));
+}
+
+std::string arrival(std::string_view id, const Arrival& a) {
+  return fmt::format("{}: collect: token={}, probe={}, result={}, from=<{}>, client=[{}]", id,
+                     a.token.empty() ? "-" : clean(a.token), a.probe.empty() ? "-" : clean(a.probe),
+                     clean(a.result), clean(a.from), clean(a.client_ip));
+}
+
+}  // namespace relayscope::server::log_lines

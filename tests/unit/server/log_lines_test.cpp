@@ -1,0 +1,87 @@
+// The relay's log lines in Postfix's shape: fields, order and quoting.
+#include "server/log_lines.hpp"
+
+#include <gtest/gtest.h>
+
+namespace relayscope::server::log_lines {
+namespace {
+
+TEST(LogLines, DelayHasPostfixPrecision) {
+  EXPECT_EQ(delay(0), "0");
+  EXPECT_EQ(delay(0.001), "0.01");
+  EXPECT_EQ(delay(0.314), "0.31");
+  EXPECT_EQ(delay(1.16), "1.2");
+  EXPECT_EQ(delay(32.9), "32");
+  EXPECT_EQ(delay(6035.4), "6035");
+}
+
+TEST(LogLines, NoqueueRejectNamesEveryField) {
+  Refusal r;
+  r.stage = "RCPT";
+  r.client_ip = "127.0.0.1";
+  r.reply = "554 5.7.1 <b@remote.test>: Relay access denied";
+  r.from = "a@example.org";
+  r.to = "b@remote.test";
+  r.helo = "client.example.org";
+  EXPECT_EQ(noqueue_reject(r),
+            "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1 <b@remote.test>: Relay "
+            "access denied; from=<a@example.org> to=<b@remote.test> proto=ESMTP "
+            "helo=<client.example.org>");
+  Refusal syntax;
+  syntax.stage = "MAIL";
+  syntax.client_ip = "::1";
+  syntax.reply = "501 5.1.7 Bad sender address syntax";
+  syntax.proto = "SMTP";
+  EXPECT_EQ(noqueue_reject(syntax),
+            "NOQUEUE: reject: MAIL from unknown[::1]: 501 5.1.7 Bad sender address syntax; "
+            "from=<> to=<> proto=SMTP helo=<>");
+}
+
+TEST(LogLines, DeliveryCarriesDelayDsnAndTheRemoteReply) {
+  Delivery d;
+  d.to = "bob@remote.test";
+  d.relay = "127.0.0.1[127.0.0.1]:2601";
+  d.delay_seconds = 1.234;
+  d.dsn = "2.0.0";
+  d.status = "sent";
+  d.remote_reply = "250 2.0.0 Ok: queued as 4F2A";
+  EXPECT_EQ(delivery("6566A1B2", d),
+            "6566A1B2: to=<bob@remote.test>, relay=127.0.0.1[127.0.0.1]:2601, delay=1.2, "
+            "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A)");
+}
+
+TEST(LogLines, AHostileReplyStaysOnOneLine) {
+  Delivery d;
+  d.to = "x@y";
+  d.status = "deferred";
+  d.dsn = "4.0.0";
+  d.remote_reply = "421 bye\r\nfake: to=<z>";
+  auto line = delivery("ID", d);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_NE(line.find("relay=none"), std::string::npos);
+  EXPECT_NE(line.find("(421 bye??fake: to=<z>)"), std::string::npos);
+}
+
+TEST(LogLines, QueuedAndArrivalLinesStartWithTheQueueId) {
+  Queued q;
+  q.from = "";
+  q.size = 1234;
+  q.nrcpt = 2;
+  q.tls = true;
+  q.auth_user = "alice";
+  EXPECT_EQ(queued("ABC", q),
+            "ABC: from=<>, size=1234, nrcpt=2, tls=yes, auth=alice (queue active)");
+  EXPECT_EQ(queue_client("ABC", "", "127.0.0.9"), "ABC: client=unknown[127.0.0.9]");
+  Arrival a;
+  a.token = "tok1";
+  a.probe = "17";
+  a.result = "delivered";
+  a.from = "probe@survey.test";
+  a.client_ip = "127.0.0.5";
+  EXPECT_EQ(arrival("C1", a),
+            "C1: collect: token=tok1, probe=17, result=delivered, from=<probe@survey.test>, "
+            "client=[127.0.0.5]");
+}
+
+}  // namespace
+}  // namespace relayscope::server::log_lines
