@@ -27,5 +27,6 @@ Registered add_check_config(CLI::App& parent);
 Registered add_lab(CLI::App& parent);
 Registered add_demo(CLI::App& parent);
 Registered add_dnsbl(CLI::App& parent);
+Registered add_db(CLI::App& parent);
 
 }  // namespace relayscope::cli

@@ -15,9 +15,10 @@ int main(int argc, char** argv) {
   // options say TakeAll where they are declared).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
-  std::vector<Registered> commands{
-      add_survey(app), add_collect(app),      add_report(app), add_relay(app), add_passwd(app),
-      add_queue(app),  add_check_config(app), add_lab(app),    add_demo(app),  add_dnsbl(app)};
+  std::vector<Registered> commands{add_survey(app),       add_collect(app), add_report(app),
+                                   add_relay(app),        add_passwd(app),  add_queue(app),
+                                   add_check_config(app), add_lab(app),     add_demo(app),
+                                   add_dnsbl(app),        add_db(app)};
 
   try {
     app.parse(argc, argv);

@@ -551,54 +551,77 @@ class PgStore final : public Store {
     return s;
   }
 
-  // Inserts the probes with their lines and variants. With `owner`, a probe
-  // of a host not leased by owner, or already probed, is left out and its
-  // host id put in `discarded`.
+  // Inserts the probes with their lines and variants: ids drawn from the
+  // probes' sequence first, then one statement per table for the batch. With
+  // `owner`, a probe of a host not leased by owner, or already probed, is
+  // left out and its host id put in `discarded`.
   Status insert_probes(std::int64_t run_id, const std::vector<Probe>& probes,
                        const std::string* owner, std::vector<std::int64_t>* discarded) {
+    auto ids =
+        q("SELECT nextval(pg_get_serial_sequence('probes', 'id')) "
+          "FROM generate_series(1, $1::bigint)",
+          {p(static_cast<std::int64_t>(probes.size()))});
+    if (!ids) return ids.error();
+    if (ids->rows() != static_cast<int>(probes.size())) return make_error("probe ids not drawn");
+    Column id, host, ip, domain, outcome, code, reason, token, started, duration, greeting, esmtp,
+        tls;
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+      const auto& x = probes[i];
+      id.add(ids->i64(static_cast<int>(i), 0));
+      host.add(x.host_id > 0 ? x.host_id : std::int64_t{0});
+      ip.add(x.ip);
+      domain.add(x.domain);
+      outcome.add(x.outcome);
+      code.add(static_cast<std::int64_t>(x.code));
+      reason.add(x.reason);
+      token.add(x.token);
+      started.add(x.started_at);
+      duration.add(x.duration_us);
+      greeting.add(x.greeting_host);
+      esmtp.add(static_cast<std::int64_t>(x.esmtp ? 1 : 0));
+      tls.add(static_cast<std::int64_t>(x.starttls_offered ? 1 : 0));
+    }
+    std::string sql =
+        "INSERT INTO probes (id, run_id, host_id, ip, domain, outcome, code, reason, token, "
+        "started_at, duration_us, greeting_host, esmtp, starttls_offered) "
+        "SELECT u.id, $1::bigint, NULLIF(u.host, 0), u.ip, u.domain, u.outcome, u.code, u.reason, "
+        "u.token, u.started, u.duration, u.greeting, u.esmtp, u.tls FROM unnest($2::bigint[], "
+        "$3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], "
+        "$10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[]) AS u(id, host, ip, "
+        "domain, outcome, code, reason, token, started, duration, greeting, esmtp, tls)";
+    std::vector<Param> params = {
+        p(run_id),        id.param(),       host.param(),   ip.param(),    domain.param(),
+        outcome.param(),  code.param(),     reason.param(), token.param(), started.param(),
+        duration.param(), greeting.param(), esmtp.param(),  tls.param()};
+    if (owner) {
+      sql +=
+          " WHERE u.host = 0 OR EXISTS (SELECT 1 FROM hosts h WHERE h.id = u.host AND "
+          "h.run_id = $1 AND h.lease_owner = $15) "
+          "ON CONFLICT (run_id, host_id) WHERE host_id IS NOT NULL DO NOTHING";
+      params.push_back(p(*owner));
+    }
+    auto r = q(sql + " RETURNING id", params);
+    if (!r) {
+      if (c_->sqlstate() == "23505" || c_->sqlstate() == "23503") {
+        return make_error("a host already probed in run " + std::to_string(run_id) +
+                          ", or no such host: " + r.error().message);
+      }
+      return r.error();
+    }
+    std::set<std::int64_t> stored;
+    for (int i = 0; i < r->rows(); ++i) stored.insert(r->i64(i, 0));
     Column lp, ls, lt, ld, lx;              // transcript lines
     Column vp, vs, vn, vf, vr, vo, vc, vt;  // variants
-    const std::string insert =
-        "INSERT INTO probes (run_id, host_id, ip, domain, outcome, code, reason, token, "
-        "started_at, duration_us, greeting_host, esmtp, starttls_offered) ";
-    const std::string values = "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-    const std::string leased =
-        "SELECT $1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7, $8, $9, $10::bigint, $11, "
-        "$12::bigint, $13::bigint WHERE EXISTS "
-        "(SELECT 1 FROM hosts WHERE id = $2 AND run_id = $1 AND lease_owner = $14) "
-        "ON CONFLICT (run_id, host_id) WHERE host_id IS NOT NULL DO NOTHING";
-    for (const auto& x : probes) {
-      std::vector<Param> params = {p(run_id),
-                                   x.host_id > 0 ? p(x.host_id) : Param{},
-                                   p(x.ip),
-                                   p(x.domain),
-                                   p(x.outcome),
-                                   p(x.code),
-                                   p(x.reason),
-                                   p(x.token),
-                                   p(x.started_at),
-                                   p(x.duration_us),
-                                   p(x.greeting_host),
-                                   p(x.esmtp),
-                                   p(x.starttls_offered)};
-      if (owner) params.push_back(p(*owner));
-      auto r = q(insert + (owner && x.host_id > 0 ? leased : values) + " RETURNING id", params);
-      if (!r) {
-        if (c_->sqlstate() == "23505" || c_->sqlstate() == "23503") {
-          return make_error("host " + std::to_string(x.host_id) + " (" + x.ip +
-                            ") already probed in run " + std::to_string(run_id) +
-                            ", or no such host: " + r.error().message);
-        }
-        return r.error();
-      }
-      if (r->rows() == 0) {
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+      const auto& x = probes[i];
+      auto pid = ids->i64(static_cast<int>(i), 0);
+      if (!stored.count(pid)) {
         if (discarded) discarded->push_back(x.host_id);
         continue;
       }
-      auto id = r->i64(0, 0);
       std::int64_t seq = 0;
       for (const auto& l : x.transcript) {
-        lp.add(id);
+        lp.add(pid);
         ls.add(seq++);
         lt.add(l.t_us);
         ld.add(std::string(1, l.direction));
@@ -606,7 +629,7 @@ class PgStore final : public Store {
       }
       seq = 0;
       for (const auto& v : x.variants) {
-        vp.add(id);
+        vp.add(pid);
         vs.add(seq++);
         vn.add(v.name);
         vf.add(v.mail_from);
@@ -617,21 +640,21 @@ class PgStore final : public Store {
       }
     }
     if (lp.size() > 0) {
-      auto r =
+      auto l =
           q("INSERT INTO transcript_lines (probe_id, seq, t_us, direction, text) "
             "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], "
             "$5::text[])",
             {lp.param(), ls.param(), lt.param(), ld.param(), lx.param()});
-      if (!r) return r.error();
+      if (!l) return l.error();
     }
     if (vp.size() > 0) {
-      auto r =
+      auto v =
           q("INSERT INTO variants (probe_id, seq, name, mail_from, rcpt_to, outcome, code, "
             "token) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
             "$4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])",
             {vp.param(), vs.param(), vn.param(), vf.param(), vr.param(), vo.param(), vc.param(),
              vt.param()});
-      if (!r) return r.error();
+      if (!v) return v.error();
     }
     return Ok{};
   }
