@@ -12,6 +12,7 @@
 #include "store/pg_conn.hpp"
 #include "store/pg_schema.hpp"
 #include "store/store.hpp"
+#include "store/synchronized.hpp"
 
 namespace relayscope::store {
 
@@ -754,7 +755,7 @@ Expected<std::unique_ptr<Store>> open_postgres(const std::string& uri, OpenMode 
   if (auto s = prepare_pg_schema(**c, mode == OpenMode::create); !s) {
     return make_error("PostgreSQL database: " + s.error().message);
   }
-  return std::unique_ptr<Store>(new PgStore(std::move(*c)));
+  return synchronized(std::unique_ptr<Store>(new PgStore(std::move(*c))));
 }
 
 Expected<std::unique_ptr<Store>> open_store(const std::string& db, OpenMode mode) {

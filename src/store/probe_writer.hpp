@@ -35,8 +35,9 @@ struct ProbeWriterOptions {
 
 class ProbeWriter {
  public:
-  // The store is the writer thread's from here until close(): use it only
-  // through submit() meanwhile.
+  // The store is shared with the writer's thread until close(): a call from
+  // another thread meanwhile waits for the batch being written (stores are
+  // synchronized.hpp), so work on the event loop goes through submit().
   ProbeWriter(Store& store, std::int64_t run_id, ProbeWriterOptions options);
   ProbeWriter(const ProbeWriter&) = delete;
   ProbeWriter& operator=(const ProbeWriter&) = delete;

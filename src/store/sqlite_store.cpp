@@ -11,6 +11,7 @@
 #include "store/schema.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
+#include "store/synchronized.hpp"
 
 namespace relayscope::store {
 
@@ -769,7 +770,7 @@ Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode m
   if (auto s = prepare_schema(**db, create); !s) {
     return make_error("'" + path + "': " + s.error().message);
   }
-  return std::unique_ptr<Store>(new SqliteStore(std::move(*db)));
+  return synchronized(std::unique_ptr<Store>(new SqliteStore(std::move(*db))));
 }
 
 Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
