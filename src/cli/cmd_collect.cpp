@@ -47,7 +47,7 @@ int run(CollectArgs& a) {
     a.options.spool_dir = (std::filesystem::path(a.db).parent_path() / "collected").string();
     if (std::filesystem::path(a.db).parent_path().empty()) a.options.spool_dir = "collected";
   }
-  auto db = store::open_sqlite(a.db);
+  auto db = store::open_store(a.db, store::OpenMode::create);
   if (!db) {
     std::fprintf(stderr, "relayscope collect: %s\n", db.error().message.c_str());
     return exit_failure;
@@ -98,7 +98,8 @@ Registered add_collect(CLI::App& parent) {
   app->add_option("--listen", a->options.listen, "ADDR:PORT to listen on")->required();
   app->add_option("--domain", a->options.domain, "The test domain (the survey's --rcpt-to domain)")
       ->required();
-  app->add_option("--db", a->db, "The survey's results database")->required();
+  app->add_option("--db", a->db, "The survey's results database: a SQLite file or postgresql://URI")
+      ->required();
   app->add_option("--spool", a->options.spool_dir,
                   "Where messages are kept (default: 'collected' beside the database)");
   app->add_option("--hostname", a->options.hostname, "Our name in the greeting")

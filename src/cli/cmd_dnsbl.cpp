@@ -43,7 +43,7 @@ int run_export(const DnsblArgs& a) {
     std::fprintf(stderr, "relayscope dnsbl export: no database at '%s'\n", a.db.c_str());
     return exit_usage;
   }
-  auto db = store::open_sqlite(a.db);
+  auto db = store::open_store(a.db, store::OpenMode::create);
   if (!db) {
     std::fprintf(stderr, "relayscope dnsbl export: %s\n", db.error().message.c_str());
     return exit_failure;
@@ -101,7 +101,7 @@ Registered add_dnsbl(CLI::App& parent) {
   auto* app = parent.add_subcommand("dnsbl", "A DNS blocklist of the open relays found");
   app->require_subcommand(1);
   auto* exp = app->add_subcommand("export", "Write the open relays as a DNSBL zone");
-  exp->add_option("--db", a->db, "Results database")->required();
+  exp->add_option("--db", a->db, "Results database: a SQLite file or postgresql://URI")->required();
   exp->add_option("--format", a->format, "rbldnsd (ip4set) or bind (zone file)")
       ->default_val("rbldnsd")
       ->check(CLI::IsMember({"rbldnsd", "bind"}));

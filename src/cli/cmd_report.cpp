@@ -69,7 +69,7 @@ int run_report(const ReportArgs& a) {
   auto format = report::parse_format(a.format);
   if (!format) return fail(exit_usage, format.error().message);
   // Never create a database here: a mistyped path must be an error.
-  auto db = store::open_sqlite(a.db, store::OpenMode::existing);
+  auto db = store::open_store(a.db, store::OpenMode::existing);
   if (!db) return fail(exit_usage, db.error().message);
   auto ids = report::select_runs(**db, a.runs);
   if (!ids) {
@@ -106,7 +106,10 @@ Registered add_report(CLI::App& parent) {
   auto a = std::make_shared<ReportArgs>();
   auto* app = parent.add_subcommand(
       "report", "Print the funnel and the outcome table of survey runs (or one row per host)");
-  app->add_option("--db", a->db, "Results database (must exist; never created here)")->required();
+  app->add_option(
+         "--db", a->db,
+         "Results database: a SQLite file or postgresql://URI (must exist; never created here)")
+      ->required();
   app->add_option("--runs", a->runs,
                   "Which runs: all (oldest first), or ID,ID,... in the order given; "
                   "default: the most recent run");

@@ -10,6 +10,7 @@
 #include "cli/help.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
+#include "survey/join.hpp"
 #include "survey/runner.hpp"
 
 namespace relayscope::cli {
@@ -21,6 +22,11 @@ struct SurveyArgs {
   std::string db;
   double timeout_seconds = 30;
   std::optional<std::int64_t> resume;
+  std::optional<std::int64_t> join;
+  bool prepare_only = false;
+  std::string source;
+  double lease_seconds = 60;
+  CLI::Option* helo_option = nullptr;  // given or not: a worker keeps the run's otherwise
   std::string variants = "imc";
   bool no_data = false;
   bool quiet = false;
@@ -28,11 +34,38 @@ struct SurveyArgs {
 
 int run(SurveyArgs& a) {
   auto& o = a.options;
-  if (!a.resume && o.targets_file.empty()) {
-    std::fprintf(stderr, "relayscope survey: --targets FILE is required (or --resume RUN)\n");
+  const bool postgres = store::is_postgres_uri(a.db);
+  if (a.join && (a.resume || a.prepare_only || !o.targets_file.empty())) {
+    std::fprintf(stderr,
+                 "relayscope survey: --join RUN takes the run's own targets and parameters: "
+                 "not with --targets, --resume or --prepare-only\n");
     return exit_usage;
   }
-  if (!a.resume && o.dns_servers.empty()) {
+  if (a.lease_seconds < 1 || a.lease_seconds > 86400) {
+    std::fprintf(stderr, "relayscope survey: --lease must be between 1 and 86400 seconds\n");
+    return exit_usage;
+  }
+  if (!a.source.empty()) {
+    std::error_code ec;
+    auto addr = asio::ip::make_address(a.source, ec);
+    if (ec) {
+      std::fprintf(stderr, "relayscope survey: --source: not an IP address: '%s'\n",
+                   a.source.c_str());
+      return exit_usage;
+    }
+    o.probe.client.local_address = addr;
+  }
+  // On SQLite a worker is the one process that finishes the run: --resume.
+  if (a.join && !postgres) a.resume = std::exchange(a.join, std::nullopt);
+  // On PostgreSQL, resuming a prepared run is being one --join worker.
+  bool as_worker = a.join.has_value();
+  o.prepare_only = a.prepare_only;
+  if (!a.resume && !a.join && o.targets_file.empty()) {
+    std::fprintf(stderr,
+                 "relayscope survey: --targets FILE is required (or --resume RUN, --join RUN)\n");
+    return exit_usage;
+  }
+  if (!a.resume && !a.join && o.dns_servers.empty()) {
     std::fprintf(stderr,
                  "relayscope survey: --dns HOST:PORT is required: relayscope never uses the "
                  "system's resolver configuration\n");
@@ -55,17 +88,24 @@ int run(SurveyArgs& a) {
   // A mistyped --dns, --scope or --exclude is a usage error, found before the
   // database is opened so that it leaves no run behind. On resume the run's
   // stored options are used (and checked by run_survey).
-  if (!a.resume) {
+  if (!a.resume && !a.join) {
     if (auto s = survey::check_options(o); !s) {
       std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
       return exit_usage;
     }
   }
 
-  auto db = store::open_sqlite(a.db);
+  auto db = store::open_store(a.db, store::OpenMode::create);
   if (!db) {
     std::fprintf(stderr, "relayscope survey: %s\n", db.error().message.c_str());
     return exit_failure;
+  }
+  if (postgres && a.resume) {
+    auto r = (*db)->get_run(*a.resume);
+    if (r && r->prepared) {
+      as_worker = true;
+      a.join = a.resume;
+    }
   }
 
   asio::io_context io;
@@ -87,7 +127,18 @@ int run(SurveyArgs& a) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        result = co_await survey::run_survey(o, **db, a.resume, stop);
+        if (as_worker) {
+          survey::JoinOptions jo;
+          jo.concurrency = o.concurrency;
+          jo.rate = o.rate;
+          jo.helo = a.helo_option->count() > 0 ? o.probe.client.helo_name : std::string();
+          jo.source = o.probe.client.local_address;
+          jo.lease = std::chrono::milliseconds(static_cast<std::int64_t>(a.lease_seconds * 1000));
+          jo.progress = o.progress;
+          result = co_await survey::join_run(**db, *a.join, jo, stop);
+        } else {
+          result = co_await survey::run_survey(o, **db, a.resume, stop);
+        }
       },
       [&](std::exception_ptr e) {
         if (e) {
@@ -125,6 +176,11 @@ int run(SurveyArgs& a) {
                 a.db.c_str(), static_cast<long long>(s.run_id));
     return exit_interrupted;
   }
+  if (a.prepare_only) {
+    // Contract: the run's id alone on the last line, for scripts.
+    std::printf("prepared: workers finish it with `relayscope survey --db URI --join %lld`\n%lld\n",
+                static_cast<long long>(s.run_id), static_cast<long long>(s.run_id));
+  }
   return exit_ok;
 }
 
@@ -151,16 +207,20 @@ Registered add_survey(CLI::App& parent) {
       ->default_val(0);
   app->add_option("--seed", o.seed, "Seed of the sample and of MX tie-breaks")->default_val(1);
   app->add_option("--label", o.label, "A label for this run in reports");
-  app->add_option("--db", a->db, "Results database (SQLite), created if missing")->required();
+  app->add_option("--db", a->db,
+                  "Results database: a SQLite file (created if missing) or postgresql://URI (libpq "
+                  "takes what it leaves out from PGHOST, PGUSER, PGPASSFILE...)")
+      ->required();
   // EHLO names us (RFC 5321 4.1.1.1): a domain or an address literal, never
   // empty; a server may refuse what is neither.
-  app->add_option("--helo", o.probe.client.helo_name,
-                  "Our host name in EHLO/HELO (a domain or an address literal)")
-      ->default_val("relayscope.invalid")
-      ->check([](const std::string& v) {
-        return smtp::parse_host(v) ? std::string()
-                                   : "not a host name or address literal: '" + v + "'";
-      });
+  a->helo_option = app->add_option("--helo", o.probe.client.helo_name,
+                                   "Our host name in EHLO/HELO (a domain or an address literal)")
+                       ->default_val("relayscope.invalid")
+                       ->check([](const std::string& v) {
+                         return smtp::parse_host(v)
+                                    ? std::string()
+                                    : "not a host name or address literal: '" + v + "'";
+                       });
   app->add_option("--mail-from", o.probe.mail_from, "Envelope sender (tagged with each token)")
       ->default_val("probe@relayscope.invalid");
   app->add_option("--rcpt-to", o.probe.rcpt_to,
@@ -182,7 +242,24 @@ Registered add_survey(CLI::App& parent) {
       ->check(CLI::IsMember({"imc", "all"}));
   app->add_flag("--mx-fallback", o.probe.mx_fallback,
                 "On a CONNECT failure, try the higher-numbered MX hosts");
-  app->add_option("--resume", a->resume, "Finish an interrupted run of --db");
+  app->add_option("--resume", a->resume,
+                  "Finish an interrupted run of --db (on PostgreSQL: as one --join worker)");
+  app->add_flag("--prepare-only", a->prepare_only,
+                "Read, resolve and sample, store the hosts, probe nothing; the run's id is the "
+                "last line of output: workers then probe it with --join");
+  app->add_option("--join", a->join,
+                  "Work on run RUN of a shared --db postgresql://...: claim hosts in batches "
+                  "with a lease, probe, store, until none is left. The run gives what to probe; "
+                  "--helo, --source, --concurrency and --rate are this machine's. On SQLite, "
+                  "the same as --resume")
+      ->type_name("RUN");
+  app->add_option("--source", a->source,
+                  "Our address: probes connect from it (give each worker its own)")
+      ->type_name("ADDR");
+  app->add_option("--lease", a->lease_seconds,
+                  "With --join: seconds a claim lasts unless renewed; a dead worker's hosts "
+                  "return to the others after it")
+      ->default_val(60);
   app->add_flag("--quiet", a->quiet, "No progress line");
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"

@@ -28,5 +28,6 @@ Registered add_lab(CLI::App& parent);
 Registered add_demo(CLI::App& parent);
 Registered add_dnsbl(CLI::App& parent);
 Registered add_relay_window(CLI::App& parent);
+Registered add_db(CLI::App& parent);
 
 }  // namespace relayscope::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       add_survey(app), add_collect(app),      add_report(app), add_relay(app), add_passwd(app),
       add_queue(app),  add_check_config(app), add_lab(app),    add_demo(app),  add_dnsbl(app)};
   commands.push_back(add_relay_window(app));
+  commands.push_back(add_db(app));
 
   try {
     app.parse(argc, argv);

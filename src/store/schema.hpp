@@ -3,12 +3,22 @@
 // foreign SQLite file is refused rather than written into.
 #pragma once
 
+#include <string>
+
 #include "common/expected.hpp"
 #include "store/sqlite_db.hpp"
 
 namespace relayscope::store {
 
 inline constexpr int kApplicationId = 0x52535350;  // "RSSP"
+
+// The migrations are written once, in SQL that both engines take, with a
+// small mapping for PostgreSQL (types, identity columns): a later migration
+// of plain `ALTER TABLE x ADD COLUMN y INTEGER NOT NULL DEFAULT 0` applies to both.
+enum class Dialect { sqlite, postgres };
+
+// Migration `index` (0-based: index 0 makes version 1) in the dialect's SQL.
+std::string migration_sql(int index, Dialect dialect);
 
 // Number of migrations this build knows (the newest schema version).
 int schema_version();

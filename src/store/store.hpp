@@ -171,6 +171,40 @@ class Store {
   virtual Expected<std::vector<Arrival>> get_arrivals() = 0;
 
   virtual Expected<std::vector<HostRow>> host_rows(std::int64_t run_id) = 0;
+
+  // --- Workers sharing a run (`survey --join`, schema v3) -----------------
+  // Leases are measured on the database's clock, so workers on machines whose
+  // clocks differ agree on when one runs out.
+
+  // Leases up to `n` sampled hosts of the run that have no probe and no
+  // lease of another owner that is still running (PostgreSQL: SELECT ... FOR
+  // UPDATE SKIP LOCKED, so workers never wait on each other), for `lease_ms`.
+  virtual Expected<std::vector<Host>> claim_hosts(std::int64_t run_id, const std::string& owner,
+                                                  std::size_t n, std::int64_t lease_ms) = 0;
+  // Extends every lease `owner` holds on hosts of the run not yet probed.
+  virtual Status renew_leases(std::int64_t run_id, const std::string& owner,
+                              std::int64_t lease_ms) = 0;
+  // Stores the probes of hosts `owner` leased, one transaction for the batch.
+  // A probe whose host another owner has leased since (the lease ran out)
+  // or that already has a probe is discarded: the first stored probe wins.
+  // Gives the discarded ones' host ids.
+  virtual Expected<std::vector<std::int64_t>> add_leased_probes(
+      std::int64_t run_id, const std::string& owner, const std::vector<Probe>& probes) = 0;
+  // Takes address `ip` (an MX fallback) for `lease_ms` unless another owner
+  // holds it: one connection per address across workers.
+  virtual Expected<bool> claim_address(std::int64_t run_id, const std::string& ip,
+                                       const std::string& owner, std::int64_t lease_ms) = 0;
+  virtual Status release_address(std::int64_t run_id, const std::string& ip,
+                                 const std::string& owner) = 0;
+  // Sampled hosts of the run that have no probe yet.
+  virtual Expected<std::int64_t> unprobed_count(std::int64_t run_id) = 0;
+
+  // Whether the connection to the database broke (PostgreSQL): then
+  // reconnect() may bring it back. SQLite never loses its file this way.
+  virtual bool connection_lost() const { return false; }
+  virtual Status reconnect() { return Ok{}; }
+  // "sqlite" or "postgresql".
+  virtual std::string backend() const = 0;
 };
 
 // Opens (creating if needed) a SQLite database in WAL mode.
@@ -180,5 +214,16 @@ Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path);
 // a missing file, an empty one or a foreign one is an error.
 enum class OpenMode { create, existing };
 Expected<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode);
+
+// Connects to PostgreSQL ("postgresql://..." or "postgres://...": libpq
+// takes what the URI leaves out from PGHOST, PGUSER, PGPASSFILE...) and
+// brings its schema to this build's version (create) or only checks it.
+Expected<std::unique_ptr<Store>> open_postgres(const std::string& uri, OpenMode mode);
+
+// Whether `--db` names PostgreSQL rather than a SQLite file.
+bool is_postgres_uri(const std::string& db);
+
+// `--db FILE|postgresql://...`: the backend the value names.
+Expected<std::unique_ptr<Store>> open_store(const std::string& db, OpenMode mode);
 
 }  // namespace relayscope::store

@@ -13,6 +13,7 @@
 
 #include "common/seeded_rng.hpp"
 #include "dns/server_spec.hpp"
+#include "store/probe_writer.hpp"
 #include "survey/address_claims.hpp"
 #include "survey/resolution.hpp"
 #include "survey/sample.hpp"
@@ -117,6 +118,9 @@ class ProbeScheduler {
     auto ex = co_await asio::this_coro::executor;
     StopBroadcast broadcast(ex);
     broadcast_ = &broadcast;
+    // Finished probes are written by the writer's thread (store/probe_writer.hpp).
+    store::ProbeWriter writer(store_, run_id_, {});
+    writer_ = &writer;
     AddressClaims claims(ex);
     claims_ = &claims;
     stopping_ = stop_;  // stopped between preparing and probing: start nothing
@@ -145,13 +149,10 @@ class ProbeScheduler {
         claims.wake_all();
       }
       if (options_.progress) print_progress(false);
-      if (pending_.size() >= batch_size || flush_due()) {
-        if (auto s = flush(); !s) failure_ = s.error().message;
-      }
     }
-    if (auto s = flush(); !s) failure_ = s.error().message;
+    if (auto s = writer.close(); !s) failure_ = s.error().message;
     if (options_.progress) print_progress(true);
-    summary.probed_now = recorded_;
+    summary.probed_now = writer.written();
     summary.interrupted = stopping_ && done_ < targets_.size();
     for (auto& [k, v] : outcomes_) summary.outcomes[k] += v;
     if (!failure_.empty()) co_return make_error(failure_);
@@ -159,22 +160,6 @@ class ProbeScheduler {
   }
 
  private:
-  static constexpr std::size_t batch_size = 256;
-
-  bool flush_due() const {
-    return !pending_.empty() &&
-           std::chrono::steady_clock::now() - last_flush_ > std::chrono::seconds(1);
-  }
-
-  Status flush() {
-    last_flush_ = std::chrono::steady_clock::now();
-    if (pending_.empty()) return Ok{};
-    auto s = store_.add_probes(run_id_, pending_);
-    if (s) recorded_ += static_cast<std::int64_t>(pending_.size());
-    pending_.clear();
-    return s;
-  }
-
   asio::awaitable<void> pace() {
     if (options_.rate <= 0) co_return;
     auto now = std::chrono::steady_clock::now();
@@ -211,9 +196,12 @@ class ProbeScheduler {
       for (const auto& ip : held) claims_->release(ip);
       ++outcomes_[probe.outcome];
       ++done_;
-      pending_.push_back(std::move(probe));
-      if (pending_.size() >= batch_size) {
-        if (auto s = flush(); !s) failure_ = s.error().message;
+      writer_->push(std::move(probe));
+      // The database is slower than the probes, or away: wait for room.
+      if (writer_->failed()) break;
+      while (!writer_->has_room() && !stopping_ && !writer_->failed()) {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+        co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       }
     }
   }
@@ -237,12 +225,11 @@ class ProbeScheduler {
   std::size_t next_ = 0;
   std::size_t done_ = 0;
   std::size_t running_ = 0;
-  std::int64_t recorded_ = 0;
   bool stopping_ = false;
   std::string failure_;
-  std::vector<store::Probe> pending_;
+  store::ProbeWriter* writer_ = nullptr;
   std::map<std::string, std::int64_t> outcomes_;
-  std::chrono::steady_clock::time_point started_, next_slot_, last_flush_;
+  std::chrono::steady_clock::time_point started_, next_slot_;
 };
 
 ProbeTarget to_target(const store::Host& h) {
@@ -401,6 +388,7 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
       co_return summary;
     }
     hosts = std::move(ready->sampled);
+    if (options.prepare_only) co_return summary;  // workers probe it (survey --join)
   }
 
   std::vector<ProbeTarget> targets;

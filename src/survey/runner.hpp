@@ -38,7 +38,8 @@ struct SurveyOptions {
   std::chrono::milliseconds dns_timeout{3000};
   int dns_tries = 2;
   std::size_t resolve_concurrency = 500;
-  bool progress = false;  // a progress line on the terminal
+  bool progress = false;      // a progress line on the terminal
+  bool prepare_only = false;  // read, resolve, sample and store the hosts; probe nothing
 };
 
 struct SurveySummary {
