@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
@@ -22,6 +23,7 @@ struct SurveyArgs {
   std::string variants = "imc";
   bool no_data = false;
   bool quiet = false;
+  std::string host_timeout = "15m";
 };
 
 int run(SurveyArgs& a) {
@@ -44,6 +46,13 @@ int run(SurveyArgs& a) {
     std::fprintf(stderr, "relayscope survey: --concurrency must be at least 1\n");
     return exit_usage;
   }
+  auto host_timeout = server::parse_duration(a.host_timeout);
+  if (!host_timeout || host_timeout->count() <= 0) {
+    std::fprintf(stderr, "relayscope survey: --host-timeout: %s\n",
+                 host_timeout ? "must be more than 0" : host_timeout.error().message.c_str());
+    return exit_usage;
+  }
+  o.probe.host_timeout = std::chrono::milliseconds(host_timeout->count());
   auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
   o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
       o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
@@ -104,17 +113,33 @@ int run(SurveyArgs& a) {
     return exit_failure;
   }
   const auto& s = result->value();
-  std::printf("run %lld: %lld names, %lld unique domains, %lld resolved hosts, %lld sampled\n",
-              static_cast<long long>(s.run_id), static_cast<long long>(s.funnel.names),
-              static_cast<long long>(s.funnel.unique_domains),
-              static_cast<long long>(s.funnel.resolved_hosts),
-              static_cast<long long>(s.funnel.sampled));
+  std::printf(
+      "run %lld: %lld names, %lld unique domains, %lld resolved hosts, %lld excluded, %lld "
+      "sampled\n",
+      static_cast<long long>(s.run_id), static_cast<long long>(s.funnel.names),
+      static_cast<long long>(s.funnel.unique_domains),
+      static_cast<long long>(s.funnel.resolved_hosts), static_cast<long long>(s.funnel.excluded),
+      static_cast<long long>(s.funnel.sampled));
   for (const auto& [outcome, n] : s.outcomes) {
     std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
   }
   std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",
               s.preparing_seconds, s.probing_seconds, static_cast<long long>(s.probed_now),
               s.probing_seconds > 0 ? static_cast<double>(s.probed_now) / s.probing_seconds : 0.0);
+  if (s.local_failures > 0) {
+    std::printf(
+        "local failures: %lld probes could not connect for a shortage of our own (open files, "
+        "source ports) and were tried again later; never counted as a host's outcome\n",
+        static_cast<long long>(s.local_failures));
+  }
+  if (s.given_up > 0) {
+    std::printf(
+        "gave up: %lld hosts left unprobed after repeated local failures; lower "
+        "--concurrency or raise the open-files limit, then `relayscope survey --db %s "
+        "--resume %lld`\n",
+        static_cast<long long>(s.given_up), a.db.c_str(), static_cast<long long>(s.run_id));
+    return exit_failure;
+  }
   if (s.interrupted) {
     std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
                 a.db.c_str(), static_cast<long long>(s.run_id));
@@ -177,6 +202,10 @@ Registered add_survey(CLI::App& parent) {
       ->check(CLI::IsMember({"imc", "all"}));
   app->add_flag("--mx-fallback", o.probe.mx_fallback,
                 "On a CONNECT failure, try the higher-numbered MX hosts");
+  app->add_option("--host-timeout", a->host_timeout,
+                  "All of one host's time, its variants' reconnections included (e.g. 15m)")
+      ->type_name("DURATION")
+      ->default_val("15m");
   app->add_option("--resume", a->resume, "Finish an interrupted run of --db");
   app->add_flag("--quiet", a->quiet, "No progress line");
   return {app, [a] { return run(*a); }};

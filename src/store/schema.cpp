@@ -117,7 +117,17 @@ UPDATE runs SET prepared = 1
   WHERE status = 'done' OR EXISTS (SELECT 1 FROM hosts WHERE hosts.run_id = runs.id);
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kV1, kV2};
+// Version 3: reserved for the PostgreSQL work (engineer pg) in the same round;
+// their v3 takes this place when the branches meet. Nothing changes here.
+constexpr const char* kV3 = "SELECT 1;";
+
+// Version 4: the funnel's excluded addresses (excluded, out of scope, or of an
+// address family not probed), dropped before the sample and never an outcome.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE runs ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 Expected<std::int64_t> pragma_int(sql::Db& db, const char* sql) {
   auto st = db.prepare(sql);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <set>
 
+#include "store/schema.hpp"
 #include "store/store.hpp"
 
 namespace relayscope::store {
@@ -112,7 +113,7 @@ TEST(SqliteStore, RunRoundTripAndLifecycle) {
   ASSERT_TRUE(id2);
   EXPECT_GT(*id2, *id);
 
-  Funnel f{10000, 5, 4000, 3900, 250};
+  Funnel f{10000, 5, 4000, 3900, 250, 17};
   ASSERT_OK(db->mark_prepared(*id, f));
   ASSERT_OK(db->finish_run(*id, "done", "1999-07-03T11:00:00Z"));
 
@@ -128,6 +129,7 @@ TEST(SqliteStore, RunRoundTripAndLifecycle) {
   EXPECT_EQ(r->funnel.unique_domains, 4000);
   EXPECT_EQ(r->funnel.resolved_hosts, 3900);
   EXPECT_EQ(r->funnel.sampled, 250);
+  EXPECT_EQ(r->funnel.excluded, 17);  // runs.excluded (v4)
 
   auto empty = db->get_run(*id2);
   ASSERT_TRUE(empty);
@@ -207,8 +209,11 @@ TEST(SqliteStore, MigrationMarksOldRunsWithHostsPrepared) {
     // Back to version 1: the column did not exist.
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE runs DROP COLUMN prepared; PRAGMA user_version = 1",
-                           nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(
+                  raw,
+                  "ALTER TABLE runs DROP COLUMN excluded; ALTER TABLE runs DROP COLUMN prepared; "
+                  "PRAGMA user_version = 1",
+                  nullptr, nullptr, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(raw);
     sqlite3_close(raw);
@@ -593,7 +598,7 @@ TEST(SqliteStore, WalModeAndSchemaVersionOnDisk) {
     return v;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("PRAGMA user_version"), "2");
+  EXPECT_EQ(one("PRAGMA user_version"), std::to_string(schema_version()));
   EXPECT_EQ(one("PRAGMA application_id"), std::to_string(0x52535350));
   sqlite3_close(raw);
   // Reopening an existing database migrates nothing and keeps the data.
