@@ -421,7 +421,16 @@ asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
   if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
 
   auto hosts = group_into_hosts(*resolved, targets.ips);
-  f.resolved_hosts = static_cast<std::int64_t>(hosts.size());
+  // Mail hosts whose address the run may not touch were resolved all the
+  // same: they count among the resolved hosts and as excluded, each address
+  // once (none of them is among `hosts`).
+  std::set<std::string> outside;
+  for (const auto& r : *resolved) {
+    if (r.status == "out_of_scope" && !r.ip.empty()) outside.insert(r.ip);
+  }
+  for (const auto& h : hosts) outside.erase(h.ip);  // a target IP of its own: counted below
+  f.excluded = static_cast<std::int64_t>(outside.size());
+  f.resolved_hosts = static_cast<std::int64_t>(hosts.size() + outside.size());
   // Addresses the run may not touch (excluded, out of scope) drop out here,
   // counted in the funnel before the sample, never probed as CONNECT. They
   // are stored unsampled. With none excluded the sample is as before.
