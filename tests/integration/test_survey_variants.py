@@ -87,6 +87,16 @@ class VariantsReconnectTest(SurveyCase):
         self.assertEqual({n for n, o, _c in got if o == "OK"}, set(RELAYS_FOR), got)
         self.assertTrue(all(o == "TO" for n, o, _c in got if n not in RELAYS_FOR), got)
 
+        # Transcript times run on from the probe's start through every
+        # reconnection and note (issue 11: they restarted at 0).
+        with sqlite3.connect(self.db) as con:
+            times = [t for (t,) in con.execute(
+                "SELECT l.t_us FROM transcript_lines l JOIN probes p ON p.id = l.probe_id "
+                "WHERE p.ip = ? ORDER BY l.seq", (strict,))]
+        self.assertGreater(len(times), 20, times)
+        self.assertEqual(times, sorted(times), "transcript times went back")
+        self.assertGreater(times[-1], 0, times)
+
         # A host that never closes gets one connection, as before.
         self.assertEqual(len(log[plain]), 1, log[plain])
         self.assertEqual({o for _n, o, _c in variants[plain]}, {"TO"})
