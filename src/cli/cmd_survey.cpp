@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "report/model.hpp"
 #include "cli/help.hpp"
+#include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/join.hpp"
@@ -30,6 +31,7 @@ struct SurveyArgs {
   std::string variants = "imc";
   bool no_data = false;
   bool quiet = false;
+  std::string host_timeout = "15m";
 };
 
 int run(SurveyArgs& a) {
@@ -79,6 +81,13 @@ int run(SurveyArgs& a) {
     std::fprintf(stderr, "relayscope survey: --concurrency must be at least 1\n");
     return exit_usage;
   }
+  auto host_timeout = server::parse_duration(a.host_timeout);
+  if (!host_timeout || host_timeout->count() <= 0) {
+    std::fprintf(stderr, "relayscope survey: --host-timeout: %s\n",
+                 host_timeout ? "must be more than 0" : host_timeout.error().message.c_str());
+    return exit_usage;
+  }
+  o.probe.host_timeout = std::chrono::milliseconds(host_timeout->count());
   auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
   o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
       o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
@@ -159,11 +168,11 @@ int run(SurveyArgs& a) {
   const auto& s = result->value();
   using report::plural_count;
   std::printf(
-      "run %lld: %s, %s, %s, %lld sampled\n", static_cast<long long>(s.run_id),
+      "run %lld: %s, %s, %s, %lld excluded, %lld sampled\n", static_cast<long long>(s.run_id),
       plural_count(s.funnel.names, "name", "names").c_str(),
       plural_count(s.funnel.unique_domains, "unique mail host", "unique mail hosts").c_str(),
       plural_count(s.funnel.resolved_hosts, "resolved host", "resolved hosts").c_str(),
-      static_cast<long long>(s.funnel.sampled));
+      static_cast<long long>(s.funnel.excluded), static_cast<long long>(s.funnel.sampled));
   // The IMC's order (CONNECT ... OK), as in the report; anything else after.
   for (const auto& [outcome, n] : report::in_outcome_order(s.outcomes)) {
     std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
@@ -171,6 +180,20 @@ int run(SurveyArgs& a) {
   std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",
               s.preparing_seconds, s.probing_seconds, static_cast<long long>(s.probed_now),
               s.probing_seconds > 0 ? static_cast<double>(s.probed_now) / s.probing_seconds : 0.0);
+  if (s.local_failures > 0) {
+    std::printf(
+        "local failures: %lld probes could not connect for a shortage of our own (open files, "
+        "source ports) and were tried again later; never counted as a host's outcome\n",
+        static_cast<long long>(s.local_failures));
+  }
+  if (s.given_up > 0) {
+    std::printf(
+        "gave up: %lld hosts left unprobed after repeated local failures; lower "
+        "--concurrency or raise the open-files limit, then `relayscope survey --db %s "
+        "--resume %lld`\n",
+        static_cast<long long>(s.given_up), a.db.c_str(), static_cast<long long>(s.run_id));
+    return exit_failure;
+  }
   if (s.interrupted) {
     std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
                 a.db.c_str(), static_cast<long long>(s.run_id));
@@ -260,6 +283,10 @@ Registered add_survey(CLI::App& parent) {
                   "With --join: seconds a claim lasts unless renewed; a dead worker's hosts "
                   "return to the others after it")
       ->default_val(60);
+  app->add_option("--host-timeout", a->host_timeout,
+                  "All of one host's time, its variants' reconnections included (e.g. 15m)")
+      ->type_name("DURATION")
+      ->default_val("15m");
   app->add_flag("--quiet", a->quiet, "No progress line");
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"

@@ -47,20 +47,25 @@ std::string base64(std::string_view in) {
 }  // namespace
 
 SmtpClient::SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope,
-                       ClientOptions options, Transcript* transcript)
+                       ClientOptions options, Transcript* transcript,
+                       std::chrono::steady_clock::time_point epoch)
     : connection_(std::move(executor), options.max_line),
       scope_(scope),
       options_(std::move(options)),
       transcript_(transcript),
-      started_(std::chrono::steady_clock::now()) {
+      started_(epoch) {
   if (options_.helo_name.empty()) options_.helo_name = "relayscope.invalid";
+}
+
+std::int64_t SmtpClient::elapsed_us() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               started_)
+      .count();
 }
 
 void SmtpClient::log(char direction, std::string_view text) {
   if (!transcript_) return;
-  auto t = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                 started_)
-               .count();
+  auto t = elapsed_us();
   std::string line(text.substr(0, options_.max_transcript_line));
   if (text.size() > options_.max_transcript_line) {
     line += "... (" + std::to_string(text.size()) + " bytes)";

@@ -54,8 +54,14 @@ struct Step {
 
 class SmtpClient {
  public:
+  // Transcript times count from `epoch`: a probe passes its own start, so
+  // that a reconnection's lines go on from the probe's time, not from 0.
   SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope, ClientOptions options,
-             Transcript* transcript = nullptr);
+             Transcript* transcript = nullptr,
+             std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now());
+  std::chrono::steady_clock::time_point epoch() const { return started_; }
+  // Microseconds since the epoch: for notes a caller adds to the transcript.
+  std::int64_t elapsed_us() const;
 
   asio::awaitable<Step> connect(const asio::ip::tcp::endpoint& peer);
   // Reads the greeting; positive is 220. Waits out slow greetings up to

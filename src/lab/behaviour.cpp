@@ -10,7 +10,7 @@ namespace {
 using B = Behaviour;
 using F = Fate;
 
-constexpr std::array<BehaviourInfo, 39> table{{
+constexpr std::array<BehaviourInfo, 40> table{{
     {B::refused, "refused", "CONNECT", F::none, "connection refused (no listener)"},
     {B::no_greeting, "no_greeting", "CONNECT", F::none, "accepts, never sends a greeting"},
     {B::greeting_554, "greeting_554", "CONNECT", F::none, "554 greeting, then only QUIT"},
@@ -63,6 +63,8 @@ constexpr std::array<BehaviourInfo, 39> table{{
     {B::slow_bytes, "slow_bytes", "CONNECT", F::none,
      "greeting at one byte a second (CONNECT when the survey's timeout is shorter)"},
     {B::thousand_lines, "thousand_lines", "EHLO", F::none, "1000-line EHLO reply; closed"},
+    {B::tarpit, "tarpit", "CONNECT", F::none,
+     "tarpit: a greeting trickled a byte a second, never ended (CONNECT: timeout)"},
 }};
 
 constexpr std::array<const char*, 7> outcomes{"CONNECT", "EHLO", "MAIL", "TO",
@@ -105,6 +107,23 @@ bool is_trick(Behaviour b) {
 
 bool has_listener(Behaviour b) {
   return b != Behaviour::refused;
+}
+
+bool greylistable(Behaviour b) {
+  switch (b) {
+    case B::relay_denied:
+    case B::helo_only:
+    case B::relay:
+    case B::accept_drop:
+    case B::bounce:
+    case B::data_rejected:
+    case B::message_rejected:
+    case B::message_tempfail:
+    case B::quit_error:
+      return true;
+    default:
+      return false;
+  }
 }
 
 std::vector<std::string> trick_variants(Behaviour b) {

@@ -56,6 +56,8 @@ enum class Behaviour : std::uint8_t {
   reset_mid,         // resets the connection after MAIL FROM
   slow_bytes,        // the greeting one byte a second
   thousand_lines,    // a 1000-line EHLO reply; closed
+  // The internet profile (issue 12).
+  tarpit,  // a greeting line trickled one byte per slow_byte_ms that never ends
 };
 
 // What becomes of a message the host accepted.
@@ -77,6 +79,10 @@ const char* to_string(Fate f);
 bool is_trick(Behaviour b);
 // Does the host accept mail at all (so that it needs STARTTLS, DATA...)?
 bool has_listener(Behaviour b);
+// Does the plain (IMC) test reach RCPT TO with an ordinary answer there, so
+// that a greylisting host shows it (timing.hpp)? Trick hosts are left out:
+// each variant would be a new triplet and change what the variants find.
+bool greylistable(Behaviour b);
 // The survey's variant names (survey/variants.cpp) for which a trick host
 // relays; empty for other behaviours. Kept beside the matcher (tricks.hpp),
 // and checked against the survey's own list by a unit test.

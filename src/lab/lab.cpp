@@ -141,6 +141,7 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   st->hub->ledger = st->ledger;
   st->hub->limits = options.limits;
   st->hub->delays = st->plan->delays;
+  st->hub->timing = st->plan->timing;
   st->hub->started = started;
   bool tls_needed = false;
   for (const auto& h : st->plan->hosts)

@@ -1,20 +1,7 @@
 // See listeners.hpp.
 #include "lab/listeners.hpp"
 
-#include <sys/resource.h>
-
 namespace relayscope::lab {
-
-std::uint64_t raise_open_files_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-  if (rl.rlim_cur < rl.rlim_max) {
-    rlimit want = rl;
-    want.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
-  }
-  return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : static_cast<std::uint64_t>(rl.rlim_cur);
-}
 
 Listeners::Listeners(asio::any_io_executor executor, std::shared_ptr<SessionHub> hub,
                      std::size_t max_sessions)

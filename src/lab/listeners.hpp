@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "common/open_files.hpp"
 #include "lab/session.hpp"
 
 namespace relayscope::lab {
 
-// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
-std::uint64_t raise_open_files_limit();
+using relayscope::raise_open_files_limit;  // common/open_files.hpp
 
 class Listeners : public std::enable_shared_from_this<Listeners> {
  public:

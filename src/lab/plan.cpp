@@ -66,9 +66,13 @@ std::map<std::string, std::int64_t> LabPlan::behaviour_counts() const {
   return out;
 }
 
+const char* expected_outcome(const PlannedHost& h) {
+  return h.timing.greylist ? "TO" : info(h.behaviour).outcome;
+}
+
 std::map<std::string, std::int64_t> LabPlan::outcome_counts() const {
   std::map<std::string, std::int64_t> out;
-  for (const auto& h : hosts) ++out[info(h.behaviour).outcome];
+  for (const auto& h : hosts) ++out[expected_outcome(h)];
   return out;
 }
 
@@ -90,6 +94,7 @@ Expected<LabPlan> make_plan(const Profile& profile, const PlanOptions& options) 
   plan.profile = profile.name;
   plan.seed = options.seed;
   plan.delays = profile.delays;
+  plan.timing = profile.timing;
 
   // The funnel, scaled to the requested number of resolved domains.
   Funnel f{profile.names, profile.unique_domains, profile.resolved_domains, profile.junk_lines};
@@ -202,6 +207,10 @@ Expected<LabPlan> make_plan(const Profile& profile, const PlanOptions& options) 
     } else {
       d.failure = failures[next_failure++];
     }
+  }
+  for (std::size_t i = 0; i < plan.hosts.size(); ++i) {
+    auto& h = plan.hosts[i];
+    h.timing = draw_host_timing(profile.timing, options.seed, i, greylistable(h.behaviour));
   }
   for (auto& h : plan.hosts) {
     if (h.resolution == Resolution::multi_mx) {

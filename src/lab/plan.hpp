@@ -29,7 +29,12 @@ struct PlannedHost {
   std::uint32_t domain = 0;     // index into LabPlan::domains
   Behaviour behaviour = Behaviour::relay_denied;
   Resolution resolution = Resolution::mx;
+  HostTiming timing;  // the profile's [timing] draw; zero without one
 };
+
+// The outcome the survey's plain (IMC) test should give the host on a first
+// try: a greylisting host answers 450 at RCPT TO, so TO.
+const char* expected_outcome(const PlannedHost& h);
 
 struct PlannedDomain {
   std::string name;
@@ -51,6 +56,7 @@ struct LabPlan {
   std::uint64_t seed = 0;
   Funnel funnel;
   Delays delays;
+  TimingProfile timing;
   std::vector<PlannedDomain> domains;
   std::vector<PlannedHost> hosts;
 

@@ -113,6 +113,45 @@ Expected<std::vector<std::pair<E, double>>> weights(const Ctx& c, const toml::ta
   return out;
 }
 
+// The [timing] table (timing.hpp): every key known, each in its range.
+Expected<TimingProfile> parse_timing(const Ctx& c, const toml::table& t) {
+  TimingProfile out;
+  out.enabled = true;
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    double* real = key == "rtt_median_ms"              ? &out.rtt_median_ms
+                   : key == "rtt_sigma"                ? &out.rtt_sigma
+                   : key == "greeting_median_ms"       ? &out.greeting_median_ms
+                   : key == "greeting_sigma"           ? &out.greeting_sigma
+                   : key == "slow_greeting_share"      ? &out.slow_greeting_share
+                   : key == "close_after_errors_share" ? &out.close_after_errors_share
+                   : key == "greylist_share"           ? &out.greylist_share
+                                                       : nullptr;
+    int* whole = key == "rtt_max_ms"             ? &out.rtt_max_ms
+                 : key == "greeting_max_ms"      ? &out.greeting_max_ms
+                 : key == "slow_greeting_min_ms" ? &out.slow_greeting_min_ms
+                 : key == "slow_greeting_max_ms" ? &out.slow_greeting_max_ms
+                 : key == "error_sleep_ms"       ? &out.error_sleep_ms
+                 : key == "close_after_errors"   ? &out.close_after_errors
+                 : key == "greylist_delay_ms"    ? &out.greylist_delay_ms
+                                                 : nullptr;
+    if (real) {
+      auto n = number(c, v, "timing." + key);
+      if (!n) return n.error();
+      if (!std::isfinite(*n)) return c.err("timing." + key + " must be finite");
+      *real = *n;
+    } else if (whole) {
+      auto n = integer(c, v, "timing." + key, 0, 3'600'000);
+      if (!n) return n.error();
+      *whole = static_cast<int>(*n);
+    } else {
+      return c.err("unknown key timing." + key);
+    }
+  }
+  if (auto ok = check_timing(out); !ok) return c.err(ok.error().message);
+  return out;
+}
+
 double total(const auto& ws) {
   double s = 0;
   for (const auto& [k, w] : ws) s += w;
@@ -134,7 +173,7 @@ Expected<Profile> parse_profile(const std::string& text, const std::string& sour
   Profile p;
   p.source = source;
   static const std::set<std::string> top{"name",       "description", "funnel", "unresolved",
-                                         "resolution", "outcomes",    "delays"};
+                                         "resolution", "outcomes",    "delays", "timing"};
   for (const auto& [k, v] : root) {
     if (!top.count(std::string(k.str()))) return c.err("unknown key " + std::string(k.str()));
   }
@@ -250,6 +289,11 @@ Expected<Profile> parse_profile(const std::string& text, const std::string& sour
       if (!ms) return ms.error();
       *field = static_cast<int>(*ms);
     }
+  }
+  if (auto* t = root["timing"].as_table()) {
+    auto timing = parse_timing(c, *t);
+    if (!timing) return timing.error();
+    p.timing = *timing;
   }
   return p;
 }

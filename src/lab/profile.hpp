@@ -12,6 +12,7 @@
 
 #include "common/expected.hpp"
 #include "lab/behaviour.hpp"
+#include "lab/timing.hpp"
 
 namespace relayscope::lab {
 
@@ -57,6 +58,7 @@ struct Profile {
   std::vector<std::pair<Resolution, double>> resolution;  // weights
   std::vector<OutcomeGroup> groups;
   Delays delays;
+  TimingProfile timing;  // [timing]: per-host delays (internet profile)
 };
 
 // Parses a profile's text; `source` names it in errors.

@@ -68,6 +68,7 @@ class Session {
       : hub_(std::move(hub)),
         host_(host),
         b_(hub_->plan->hosts[host].behaviour),
+        timing_(hub_->plan->hosts[host].timing),
         conn_(std::move(socket), hub_->limits.max_line),
         timer_(conn_.socket().get_executor()),
         rng_(hub_->plan->seed ^ (hub_->sessions_started++ * 0x9E3779B97F4A7C15ULL), "session") {
@@ -100,6 +101,12 @@ class Session {
                                       : 0;
   }
   asio::awaitable<bool> pause(int ms);
+  // Before a reply: the profile's delay, the host's round trip and, before
+  // a 4xx/5xx (counted for close_after_errors), its error sleep.
+  int reply_delay(int code);
+  asio::awaitable<void> tarpit();
+  // Greylisting (timing.hpp): true while the triplet waits out its delay.
+  bool greylisted_now(const std::string& sender, const std::string& recipient);
   asio::awaitable<bool> write_raw(std::string_view bytes);
   asio::awaitable<bool> say(const std::string& text);
   asio::awaitable<bool> say_lines(int code, const std::vector<std::string>& lines);
@@ -129,6 +136,7 @@ class Session {
   std::shared_ptr<SessionHub> hub_;
   std::size_t host_;
   B b_;
+  HostTiming timing_;
   net::Connection conn_;
   asio::steady_timer timer_;
   Rng rng_;
@@ -144,6 +152,7 @@ class Session {
   std::vector<Rcpt> rcpts_;
   bool auth_failed_ = false;
   std::size_t errors_ = 0;
+  std::size_t rejections_ = 0;  // 4xx/5xx replies sent (close_after_errors)
   std::size_t commands_ = 0;
 };
 
@@ -162,8 +171,32 @@ asio::awaitable<bool> Session::write_raw(std::string_view bytes) {
   co_return static_cast<bool>(r);
 }
 
+int Session::reply_delay(int code) {
+  int ms = hub_->delays.reply_ms + jitter() + timing_.rtt_ms;
+  if (code >= 400) {
+    ++rejections_;
+    ms += hub_->timing.error_sleep_ms;
+  }
+  return ms;
+}
+
+bool Session::greylisted_now(const std::string& sender, const std::string& recipient) {
+  if (!timing_.greylist) return false;
+  // Postgrey's key: the client's address, the sender, the recipient.
+  std::string key = conn_.remote_address();
+  key += '\n';
+  key += sender;
+  key += '\n';
+  key += recipient;
+  const auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = hub_->greylist_first_seen.try_emplace(std::move(key), now);
+  if (fresh) return true;
+  return now - it->second < std::chrono::milliseconds(hub_->timing.greylist_delay_ms);
+}
+
 asio::awaitable<bool> Session::say(const std::string& text) {
-  bool ok1 = co_await pause(hub_->delays.reply_ms + jitter());
+  const int code = text.size() >= 3 && text[0] >= '1' && text[0] <= '5' ? (text[0] - '0') * 100 : 0;
+  bool ok1 = co_await pause(reply_delay(code));
   if (!ok1) {
     co_return false;
   }
@@ -176,7 +209,7 @@ asio::awaitable<bool> Session::say_lines(int code, const std::vector<std::string
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += std::to_string(code) + (i + 1 < lines.size() ? "-" : " ") + lines[i] + "\r\n";
   }
-  bool ok2 = co_await pause(hub_->delays.reply_ms + jitter());
+  bool ok2 = co_await pause(reply_delay(code));
   if (!ok2) {
     co_return false;
   }
@@ -219,6 +252,10 @@ asio::awaitable<void> Session::run() {
     }
     case B::endless_line: {
       co_await endless();
+      co_return;
+    }
+    case B::tarpit: {
+      co_await tarpit();
       co_return;
     }
     default:
@@ -294,8 +331,30 @@ asio::awaitable<void> Session::endless() {
   }
 }
 
+// A tarpit: "220-" and then one byte per slow_byte_ms, the line never ended,
+// until the client leaves or hold_timeout passes. Costs the lab one timer.
+asio::awaitable<void> Session::tarpit() {
+  bool ok6 = co_await pause(hub_->delays.greeting_ms + timing_.greeting_ms + timing_.rtt_ms);
+  if (!ok6) {
+    co_return;
+  }
+  const std::string text = "220-" + self_.name + " please wait while we check you ";
+  auto deadline = net::Clock::now() + limits().hold_timeout;
+  for (std::size_t i = 0; net::Clock::now() < deadline; ++i) {
+    bool ok7 = co_await write_raw(std::string_view(&text[i % text.size()], 1));
+    if (!ok7) {
+      co_return;
+    }
+    bool ok8 = co_await pause(hub_->delays.slow_byte_ms);
+    if (!ok8) {
+      co_return;
+    }
+  }
+}
+
 asio::awaitable<bool> Session::greet() {
-  bool ok10 = co_await pause(hub_->delays.greeting_ms + jitter());
+  bool ok10 =
+      co_await pause(hub_->delays.greeting_ms + jitter() + timing_.greeting_ms + timing_.rtt_ms);
   if (!ok10) {
     co_return false;
   }
@@ -366,6 +425,10 @@ asio::awaitable<void> Session::command_loop() {
     ++commands_;
     bool ok17 = co_await handle(line.value);
     if (!ok17) {
+      co_return;
+    }
+    if (timing_.close_after_errors > 0 && rejections_ >= timing_.close_after_errors) {
+      co_await say("421 4.7.0 " + self_.name + " Too many errors; closing");
       co_return;
     }
     if (errors_ >= limits().max_errors) {
@@ -567,6 +630,10 @@ asio::awaitable<bool> Session::on_rcpt(const std::string& line) {
     co_return co_await say("501 5.1.3 Bad recipient address syntax");
   }
   const std::string shown = "<" + decoded->raw + ">";
+  if (greylisted_now(sender_.raw, decoded->raw)) {
+    co_return co_await say("450 4.2.0 " + shown +
+                           ": Recipient address rejected: Greylisted, try again later");
+  }
   if (b_ == B::greylist) {
     co_return co_await say("450 4.7.1 " + shown +
                            ": Recipient address rejected: Greylisted, try again later");

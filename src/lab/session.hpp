@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include "lab/ledger.hpp"
 #include "lab/outbox.hpp"
@@ -42,6 +44,10 @@ struct SessionHub {
   std::unique_ptr<asio::ssl::context> tls;  // for starttls hosts; may be null
   SessionLimits limits;
   Delays delays;
+  TimingProfile timing;  // the profile's [timing]: error sleep, greylisting delay
+  // Greylisting hosts' triplets (client, sender, recipient) and when each was
+  // first seen. Bounded by the probes the lab receives.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> greylist_first_seen;
   std::chrono::steady_clock::time_point started;
   std::list<Session*> live;  // for stop(): every running session
   std::uint64_t sessions_started = 0;

@@ -39,9 +39,17 @@ std::string truth_json(const TruthHeader& header, const LabPlan& plan,
               {"resolution", to_string(h.resolution)},
               {"behaviour", bi.name},
               {"what", bi.what},
-              {"expected_outcome", bi.outcome},
+              {"expected_outcome", expected_outcome(h)},
               {"fate", to_string(bi.fate)},
               {"listening", has_listener(h.behaviour)}};
+    if (plan.timing.enabled) {
+      e["timing"] = {{"rtt_ms", h.timing.rtt_ms},
+                     {"greeting_ms", h.timing.greeting_ms},
+                     {"close_after_errors", h.timing.close_after_errors},
+                     {"greylisted", h.timing.greylist}};
+      // What a retry after the greylisting delay gets: the behaviour's own.
+      if (h.timing.greylist) e["expected_outcome_after_retry"] = bi.outcome;
+    }
     if (h.backup_ip) e["backup_ip"] = ipv4_to_string(h.backup_ip);
     if (is_trick(h.behaviour)) e["relays_for_variants"] = trick_variants(h.behaviour);
     if (auto it = tallies.find(i); it != tallies.end()) {

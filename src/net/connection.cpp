@@ -40,6 +40,8 @@ const char* to_string(IoError e) {
       return "TLS failure";
     case IoError::out_of_scope:
       return "out of scope";
+    case IoError::local:
+      return "local resource shortage";
     case IoError::other:
       return "error";
   }
@@ -86,6 +88,11 @@ IoResult Connection::describe(const std::error_code& ec) const {
   }
   if (ec == asio::error::connection_refused) return {IoError::refused, ec.message()};
   if (ec.category() == asio::error::get_ssl_category()) return {IoError::tls, ec.message()};
+  if (ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
+      ec == asio::error::address_in_use || ec == std::errc::address_not_available ||
+      ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+    return {IoError::local, ec.message()};
+  }
   return {IoError::other, ec.message()};
 }
 

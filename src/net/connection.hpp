@@ -33,6 +33,10 @@ enum class IoError {
   line_too_long,
   tls,
   out_of_scope,
+  // Our own shortage, not the peer's doing: no descriptor (EMFILE/ENFILE),
+  // no source port or address (EADDRNOTAVAIL/EADDRINUSE), no buffer memory.
+  // Never a host's outcome: the survey waits and tries again.
+  local,
   other
 };
 const char* to_string(IoError e);

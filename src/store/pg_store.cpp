@@ -69,13 +69,14 @@ class PgStore final : public Store {
   Expected<std::int64_t> create_run(const Run& run) override {
     auto r =
         q("INSERT INTO runs (label, started_at, finished_at, status, params_json, names, "
-          "lines_without_address, unique_domains, resolved_hosts, sampled, prepared) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+          "lines_without_address, unique_domains, resolved_hosts, sampled, prepared, excluded) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
           {p(run.label), p(run.started_at), p(run.finished_at),
            p(run.status.empty() ? std::string("running") : run.status),
            p(run.params_json.empty() ? std::string("{}") : run.params_json), p(run.funnel.names),
            p(run.funnel.lines_without_address), p(run.funnel.unique_domains),
-           p(run.funnel.resolved_hosts), p(run.funnel.sampled), p(run.prepared)});
+           p(run.funnel.resolved_hosts), p(run.funnel.sampled), p(run.prepared),
+           p(run.funnel.excluded)});
     if (!r) return context(r.error(), "create run");
     return r->i64(0, 0);
   }
@@ -92,9 +93,9 @@ class PgStore final : public Store {
   Status mark_prepared(std::int64_t run_id, const Funnel& f) override {
     auto r =
         q("UPDATE runs SET names = $2, lines_without_address = $3, unique_domains = $4, "
-          "resolved_hosts = $5, sampled = $6, prepared = 1 WHERE id = $1",
+          "resolved_hosts = $5, sampled = $6, excluded = $7, prepared = 1 WHERE id = $1",
           {p(run_id), p(f.names), p(f.lines_without_address), p(f.unique_domains),
-           p(f.resolved_hosts), p(f.sampled)});
+           p(f.resolved_hosts), p(f.sampled), p(f.excluded)});
     if (!r) return context(r.error(), "mark run prepared");
     if (r->affected() == 0) return no_run(run_id);
     return Ok{};
@@ -716,8 +717,8 @@ class PgStore final : public Store {
   Expected<std::vector<Run>> select_runs(std::optional<std::int64_t> only) {
     auto r =
         q("SELECT id, label, started_at, finished_at, status, params_json, names, "
-          "lines_without_address, unique_domains, resolved_hosts, sampled, prepared FROM "
-          "runs WHERE $1::bigint IS NULL OR id = $1 ORDER BY id",
+          "lines_without_address, unique_domains, resolved_hosts, sampled, prepared, excluded "
+          "FROM runs WHERE $1::bigint IS NULL OR id = $1 ORDER BY id",
           {only ? p(*only) : Param{}});
     if (!r) return context(r.error(), "read runs");
     std::vector<Run> out;
@@ -735,6 +736,7 @@ class PgStore final : public Store {
       x.funnel.resolved_hosts = r->i64(i, 9);
       x.funnel.sampled = r->i64(i, 10);
       x.prepared = r->i64(i, 11) != 0;
+      x.funnel.excluded = r->i64(i, 12);
       out.push_back(std::move(x));
     }
     return out;

@@ -134,7 +134,13 @@ CREATE TABLE address_leases (
 );
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kV1, kV2, kV3};
+// Version 4: the funnel's excluded addresses (excluded, out of scope, or of an
+// address family not probed), dropped before the sample and never an outcome.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE runs ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 Expected<std::int64_t> pragma_int(sql::Db& db, const char* sql) {
   auto st = db.prepare(sql);

@@ -60,8 +60,8 @@ class SqliteStore final : public Store {
   Expected<std::int64_t> create_run(const Run& run) override {
     auto st = db_->prepare(
         "INSERT INTO runs (label, started_at, finished_at, status, params_json, names, "
-        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared, excluded) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     if (!st) return st.error();
     st->bind(1, run.label)
         .bind(2, run.started_at)
@@ -73,7 +73,8 @@ class SqliteStore final : public Store {
         .bind(8, run.funnel.unique_domains)
         .bind(9, run.funnel.resolved_hosts)
         .bind(10, run.funnel.sampled)
-        .bind(11, run.prepared);
+        .bind(11, run.prepared)
+        .bind(12, run.funnel.excluded);
     if (auto s = st->run(); !s) return context(s.error(), "create run");
     return db_->last_insert_rowid();
   }
@@ -91,14 +92,15 @@ class SqliteStore final : public Store {
   Status mark_prepared(std::int64_t run_id, const Funnel& f) override {
     auto st = db_->prepare(
         "UPDATE runs SET names = ?2, lines_without_address = ?3, unique_domains = ?4, "
-        "resolved_hosts = ?5, sampled = ?6, prepared = 1 WHERE id = ?1");
+        "resolved_hosts = ?5, sampled = ?6, excluded = ?7, prepared = 1 WHERE id = ?1");
     if (!st) return st.error();
     st->bind(1, run_id)
         .bind(2, f.names)
         .bind(3, f.lines_without_address)
         .bind(4, f.unique_domains)
         .bind(5, f.resolved_hosts)
-        .bind(6, f.sampled);
+        .bind(6, f.sampled)
+        .bind(7, f.excluded);
     if (auto s = st->run(); !s) return context(s.error(), "mark run prepared");
     if (db_->changes() == 0) return no_run(run_id);
     return Ok{};
@@ -717,7 +719,8 @@ class SqliteStore final : public Store {
   Expected<std::vector<Run>> select_runs(std::optional<std::int64_t> only) {
     auto st = db_->prepare(
         "SELECT id, label, started_at, finished_at, status, params_json, names, "
-        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared FROM runs "
+        "lines_without_address, unique_domains, resolved_hosts, sampled, prepared, excluded "
+        "FROM runs "
         "WHERE ?1 IS NULL OR id = ?1 ORDER BY id");
     if (!st) return st.error();
     if (only) {
@@ -743,6 +746,7 @@ class SqliteStore final : public Store {
       r.funnel.resolved_hosts = st->i64(9);
       r.funnel.sampled = st->i64(10);
       r.prepared = st->i64(11) != 0;
+      r.funnel.excluded = st->i64(12);
       out.push_back(std::move(r));
     }
     return out;

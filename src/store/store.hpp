@@ -22,6 +22,10 @@ struct Funnel {
   std::int64_t unique_domains = 0;         // the IMC's "unique hosts"
   std::int64_t resolved_hosts = 0;         // unique mail host addresses after MX/A resolution
   std::int64_t sampled = 0;
+  // Resolved addresses dropped before the sample: excluded (--exclude), out
+  // of --scope, or of an address family the run does not probe; never an
+  // outcome (runs.excluded, schema v4). Last: aggregate initialisers stay.
+  std::int64_t excluded = 0;
 };
 
 struct Run {

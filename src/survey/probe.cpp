@@ -31,8 +31,8 @@ asio::awaitable<void> polite_quit(client::SmtpClient& c) {
 }  // namespace
 
 asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
-                                        const net::ScopeGuard& scope,
-                                        FallbackGate may_try_fallback) {
+                                        const net::ScopeGuard& scope, FallbackGate may_try_fallback,
+                                        bool* local_failure) {
   auto started = std::chrono::steady_clock::now();
   store::Probe p;
   p.host_id = target.host_id;
@@ -43,6 +43,11 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   client::Transcript transcript;
   auto ex = co_await asio::this_coro::executor;
 
+  auto elapsed_us = [&started]() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
+  };
   auto finish = [&]() {
     p.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started)
@@ -60,20 +65,28 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   Step connected;
   for (const auto& ip : candidates) {
     if (&ip != &candidates.front() && may_try_fallback && !may_try_fallback(ip)) {
-      transcript.push_back({0, '*', "fallback " + ip + " skipped: another probe is using it"});
+      transcript.push_back(
+          {elapsed_us(), '*', "fallback " + ip + " skipped: another probe is using it"});
       continue;
     }
     std::error_code ec;
     auto address = asio::ip::make_address(ip, ec);
     if (ec) {
-      transcript.push_back({0, '*', "not an IP address: " + ip});
+      transcript.push_back({elapsed_us(), '*', "not an IP address: " + ip});
       continue;
     }
-    c.emplace(ex, scope, options.client, &transcript);
+    c.emplace(ex, scope, options.client, &transcript, started);
     connected = co_await c->connect({address, options.port});
     if (connected.ok()) {
       p.ip = ip;
       break;
+    }
+    if (connected.failure == Step::Failure::io && connected.io_error == net::IoError::local) {
+      // Our shortage, not the host's answer: nothing about the host is known.
+      if (local_failure) *local_failure = true;
+      fail(p, "CONNECT", connected);
+      finish();
+      co_return p;
     }
   }
   if (!connected.ok()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,6 +25,8 @@ struct ProbeOptions {
   bool send_data = true;      // false: stop after RCPT TO (RSET, QUIT), send no message
   bool mx_fallback = false;   // on CONNECT failure try the higher-numbered MX hosts
   bool variants_all = false;  // also try the relay tricks (variants.hpp)
+  // All of a host's time, its variants' reconnections included (--host-timeout).
+  std::chrono::milliseconds host_timeout{15 * 60 * 1000};
 };
 
 struct ProbeTarget {
@@ -40,9 +43,13 @@ struct ProbeTarget {
 using FallbackGate = std::function<bool(const std::string& ip)>;
 
 // Never throws for network reasons; the result always has an outcome. Every
-// wait in it is bounded by the options' timeouts, so it always ends.
+// wait in it is bounded by the options' timeouts, so it always ends. When the
+// connection failed for a shortage of our own (net::IoError::local: no
+// descriptor, no source port), *local_failure is set and the result is not
+// the host's: the caller tries the host again later and records nothing.
 asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
                                         const net::ScopeGuard& scope,
-                                        FallbackGate may_try_fallback = {});
+                                        FallbackGate may_try_fallback = {},
+                                        bool* local_failure = nullptr);
 
 }  // namespace relayscope::survey

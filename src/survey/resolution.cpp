@@ -42,12 +42,12 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
       r.fallback_ips = mh.fallback_ips;
       r.detail = mh.detail;
       // A host outside the scope is discarded here, before any packet
-      // leaves; the connect-time check stays as the last guard.
+      // leaves; the connect-time check stays as the last guard. Its
+      // address stays in the row: the funnel counts it as excluded.
       if (r.status == "ok") {
         if (auto ok = scope.check(r.ip); !ok) {
           r.status = "out_of_scope";
           r.detail = ok.error().message;
-          r.ip.clear();
         }
         std::erase_if(r.fallback_ips, [&](const std::string& ip) { return !scope.check(ip); });
       }

@@ -8,9 +8,11 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/open_files.hpp"
 #include "common/seeded_rng.hpp"
 #include "dns/server_spec.hpp"
 #include "store/probe_writer.hpp"
@@ -40,6 +42,7 @@ std::string options_to_json(const SurveyOptions& o) {
   j["send_data"] = o.probe.send_data;
   j["mx_fallback"] = o.probe.mx_fallback;
   j["variants_all"] = o.probe.variants_all;
+  j["host_timeout_ms"] = o.probe.host_timeout.count();
   j["timeout_ms"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(o.probe.client.command_timeout).count();
   j["concurrency"] = o.concurrency;
@@ -70,6 +73,8 @@ Expected<SurveyOptions> options_from_json(const std::string& text) {
     o.probe.send_data = j.value("send_data", true);
     o.probe.mx_fallback = j.value("mx_fallback", false);
     o.probe.variants_all = j.value("variants_all", false);
+    o.probe.host_timeout =
+        std::chrono::milliseconds(j.value("host_timeout_ms", std::int64_t{15 * 60 * 1000}));
     auto timeout = std::chrono::milliseconds(j.value("timeout_ms", std::int64_t{30000}));
     o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
         o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
@@ -123,11 +128,27 @@ class ProbeScheduler {
     writer_ = &writer;
     AddressClaims claims(ex);
     claims_ = &claims;
+    asio::steady_timer room(ex, asio::steady_timer::time_point::max());
+    room_ = &room;
     stopping_ = stop_;  // stopped between preparing and probing: start nothing
     started_ = std::chrono::steady_clock::now();
     next_slot_ = started_;
     auto workers = std::min<std::size_t>(std::max<std::size_t>(options_.concurrency, 1),
                                          std::max<std::size_t>(targets_.size(), 1));
+    // Each probe holds one descriptor (two while a variant reconnects);
+    // beyond the open-files limit, less some for the store and DNS, probes
+    // would only fail locally: cap them there and say so.
+    const auto open_files = raise_open_files_limit();
+    const std::size_t reserve = 64;
+    const std::size_t fit = open_files > reserve * 2 ? open_files - reserve : open_files / 2;
+    if (workers > fit) {
+      std::fprintf(stderr,
+                   "relayscope survey: --concurrency %zu exceeds what the open-files limit (%llu) "
+                   "allows; at most %zu probes run at once\n",
+                   workers, static_cast<unsigned long long>(open_files), fit);
+      workers = fit;
+    }
+    max_in_flight_ = cap_ = workers;
     std::size_t running = workers;
     asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
     for (std::size_t i = 0; i < workers; ++i) {
@@ -147,13 +168,18 @@ class ProbeScheduler {
         stopping_ = true;
         broadcast.fire();
         claims.wake_all();
+        room.cancel();
       }
       if (options_.progress) print_progress(false);
     }
     if (auto s = writer.close(); !s) failure_ = s.error().message;
     if (options_.progress) print_progress(true);
     summary.probed_now = writer.written();
-    summary.interrupted = stopping_ && done_ < targets_.size();
+    // Hosts given up after local failures are unrecorded: the run is not
+    // done, and --resume probes them.
+    summary.interrupted = (stopping_ && done_ < targets_.size()) || given_up_ > 0;
+    summary.local_failures = static_cast<std::int64_t>(local_failures_);
+    summary.given_up = static_cast<std::int64_t>(given_up_);
     for (auto& [k, v] : outcomes_) summary.outcomes[k] += v;
     if (!failure_.empty()) co_return make_error(failure_);
     co_return Ok{};
@@ -174,9 +200,58 @@ class ProbeScheduler {
     }
   }
 
+  // The next target: one to try again after a local failure first.
+  std::optional<std::size_t> take() {
+    if (!retry_.empty()) {
+      auto i = retry_.front();
+      retry_.pop_front();
+      return i;
+    }
+    if (next_ < targets_.size()) return next_++;
+    return std::nullopt;
+  }
+
+  // Waits while the in-flight cap (lowered after local failures) is reached;
+  // a probe that ends, a raised cap or the stop wakes one waiter.
+  asio::awaitable<void> wait_for_room() {
+    while (running_ >= cap_ && !stopping_) {
+      ++waiting_;
+      co_await room_->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      --waiting_;
+    }
+  }
+  void wake_one() {
+    if (waiting_ > 0) room_->cancel_one();
+  }
+
+  // A local failure (no descriptor, no source port): the host is tried again
+  // later, the pace drops to what is in flight now less a quarter, and the
+  // worker waits a moment. After max_local_retries the host is given up,
+  // unrecorded, and the summary says so.
+  asio::awaitable<void> after_local_failure(std::size_t index) {
+    ++local_failures_;
+    cap_ = std::max<std::size_t>(1, std::min(cap_, running_ + 1) * 3 / 4);
+    auto& n = local_attempts_[index];
+    if (++n > max_local_retries) {
+      ++given_up_;
+      ++done_;
+      co_return;
+    }
+    retry_.push_back(index);
+    asio::steady_timer t(co_await asio::this_coro::executor,
+                         std::chrono::milliseconds(50 * std::min<std::size_t>(n, 20)));
+    co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+
   asio::awaitable<void> worker() {
-    while (!stopping_ && next_ < targets_.size()) {
-      const ProbeTarget& target = targets_[next_++];
+    while (!stopping_) {
+      co_await wait_for_room();
+      if (stopping_) break;
+      auto index = take();
+      // Nothing left: a host handed back after a local failure is taken
+      // again by the worker that handed it back.
+      if (!index) break;
+      const ProbeTarget& target = targets_[*index];
       co_await pace();
       if (stopping_) break;
       // At most one connection at a time to any one address, fallbacks
@@ -191,9 +266,21 @@ class ProbeScheduler {
       // Not raced with the stop: a probe that started is finished and
       // recorded (a second signal ends the process instead).
       ++running_;
-      auto probe = co_await run_probe(target, options_.probe, scope_, gate);
+      bool local = false;
+      auto probe = co_await run_probe(target, options_.probe, scope_, gate, &local);
       --running_;
+      wake_one();
       for (const auto& ip : held) claims_->release(ip);
+      if (local) {
+        co_await after_local_failure(*index);
+        continue;
+      }
+      // Room comes back slowly once probes connect again.
+      if (cap_ < max_in_flight_ && ++since_raise_ >= 8) {
+        ++cap_;
+        since_raise_ = 0;
+        wake_one();
+      }
       ++outcomes_[probe.outcome];
       ++done_;
       writer_->push(std::move(probe));
@@ -206,12 +293,42 @@ class ProbeScheduler {
     }
   }
 
+  // The current rate (over the last ten seconds, not since the start), an
+  // ETA from it, and at the end what the run is waiting for.
   void print_progress(bool final) {
-    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    std::fprintf(stderr, "\rrelayscope: probed %zu of %zu hosts (%.0f/s), %zu in flight   %s",
-                 done_, targets_.size(), secs > 0 ? static_cast<double>(done_) / secs : 0.0,
-                 running_, final ? "\n" : "");
+    const auto now = std::chrono::steady_clock::now();
+    recent_.push_back({now, done_});
+    while (recent_.size() > 2 && now - recent_.front().first > std::chrono::seconds(10)) {
+      recent_.pop_front();
+    }
+    const double window = std::chrono::duration<double>(now - recent_.front().first).count();
+    const double rate =
+        window > 0 ? static_cast<double>(done_ - recent_.front().second) / window : 0.0;
+    const std::size_t left = targets_.size() - done_;
+    std::string tail;
+    if (final) {
+      tail = "\n";
+    } else if (next_ >= targets_.size() || stopping_) {
+      // Every probe has started: what is left are the slow ones.
+      tail = ", waiting for the last " + std::to_string(running_) +
+             " probes (each bounded by --timeout per step)";
+    } else if (rate > 0) {
+      tail = ", ETA " + format_eta(static_cast<double>(left) / rate);
+    }
+    std::fprintf(stderr, "\rrelayscope: probed %zu of %zu hosts (%.0f/s now), %zu in flight%s   ",
+                 done_, targets_.size(), rate, running_, tail.c_str());
     std::fflush(stderr);
+  }
+
+  static std::string format_eta(double seconds) {
+    auto s = static_cast<long long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) {
+      std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+    } else {
+      std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+    }
+    return buf;
   }
 
   const SurveyOptions& options_;
@@ -229,6 +346,19 @@ class ProbeScheduler {
   std::string failure_;
   store::ProbeWriter* writer_ = nullptr;
   std::map<std::string, std::int64_t> outcomes_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::size_t>> recent_;  // progress
+  // Local failures (run_probe's local_failure): hosts to try again, tries per
+  // host, the in-flight cap they lowered.
+  static constexpr std::size_t max_local_retries = 50;
+  std::deque<std::size_t> retry_;
+  std::map<std::size_t, std::size_t> local_attempts_;
+  std::size_t max_in_flight_ = 0;
+  std::size_t cap_ = 0;
+  std::size_t since_raise_ = 0;
+  std::size_t local_failures_ = 0;
+  std::size_t given_up_ = 0;
+  asio::steady_timer* room_ = nullptr;  // wait_for_room's wake-ups
+  std::size_t waiting_ = 0;
   std::chrono::steady_clock::time_point started_, next_slot_;
 };
 
@@ -278,10 +408,31 @@ asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
   if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
 
   auto hosts = group_into_hosts(*resolved, targets.ips);
-  f.resolved_hosts = static_cast<std::int64_t>(hosts.size());
-  auto chosen = sample_indices(hosts.size(), options.sample == 0 ? hosts.size() : options.sample,
-                               options.seed);
-  for (auto i : chosen) hosts[i].sampled = true;
+  // Mail hosts whose address the run may not touch were resolved all the
+  // same: they count among the resolved hosts and as excluded, each address
+  // once (none of them is among `hosts`).
+  std::set<std::string> outside;
+  for (const auto& r : *resolved) {
+    if (r.status == "out_of_scope" && !r.ip.empty()) outside.insert(r.ip);
+  }
+  for (const auto& h : hosts) outside.erase(h.ip);  // a target IP of its own: counted below
+  f.excluded = static_cast<std::int64_t>(outside.size());
+  f.resolved_hosts = static_cast<std::int64_t>(hosts.size() + outside.size());
+  // Addresses the run may not touch (excluded, out of scope) drop out here,
+  // counted in the funnel before the sample, never probed as CONNECT. They
+  // are stored unsampled. With none excluded the sample is as before.
+  std::vector<std::size_t> eligible;
+  eligible.reserve(hosts.size());
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (scope.check(hosts[i].ip)) {
+      eligible.push_back(i);
+    } else {
+      ++f.excluded;
+    }
+  }
+  auto chosen = sample_indices(
+      eligible.size(), options.sample == 0 ? eligible.size() : options.sample, options.seed);
+  for (auto k : chosen) hosts[eligible[k]].sampled = true;
   f.sampled = static_cast<std::int64_t>(chosen.size());
   if (auto s = store.add_hosts(run_id, hosts); !s) co_return s.error();
   if (auto s = store.mark_prepared(run_id, f); !s) co_return s.error();

@@ -48,6 +48,11 @@ struct SurveySummary {
   std::map<std::string, std::int64_t> outcomes;
   std::int64_t probed_now = 0;
   bool interrupted = false;
+  // Probes that failed for a shortage of our own (no descriptor, no source
+  // port) and were tried again; hosts given up after too many such tries
+  // (left unprobed, so the run is not done: --resume finishes it).
+  std::int64_t local_failures = 0;
+  std::int64_t given_up = 0;
   // Wall time of the two phases: reading targets and resolving them (with
   // the sample), then probing. Probes per second are probed_now / probing.
   double preparing_seconds = 0;

@@ -194,7 +194,9 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   auto address = asio::ip::make_address(ip, ec);
   if (ec) co_return false;
   auto ex = co_await asio::this_coro::executor;
-  c.emplace(ex, scope, options.client, transcript);
+  // The probe's clock goes on: the new client counts from the same epoch.
+  const auto epoch = c->epoch();
+  c.emplace(ex, scope, options.client, transcript, epoch);
   auto connected = co_await c->connect({address, options.port});
   if (!connected.ok()) co_return false;
   auto greeting = co_await c->greeting();
@@ -213,23 +215,42 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
                                    const net::ScopeGuard& scope, client::Transcript* transcript,
                                    const ProbeOptions& options, const ProbeTarget& target,
                                    store::Probe& probe, TransactionResult& last) {
-  auto note = [transcript](std::string text) {
-    if (transcript) transcript->push_back({0, '*', std::move(text)});
+  auto note = [transcript, &c](std::string text) {
+    if (transcript) transcript->push_back({c->elapsed_us(), '*', std::move(text)});
   };
-  const auto names = trick_transactions(context_for(options, target, c->greeting_host(), ""), "");
+  // Built once per host with a placeholder token, which each variant's own
+  // token replaces (a token is 20 characters of [a-z0-9]; the placeholder,
+  // of control characters, cannot occur in what the server named itself).
+  const std::string placeholder(20, '\x01');
+  const auto names = trick_transactions(
+      context_for(options, target, c->greeting_host(), placeholder), placeholder);
+  auto with_token = [&placeholder](Transaction t, const std::string& token) {
+    for (auto* s :
+         {&t.token, &t.mail_from, &t.rcpt_to, &t.envelope_from_address, &t.envelope_to_address}) {
+      for (auto at = s->find(placeholder); at != std::string::npos; at = s->find(placeholder, at)) {
+        s->replace(at, placeholder.size(), token);
+      }
+    }
+    return t;
+  };
+  const auto deadline = c->epoch() + options.host_timeout;
   bool usable = !cut_off(last);
-  int reconnects = 0;
+  bool progress = true;   // the IMC transaction was answered on this connection
   bool retrying = false;  // the current variant was cut off once already
   std::optional<Transaction> tx;
   std::size_t next = 0;
   std::string gave_up;
   while (next < names.size()) {
     if (!usable) {
-      if (reconnects == max_variant_reconnects) {
-        gave_up = "connection closed; reconnections used up";
+      if (!progress) {
+        gave_up = "connection closed before any variant was answered on it";
         break;
       }
-      ++reconnects;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        gave_up = "connection closed; --host-timeout reached";
+        break;
+      }
+      progress = false;
       note("connection closed: reconnecting for the remaining variants");
       bool ok = co_await reconnect(c, scope, transcript, options, probe.ip);
       if (!ok) {
@@ -242,12 +263,11 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       // Each variant carries a token of its own, in its addresses and
       // message; a retry keeps it, so that anything the cut-off attempt
       // let through is still matched.
-      auto token = new_token();
-      auto fresh =
-          trick_transactions(context_for(options, target, c->greeting_host(), token), token);
-      auto it = std::find_if(fresh.begin(), fresh.end(),
-                             [&](const Transaction& t) { return t.name == names[next].name; });
-      tx = *it;
+      tx = with_token(names[next], new_token());
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      gave_up = "--host-timeout reached";
+      break;
     }
     auto rset = co_await c->rset();
     if (!rset.reply || rset.code() == 421) {
@@ -261,6 +281,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       continue;
     }
     probe.variants.push_back({tx->name, tx->mail_from, tx->rcpt_to, r.outcome, r.code, tx->token});
+    progress = true;
     tx.reset();
     retrying = false;
     ++next;

@@ -60,16 +60,15 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
                                                    const ProbeTarget& target,
                                                    const ProbeOptions& options);
 
-// New connections a probe may open for its variants. Servers close after so
-// many errors (Postfix: 421 at smtpd_hard_error_limit, 20 by default), and
-// the tricks are nearly thirty refusals in a row.
-inline constexpr int max_variant_reconnects = 3;
-
 // Runs every trick after the IMC transaction (RSET before each), appending
-// to probe.variants. When the server closes the connection or answers 421,
-// the connection is closed and a new one opened to probe.ip (same scope,
-// timeouts and transcript), at most max_variant_reconnects times; a variant
-// cut off is tried once more there. Every trick is recorded: those never
+// to probe.variants. Servers close after so many errors (Postfix: 421 at
+// smtpd_hard_error_limit, 20; Exim: smtp_max_synprot_errors, 3) and the
+// tricks are nearly thirty refusals in a row: when the server closes the
+// connection or answers 421, a new one is opened to probe.ip (same scope,
+// timeouts and transcript) as long as the last one made progress (a variant
+// answered on it) and options.host_timeout, counted from the probe's start,
+// has not passed; a variant cut off is tried once more there. The variants
+// are built once per host, each with its own token. Every trick is recorded: those never
 // tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
 // last.connection_lost says whether the one left is usable.
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& client,

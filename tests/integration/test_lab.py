@@ -18,7 +18,7 @@ from peers.lab import start_lab, write_profile
 # (profile data: the lab refuses a behaviour placed under another outcome).
 ALL_BEHAVIOURS = {
     "CONNECT": ["refused", "no_greeting", "greeting_554", "garbage_greeting", "endless_line",
-                "reset_at_connect", "slow_bytes"],
+                "reset_at_connect", "slow_bytes", "tarpit"],
     "EHLO": ["garbage_reply", "thousand_lines"],
     "MAIL": ["mail_rejected", "reset_mid"],
     "TO": ["helo_only", "relay_denied", "greylist", "slow_greeting", "starttls",

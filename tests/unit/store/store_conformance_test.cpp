@@ -24,7 +24,7 @@ TEST_P(StoreConformance, RunRoundTripAndLifecycle) {
   ASSERT_TRUE(id2);
   EXPECT_GT(*id2, *id);
 
-  Funnel f{10000, 5, 4000, 3900, 250};
+  Funnel f{10000, 5, 4000, 3900, 250, 17};
   ASSERT_OK(db->mark_prepared(*id, f));
   ASSERT_OK(db->finish_run(*id, "done", "1999-07-03T11:00:00Z"));
 
@@ -40,6 +40,7 @@ TEST_P(StoreConformance, RunRoundTripAndLifecycle) {
   EXPECT_EQ(r->funnel.unique_domains, 4000);
   EXPECT_EQ(r->funnel.resolved_hosts, 3900);
   EXPECT_EQ(r->funnel.sampled, 250);
+  EXPECT_EQ(r->funnel.excluded, 17);  // runs.excluded (v4)
 
   auto empty = db->get_run(*id2);
   ASSERT_TRUE(empty);
