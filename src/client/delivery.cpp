@@ -18,9 +18,11 @@ Disposition classify(const Step& s) {
   return Disposition::transient;
 }
 
-std::vector<RecipientResult> all(const std::vector<std::string>& rcpts, const Step& s) {
+std::vector<RecipientResult> all(const std::vector<std::string>& rcpts, const Step& s,
+                                 Stage stage) {
   std::vector<RecipientResult> out;
-  for (const auto& r : rcpts) out.push_back({r, classify(s), s.code(), describe(s)});
+  for (const auto& r : rcpts)
+    out.push_back({r, classify(s), s.code(), describe(s), stage, s.reply});
   return out;
 }
 
@@ -43,19 +45,19 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
                                                       ClientOptions options) {
   SmtpClient c(co_await asio::this_coro::executor, scope, std::move(options));
   if (auto s = co_await c.connect(request.server); !s.ok()) {
-    co_return all(request.recipients, s);
+    co_return all(request.recipients, s, Stage::connect);
   }
   if (auto s = co_await c.greeting(); !s.ok()) {
-    co_return all(request.recipients, s);
+    co_return all(request.recipients, s, Stage::greeting);
   }
   if (auto s = co_await c.hello(); !s.ok()) {
-    co_return all(request.recipients, s);
+    co_return all(request.recipients, s, Stage::hello);
   }
   if (request.tls && c.ehlo_info().starttls()) {
     // Opportunistic: a failed handshake leaves the connection unusable, so
     // the message is retried later rather than sent in clear text now.
     if (auto s = co_await c.starttls(*request.tls, request.tls_sni); !s.ok()) {
-      co_return all(request.recipients, s);
+      co_return all(request.recipients, s, Stage::starttls);
     }
   }
   std::string params;
@@ -66,15 +68,16 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
   }
   auto from = "<" + request.mail_from + ">";
   if (auto s = co_await c.mail_from(from, params); !s.ok()) {
-    co_return all(request.recipients, s);
+    co_return all(request.recipients, s, Stage::mail);
   }
 
   std::vector<RecipientResult> results;
   std::size_t accepted = 0;
   for (const auto& r : request.recipients) {
     auto s = co_await c.rcpt_to("<" + r + ">");
-    if (!s.ok() && !s.reply) co_return all(request.recipients, s);  // connection lost
-    results.push_back({r, s.ok() ? Disposition::delivered : classify(s), s.code(), describe(s)});
+    if (!s.ok() && !s.reply) co_return all(request.recipients, s, Stage::rcpt);  // lost
+    results.push_back({r, s.ok() ? Disposition::delivered : classify(s), s.code(), describe(s),
+                       Stage::rcpt, s.reply});
     if (s.ok()) ++accepted;
   }
   if (accepted == 0) {
@@ -87,6 +90,8 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
     r.disposition = classify(d);
     r.code = d.code();
     r.text = describe(d);
+    r.stage = Stage::data;
+    r.reply = d.reply;
   }
   co_await c.quit();
   co_return results;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,18 @@ namespace relayscope::client {
 enum class Disposition { delivered, transient, permanent };
 const char* to_string(Disposition d);
 
+// The step of the dialogue that gave a recipient its result: the steps up to
+// `mail` fail for every recipient at once (no transaction took place), which
+// is what lets the caller move on to another MX host.
+enum class Stage { connect, greeting, hello, starttls, mail, rcpt, data };
+
 struct RecipientResult {
   std::string recipient;  // bare address, as given
   Disposition disposition = Disposition::transient;
   int code = 0;
   std::string text;  // the server's reply, or our reason ("connection refused")
+  Stage stage = Stage::connect;
+  std::optional<smtp::Reply> reply;  // the server's reply, when one came
 };
 
 struct DeliveryRequest {

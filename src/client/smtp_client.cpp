@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "mail/base64.hpp"
 #include "smtp/dot_stuffing.hpp"
 
 namespace relayscope::client {
@@ -16,32 +17,6 @@ Step io_failure(const net::IoResult& r) {
   s.io_error = r.error;
   s.detail = r.detail.empty() ? net::to_string(r.error) : r.detail;
   return s;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char table[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += table[(v >> 6) & 63];
-    out += table[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 }  // namespace
@@ -178,8 +153,8 @@ asio::awaitable<Step> SmtpClient::auth_plain(const std::string& user, const std:
   blob.push_back('\0');
   blob += password;
   // The credentials never go into the transcript.
-  auto r =
-      co_await connection_.write("AUTH PLAIN " + base64(blob) + "\r\n", options_.command_timeout);
+  auto r = co_await connection_.write("AUTH PLAIN " + mail::base64_encode(blob) + "\r\n",
+                                      options_.command_timeout);
   log('>', "AUTH PLAIN (credentials not logged)");
   if (!r) co_return io_failure(r);
   co_return co_await read_reply(options_.command_timeout, 235, 235);

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <mutex>
 
+#include "common/ascii.hpp"
+
 namespace relayscope::collect {
 
 namespace {
@@ -37,11 +39,7 @@ struct Ref {
   explicit operator bool() const { return p != nullptr; }
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);

@@ -13,6 +13,8 @@
 #include <filesystem>
 
 #include "collect/envelope.hpp"
+#include "mail/addr_port.hpp"
+#include "mail/date.hpp"
 #include "net/connection.hpp"
 #include "smtp/command.hpp"
 #include "smtp/data_reader.hpp"
@@ -31,12 +33,7 @@ std::string lower(std::string s) {
 }
 
 std::string now_iso() {
-  auto t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[32];
-  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return b;
+  return mail::iso8601_date(std::time(nullptr));
 }
 
 // Writes the message (with a Return-Path and the envelope as headers we add
@@ -305,21 +302,11 @@ asio::awaitable<void> Collector::State::session(asio::ip::tcp::socket socket) {
 Expected<std::unique_ptr<Collector>> Collector::start(asio::any_io_executor executor,
                                                       CollectorOptions options,
                                                       store::Store& store) {
-  auto colon = options.listen.rfind(':');
-  if (colon == std::string::npos)
-    return make_error("--listen wants ADDR:PORT: '" + options.listen + "'");
+  auto listen = mail::parse_addr_port(options.listen, {.port_zero = true});
+  if (!listen) return make_error("--listen: " + listen.error().message);
   std::error_code ec;
-  auto host = options.listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  auto address = asio::ip::make_address(host, ec);
-  if (ec) return make_error("--listen: not an IP address: '" + host + "'");
-  int port = 0;
-  try {
-    port = std::stoi(options.listen.substr(colon + 1));
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) return make_error("--listen: bad port in '" + options.listen + "'");
+  auto address = asio::ip::make_address(listen->address.to_string(), ec);
+  int port = *listen->port;
   if (options.domain.empty()) return make_error("--domain is required");
   if (options.spool_dir.empty()) return make_error("no spool directory for the messages");
   std::filesystem::create_directories(options.spool_dir, ec);

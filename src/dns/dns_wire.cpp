@@ -67,7 +67,11 @@ std::string cname_chain_end(const unsigned char* answer, std::size_t length,
                       const unsigned char* buf, int len) {
                     if (type != ns_t_cname) return;
                     std::string target;
-                    if (read_name(rdata, buf, len, &target)) cnames.emplace(owner, target);
+                    // A CNAME to the root names no host: ignored, so the
+                    // chain never ends at an empty name (found by fuzzing).
+                    if (read_name(rdata, buf, len, &target) && !target.empty()) {
+                      cnames.emplace(owner, target);
+                    }
                   });
   for (int hops = 0; hops < 16; ++hops) {
     auto it = cnames.find(current);

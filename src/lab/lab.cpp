@@ -13,6 +13,7 @@
 #include "lab/tls_context.hpp"
 #include "lab/truth.hpp"
 #include "lab/zone.hpp"
+#include "mail/addr_port.hpp"
 
 namespace relayscope::lab {
 
@@ -35,13 +36,9 @@ struct LabState {
 
 Expected<std::pair<asio::ip::address, std::uint16_t>> parse_loopback_endpoint(
     const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= text.size()) {
-    return make_error("--dns: want ADDR:PORT, got '" + text + "'");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
+  auto a = mail::parse_addr_port(text, {.port_zero = true});
+  if (!a) return make_error("--dns: " + a.error().message);
+  auto host = a->address.to_string();
   std::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return make_error("--dns: '" + host + "' is not an IP address");
@@ -49,16 +46,7 @@ Expected<std::pair<asio::ip::address, std::uint16_t>> parse_loopback_endpoint(
     return make_error("--dns: the lab serves loopback only; " + host +
                       " is not a loopback address");
   }
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) throw std::invalid_argument("port");
-  } catch (const std::exception&) {
-    return make_error("--dns: bad port in '" + text + "'");
-  }
-  if (port > 65535) return make_error("--dns: port out of range in '" + text + "'");
-  return std::pair{address, static_cast<std::uint16_t>(port)};
+  return std::pair{address, *a->port};
 }
 
 Lab::Lab(std::shared_ptr<LabState> state) : state_(std::move(state)) {}

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/ascii.hpp"
 #include "lab/rng.hpp"
 
 namespace relayscope::lab {
@@ -28,10 +29,7 @@ constexpr const char* junk[] = {
     "# end of roster",
 };
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
+using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
 
 }  // namespace
 

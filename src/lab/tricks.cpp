@@ -6,18 +6,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace relayscope::lab {
 
 namespace {
 
 constexpr std::size_t max_raw = 512;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 std::string normal_domain(std::string_view d) {
   auto s = lower(d);

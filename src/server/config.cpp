@@ -13,9 +13,15 @@
 #include <set>
 #include <sstream>
 
+#include "common/ascii.hpp"
+#include "mail/addr_port.hpp"
+
 namespace relayscope::server {
 
 namespace {
+
+// The longest duration the configuration accepts (see parse_duration).
+constexpr long long max_duration_ms = 3650LL * 86400 * 1000;
 
 struct Ctx {
   std::string path;
@@ -32,10 +38,7 @@ struct Ctx {
   }
 };
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 using Known = std::map<std::string, std::set<std::string>>;
 
@@ -751,29 +754,9 @@ std::string ListenAddress::to_string() const {
 }
 
 Expected<ListenAddress> parse_listen_address(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 == text.size()) {
-    return make_error("'" + text + "' is not ADDR:PORT");
-  }
-  auto host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string::npos) {
-    return make_error("'" + text + "': an IPv6 address goes in brackets: [ADDR]:PORT");
-  }
-  auto ip = IpAddress::parse(host);
-  if (!ip) return make_error("'" + host + "' is not an IP address");
-  auto port_text = text.substr(colon + 1);
-  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
-                                           [](char ch) { return ch >= '0' && ch <= '9'; })) {
-    return make_error("'" + port_text + "' is not a port");
-  }
-  auto port = std::stoi(port_text);
-  if (port < 1 || port > 65535) return make_error("port " + port_text + " is out of range");
-  ListenAddress a;
-  a.address = ip->to_string();
-  a.port = static_cast<unsigned short>(port);
-  return a;
+  auto a = mail::parse_addr_port(text);
+  if (!a) return a.error();
+  return ListenAddress{a->address.to_string(), *a->port};
 }
 
 Expected<Millis> parse_duration(const std::string& text) {
@@ -782,20 +765,26 @@ Expected<Millis> parse_duration(const std::string& text) {
   if (i == 0 || i > 12) return make_error("'" + text + "' is not a duration (e.g. 30s, 5m, 2h)");
   long long n = std::stoll(text.substr(0, i));
   auto unit = text.substr(i);
-  long long ms = 0;
+  long long per = 0;  // milliseconds per unit
   if (unit.empty() || unit == "s")
-    ms = n * 1000;
+    per = 1000;
   else if (unit == "ms")
-    ms = n;
+    per = 1;
   else if (unit == "m")
-    ms = n * 60 * 1000;
+    per = 60 * 1000;
   else if (unit == "h")
-    ms = n * 3600 * 1000;
+    per = 3600 * 1000;
   else if (unit == "d")
-    ms = n * 86400 * 1000;
+    per = 86400 * 1000;
   else
     return make_error("'" + text + "': unknown unit '" + unit + "' (ms, s, m, h, d)");
-  return Millis(ms);
+  // Ten years is more than any timeout or queue lifetime needs, and keeps
+  // every sum with a clock's time point (in nanoseconds) far from overflow;
+  // the check is a division so that it cannot overflow itself.
+  if (n > max_duration_ms / per) {
+    return make_error("'" + text + "' is too long (at most 3650d)");
+  }
+  return Millis(n * per);
 }
 
 Expected<Config> parse_config(const std::string& text, const std::string& path) {

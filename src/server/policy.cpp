@@ -5,16 +5,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "smtp/route.hpp"
 
 namespace relayscope::server {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 smtp::Reply make(int code, std::string text) {
   smtp::Reply r;

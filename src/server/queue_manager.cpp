@@ -19,52 +19,15 @@
 #include "server/relay_metrics.hpp"
 #include "smtp/path.hpp"
 #include "smtp/reply.hpp"
+#include "server/couriers.hpp"
+#include "server/routing.hpp"
+#include "server/settle.hpp"
 
 namespace relayscope::server {
 
 namespace {
 
 using Kind = RecipientOutcome::Kind;
-
-std::string lower(std::string s) {
-  for (auto& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
-
-std::optional<smtp::Path> parse_recipient(const std::string& r) {
-  auto p = smtp::parse_path("<" + r + ">", smtp::PathKind::forward, true);
-  if (!p) {
-    return std::nullopt;
-  }
-  return std::move(*p);
-}
-
-// Where a remote recipient goes when there is no smarthost: its written host
-// part ("example.test", or "[192.0.2.1]" for a literal).
-std::string destination_of(const smtp::Path& p) {
-  const auto& h = p.mailbox.host;
-  if (h.is_literal()) {
-    return "[" + h.text + "]";
-  }
-  auto d = lower(h.text);
-  if (!d.empty() && d.back() == '.') {
-    d.pop_back();
-  }
-  return d;
-}
-
-std::string status_of(const std::string& text, const char* fallback) {
-  auto s = smtp::parse_enhanced_status(text);
-  if (!s) {
-    auto sp = text.find(' ');
-    if (sp != std::string::npos) {
-      s = smtp::parse_enhanced_status(text.substr(sp + 1));
-    }
-  }
-  return s ? s->to_string() : fallback;
-}
 
 std::int64_t unix_now() {
   return static_cast<std::int64_t>(std::time(nullptr));
@@ -89,14 +52,25 @@ QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings setting
       spool_(spool),
       worker_(worker),
       policy_(policy),
-      resolver_(resolver),
-      scope_(std::move(scope)),
-      timer_(executor) {
-  // Outbound STARTTLS is opportunistic: we cannot verify arbitrary MX
-  // certificates, but encryption still beats clear text.
-  client_tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  client_tls_->set_verify_mode(asio::ssl::verify_none);
-}
+      own_local_(std::make_unique<MaildirCourier>(settings_.mailbox_root, settings_.hostname,
+                                                  policy, worker)),
+      own_remote_(std::make_unique<SmtpCourier>(settings_.hostname, settings_.delivery, resolver,
+                                                std::move(scope))),
+      local_(own_local_.get()),
+      remote_(own_remote_.get()),
+      timer_(executor) {}
+
+QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool,
+                           Worker& worker, const RelayPolicy& policy, Courier& local,
+                           Courier& remote)
+    : executor_(executor),
+      settings_(std::move(settings)),
+      spool_(spool),
+      worker_(worker),
+      policy_(policy),
+      local_(&local),
+      remote_(&remote),
+      timer_(executor) {}
 
 QueueManager::~QueueManager() {
   *alive_ = false;
@@ -221,14 +195,15 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   auto read_job = [path](Batch&) -> Expected<std::string> {
     return Spool::read_message_file(path);
   };
-  auto message = co_await worker_.run<std::string>(std::move(read_job));
+  auto read = co_await worker_.run<std::string>(std::move(read_job));
   if (!*alive) {
     co_return;
   }
 
-  std::map<std::string, RecipientOutcome> outcomes;
-  if (!message) {
-    spdlog::error("{}: cannot read the spooled message: {}", id, message.error().message);
+  std::shared_ptr<const std::string> message;
+  Outcomes outcomes;
+  if (!read) {
+    spdlog::error("{}: cannot read the spooled message: {}", id, read.error().message);
     if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
       // Taken away by hand: nothing left to deliver or to retry.
       spdlog::error("{}: gone from the spool: forgotten", id);
@@ -239,10 +214,12 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       co_return;
     }
     for (const auto& r : item.pending) {
-      outcomes[r] = RecipientOutcome{Kind::transient, "4.3.0", "spool read error", ""};
+      outcomes.emplace_back(
+          r, RecipientOutcome{Kind::transient, "4.3.0", "spool read error", "", std::nullopt});
     }
   } else {
-    outcomes = co_await try_recipients(item, *message);
+    message = std::make_shared<const std::string>(std::move(*read));
+    outcomes = co_await try_recipients(id, item, message);
     if (!*alive) {
       co_return;
     }
@@ -250,79 +227,26 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
 
   const auto& env = item.envelope;
   bool expired = std::chrono::seconds(unix_now() - env.arrival) > settings_.delivery.max_queue_time;
-  std::vector<FailedRecipient> failed;
-  std::vector<std::pair<std::string, std::string>> done;
-  std::string last_error;
-  for (auto& [rcpt, o] : outcomes) {
-    const char* word = "deferred";
-    if (o.kind == Kind::delivered) {
-      word = "sent";
-    } else if (o.kind == Kind::permanent) {
-      word = "bounced";
-    } else if (expired) {
-      // Too long in the queue: failed for good (RFC 3463 X.4.7).
-      o.kind = Kind::permanent;
-      o.status = "5.4.7";
-      o.text = "delivery time expired; last error: " + o.text;
-      word = "expired";
-    } else {
-      last_error = "<" + rcpt + ">: " + o.text;
-    }
+  auto settled = settle(outcomes, expired);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& [rcpt, o] = outcomes[i];
     spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt,
-                 o.relay.empty() ? "none" : o.relay, word, o.status, o.text);
-    relay_metrics::delivery(word).inc();
-    if (o.kind == Kind::delivered) {
-      done.emplace_back(rcpt, "delivered " + o.relay + " " + o.text);
-    } else if (o.kind == Kind::permanent) {
-      // Remote-MTA names the host (RFC 3464 2.3.5), without our ":port".
-      auto host = o.relay;
-      if (host == "maildir") {
-        host.clear();
-      } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
-        host.resize(colon);
-      }
-      failed.push_back(FailedRecipient{rcpt, o.status, o.text, host});
-    }
+                 o.relay.empty() ? "none" : o.relay, settled.words[i].second, o.status, o.text);
+    relay_metrics::delivery(settled.words[i].second).inc();
   }
-
-  if (!failed.empty()) {
+  auto done = settled.delivered;
+  auto last_error = settled.last_error;
+  if (!settled.failed.empty()) {
     // A failure is recorded only once its DSN is safely in the spool (or
     // there is nobody to tell): a crash in between sends the DSN again at
     // worst, never loses it.
-    bool recorded = true;
-    if (env.mail_from.empty()) {
-      spdlog::info("{}: failed recipients of a message from the null sender: no DSN", id);
-    } else {
-      DsnInput in;
-      in.reporting_mta = settings_.hostname;
-      in.original_sender = env.mail_from;
-      in.queue_id = id;
-      in.arrival = static_cast<std::time_t>(env.arrival);
-      in.now = std::time(nullptr);
-      in.failed = failed;
-      // An unreadable message (it expires like any other) is bounced
-      // without its copy rather than kept for ever.
-      in.original_message = message ? *message : std::string();
-      SpoolEnvelope dsn;
-      dsn.arrival = unix_now();
-      dsn.client = "127.0.0.1";
-      dsn.helo = settings_.hostname;
-      dsn.recipients.push_back(env.mail_from);  // from the null sender: never bounced back
-      auto text = build_dsn(in);
-      auto stored = co_await submit(std::move(dsn), std::move(text));
-      if (!*alive) {
-        co_return;
-      }
-      if (stored) {
-        spdlog::info("{}: sender non-delivery notification: {}", id, *stored);
-      } else {
-        spdlog::error("{}: cannot queue the DSN, will try again: {}", id, stored.error().message);
-        recorded = false;
-      }
+    bool recorded = co_await bounce(id, env, settled.failed, message);
+    if (!*alive) {
+      co_return;
     }
     if (recorded) {
-      for (const auto& f : failed) {
-        done.emplace_back(f.recipient, "failed " + f.status + " " + f.diagnostic);
+      for (const auto& f : settled.failed) {
+        done.emplace_back(f.recipient, failed_record(f));
       }
     }
   }
@@ -395,158 +319,53 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   wake();
 }
 
-asio::awaitable<std::map<std::string, RecipientOutcome>> QueueManager::try_recipients(
-    const Item& item, const std::string& message) {
-  std::map<std::string, RecipientOutcome> out;
-  std::map<std::string, std::vector<std::string>> remote;  // destination -> recipients
-  const auto& env = item.envelope;
-  for (const auto& r : item.pending) {
-    auto path = parse_recipient(r);
-    if (!path) {
-      out[r] = RecipientOutcome{Kind::permanent, "5.1.3", "bad recipient address syntax", ""};
-      continue;
-    }
-    if (auto box = policy_.local_mailbox(*path)) {
-      if (!safe_mailbox_name(box->user)) {
-        out[r] = RecipientOutcome{Kind::permanent, "5.1.3", "mailbox name not accepted", ""};
-        continue;
-      }
-      std::string prefix =
-          "Return-Path: <" + env.mail_from + ">\r\nDelivered-To: " + box->address() + "\r\n";
-      auto root = settings_.mailbox_root;
-      auto host = settings_.hostname;
-      auto b = *box;
-      auto job = [root, b, prefix, &message, host](Batch& batch) -> Expected<std::string> {
-        return deliver_to_maildir(root, b, prefix, message, host, batch);
-      };
-      auto res = co_await worker_.run<std::string>(std::move(job));
-      if (res) {
-        out[r] = RecipientOutcome{Kind::delivered, "2.0.0", "delivered to maildir", "maildir"};
-      } else {
-        out[r] = RecipientOutcome{Kind::transient, "4.3.0", res.error().message, "maildir"};
-      }
-      continue;
-    }
-    remote[settings_.delivery.smarthost ? std::string("smarthost") : destination_of(*path)]
-        .push_back(r);
+asio::awaitable<bool> QueueManager::bounce(std::string id, SpoolEnvelope env,
+                                           std::vector<FailedRecipient> failed,
+                                           std::shared_ptr<const std::string> message) {
+  auto alive = alive_;
+  if (env.mail_from.empty()) {
+    spdlog::info("{}: failed recipients of a message from the null sender: no DSN", id);
+    co_return true;
   }
-  for (const auto& [dest, rcpts] : remote) {
-    auto results = co_await deliver_remote(dest, rcpts, item, message);
-    for (auto& [r, o] : results) {
-      out[r] = std::move(o);
-    }
+  DsnInput in;
+  in.reporting_mta = settings_.hostname;
+  in.original_sender = env.mail_from;
+  in.queue_id = id;
+  in.arrival = static_cast<std::time_t>(env.arrival);
+  in.now = std::time(nullptr);
+  in.failed = std::move(failed);
+  // An unreadable message (it expires like any other) is bounced without
+  // its copy rather than kept for ever.
+  in.original_message = message ? *message : std::string();
+  SpoolEnvelope dsn;
+  dsn.arrival = unix_now();
+  dsn.client = "127.0.0.1";
+  dsn.helo = settings_.hostname;
+  dsn.recipients.push_back(env.mail_from);  // from the null sender: never bounced back
+  auto text = build_dsn(in);
+  auto stored = co_await submit(std::move(dsn), std::move(text));
+  if (!*alive) {
+    co_return false;
   }
-  co_return out;
+  if (!stored) {
+    spdlog::error("{}: cannot queue the DSN, will try again: {}", id, stored.error().message);
+    co_return false;
+  }
+  spdlog::info("{}: sender non-delivery notification: {}", id, *stored);
+  co_return true;
 }
 
-asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> QueueManager::deliver_remote(
-    const std::string& destination, const std::vector<std::string>& recipients, const Item& item,
-    const std::string& message) {
-  std::vector<std::pair<std::string, RecipientOutcome>> out;
-  auto all = [&](Kind k, const char* status, const std::string& text) {
-    for (const auto& r : recipients) {
-      out.emplace_back(r, RecipientOutcome{k, status, text, ""});
+asio::awaitable<Outcomes> QueueManager::try_recipients(std::string id, const Item& item,
+                                                       std::shared_ptr<const std::string> message) {
+  auto plan = plan_routes(item.pending, policy_, settings_.delivery.smarthost.has_value());
+  Outcomes out = std::move(plan.refused);
+  for (auto& [destination, rcpts] : plan.destinations) {
+    Parcel parcel{id, item.envelope, message, destination, rcpts};
+    Courier& courier = destination == local_destination ? *local_ : *remote_;
+    auto carried = co_await courier.carry(std::move(parcel));
+    for (auto& o : carried) {
+      out.push_back(std::move(o));
     }
-  };
-  const auto& d = settings_.delivery;
-  std::vector<asio::ip::tcp::endpoint> targets;
-  std::error_code ec;
-  if (d.smarthost) {
-    auto a = asio::ip::make_address(d.smarthost->address, ec);
-    if (ec) {
-      all(Kind::transient, "4.4.1", "bad smarthost address " + d.smarthost->address);
-      co_return out;
-    }
-    targets.emplace_back(a, d.smarthost->port);
-  } else if (!destination.empty() && destination.front() == '[') {
-    auto text = destination.substr(1, destination.size() - 2);
-    auto a = asio::ip::make_address(text, ec);
-    if (ec) {
-      all(Kind::permanent, "5.1.2", "cannot deliver to address literal " + destination);
-      co_return out;
-    }
-    targets.emplace_back(a, d.port);
-  } else if (!resolver_) {
-    all(Kind::transient, "4.4.3", "no DNS servers configured for " + destination);
-    co_return out;
-  } else {
-    auto mh = co_await resolver_->resolve_mail_host(destination, 0);
-    using S = dns::DnsStatus;
-    if (mh.status == S::nxdomain || mh.status == S::nodata) {
-      all(Kind::permanent, "5.1.2",
-          "Host or domain name not found: " + destination + " (" +
-              std::string(dns::to_string(mh.status)) + ")");
-      co_return out;
-    }
-    if (mh.status == S::null_mx) {
-      all(Kind::permanent, "5.1.10", "Domain " + destination + " accepts no mail (null MX)");
-      co_return out;
-    }
-    if (mh.status != S::ok) {
-      all(Kind::transient, "4.4.3", "DNS lookup of " + destination + " failed: " + mh.detail);
-      co_return out;
-    }
-    std::vector<std::string> ips{mh.ip};
-    ips.insert(ips.end(), mh.fallback_ips.begin(), mh.fallback_ips.end());
-    for (const auto& ip : ips) {
-      auto a = asio::ip::make_address(ip, ec);
-      if (!ec) {
-        targets.emplace_back(a, d.port);
-      }
-    }
-  }
-
-  client::ClientOptions options;
-  options.helo_name = settings_.hostname;
-  options.connect_timeout = d.connect_timeout;
-  options.greeting_timeout = std::chrono::minutes(2);
-  options.command_timeout = std::chrono::minutes(2);
-  options.data_timeout = std::chrono::minutes(5);
-  std::vector<client::RecipientResult> results;
-  std::string relay;
-  for (const auto& target : targets) {
-    client::DeliveryRequest req;
-    req.server = target;
-    req.mail_from = item.envelope.mail_from;
-    req.recipients = recipients;
-    req.message = message;
-    req.tls = client_tls_.get();
-    relay = target.address().to_string() + ":" + std::to_string(target.port());
-    results = co_await client::deliver(req, scope_, options);
-    // Only a connection-level failure (no reply at all) moves on to the next host.
-    bool no_reply = std::all_of(results.begin(), results.end(), [](const auto& r) {
-      return r.disposition == client::Disposition::transient && r.code == 0;
-    });
-    if (!no_reply) {
-      break;
-    }
-  }
-  for (const auto& r : results) {
-    RecipientOutcome o;
-    o.relay = relay;
-    // The client's text is the reply as received ("550 5.1.1 ..."), or
-    // our own reason when no reply came.
-    auto code = std::to_string(r.code);
-    bool has_code = r.text.compare(0, code.size(), code) == 0;
-    o.text = r.code && !has_code ? code + " " + r.text : r.text;
-    switch (r.disposition) {
-      case client::Disposition::delivered:
-        o.kind = Kind::delivered;
-        o.status = "2.0.0";
-        break;
-      case client::Disposition::permanent:
-        o.kind = Kind::permanent;
-        o.status = status_of(r.text, "5.0.0");
-        break;
-      case client::Disposition::transient:
-        o.kind = Kind::transient;
-        o.status = status_of(r.text, "4.4.1");
-        break;
-    }
-    out.emplace_back(r.recipient, std::move(o));
-  }
-  if (results.empty()) {
-    all(Kind::transient, "4.4.1", "no host to deliver to");
   }
   co_return out;
 }

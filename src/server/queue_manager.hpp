@@ -1,14 +1,15 @@
-// The queue manager: the one owner of deliveries and retries. Each spooled
-// message is tried at once, then on the retry schedule; local recipients go
-// to their Maildir, the others to the smarthost, else to their domain's MX
-// (or the address literal they name). A recipient is finished when delivered
-// or failed for good; failures for good (5xx, or too long in the queue) give
-// one RFC 3464 DSN to the sender (never to the null sender), queued like any
-// message. A message leaves the spool only when every recipient is finished.
+// The queue manager: the one owner of deliveries and retries, a queue plus
+// couriers. Each spooled message is tried at once, then on the retry
+// schedule; routing (routing.hpp) gives each recipient its destination, a
+// courier (courier.hpp: Maildir for local recipients, SMTP for the smarthost
+// or the domain's MX hosts) carries it there, and settle() (settle.hpp)
+// decides from the outcomes what is finished. Failures for good (5xx, or too
+// long in the queue) give one RFC 3464 DSN to the sender (never to the null
+// sender), queued like any message. A message leaves the spool only when
+// every recipient is finished.
 #pragma once
 
 #include <asio.hpp>
-#include <asio/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -20,6 +21,8 @@
 
 #include "net/scope_guard.hpp"
 #include "server/config.hpp"
+#include "server/courier.hpp"
+#include "server/dsn.hpp"
 #include "server/policy.hpp"
 #include "server/spool.hpp"
 #include "server/worker.hpp"
@@ -36,14 +39,6 @@ struct QueueSettings {
   DeliveryConfig delivery;
 };
 
-// One recipient's end: delivered, failed for good, or to be retried.
-struct RecipientOutcome {
-  enum class Kind { delivered, permanent, transient } kind = Kind::transient;
-  std::string status;  // enhanced status, "2.0.0" / "5.1.1" / "4.4.1"
-  std::string text;    // reply or reason
-  std::string relay;   // where it went ("maildir", "127.0.0.1:2601")
-};
-
 // The wait before retry number `attempts` (1 = after the first failed
 // attempt): the schedule's entries in turn, the last one repeating.
 std::chrono::milliseconds retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
@@ -51,8 +46,12 @@ std::chrono::milliseconds retry_delay(const std::vector<std::chrono::millisecond
 
 class QueueManager {
  public:
+  // With the real couriers: Maildir for local recipients, SMTP for the rest.
   QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool, Worker& worker,
                const RelayPolicy& policy, dns::Resolver* resolver, net::ScopeGuard scope);
+  // With the given couriers (tests use fakes); they must outlive the manager.
+  QueueManager(asio::any_io_executor executor, QueueSettings settings, Spool& spool, Worker& worker,
+               const RelayPolicy& policy, Courier& local, Courier& remote);
   ~QueueManager();
   QueueManager(const QueueManager&) = delete;
   QueueManager& operator=(const QueueManager&) = delete;
@@ -83,11 +82,12 @@ class QueueManager {
 
   asio::awaitable<void> scheduler();
   asio::awaitable<void> attempt(std::string id);
-  asio::awaitable<std::map<std::string, RecipientOutcome>> try_recipients(
-      const Item& item, const std::string& message);
-  asio::awaitable<std::vector<std::pair<std::string, RecipientOutcome>>> deliver_remote(
-      const std::string& destination, const std::vector<std::string>& recipients, const Item& item,
-      const std::string& message);
+  asio::awaitable<Outcomes> try_recipients(std::string id, const Item& item,
+                                           std::shared_ptr<const std::string> message);
+  // Queues the DSN of `failed`; false when it could not be stored.
+  asio::awaitable<bool> bounce(std::string id, SpoolEnvelope envelope,
+                               std::vector<FailedRecipient> failed,
+                               std::shared_ptr<const std::string> message);
   void wake();
   asio::awaitable<void> remove_finished(std::string id);
 
@@ -96,9 +96,9 @@ class QueueManager {
   Spool& spool_;
   Worker& worker_;
   const RelayPolicy& policy_;
-  dns::Resolver* resolver_;
-  net::ScopeGuard scope_;
-  std::unique_ptr<asio::ssl::context> client_tls_;
+  std::unique_ptr<Courier> own_local_, own_remote_;  // the real ones, when not given
+  Courier* local_;
+  Courier* remote_;
   std::map<std::string, Item> items_;
   std::deque<std::string> ready_;
   std::multimap<Clock::time_point, std::string> waiting_;

@@ -7,20 +7,13 @@
 
 #include "server/relay_metrics.hpp"
 #include "server/log_lines.hpp"
+#include "mail/received.hpp"
 
 namespace relayscope::server {
 
 namespace {
 
 constexpr std::size_t max_hops = 50;  // RFC 5321 6.3: a loop, most likely
-
-std::string rfc5322_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::strftime(b, sizeof b, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return b;
-}
 
 }  // namespace
 
@@ -62,15 +55,9 @@ std::string received_header(const ClientInfo& client, const Envelope& envelope,
   if (!envelope.auth_user.empty()) {
     with += "A";
   }
-  std::string h =
-      "Received: from " + (envelope.helo.empty() ? std::string("unknown") : envelope.helo);
-  h += " ([" + client.address + "])\r\n\tby " + hostname + " (relayscope) with " + with + " id " +
-       id;
-  if (envelope.recipients.size() == 1) {
-    h += "\r\n\tfor <" + envelope.recipients.front() + ">";
-  }
-  h += "; " + rfc5322_date(std::time(nullptr)) + "\r\n";
-  return h;
+  return mail::received_header({envelope.helo, client.address, hostname, "relayscope", with, id,
+                                envelope.recipients.size() == 1 ? envelope.recipients.front() : "",
+                                std::time(nullptr)});
 }
 
 std::size_t count_received(std::string_view message) {

@@ -5,19 +5,13 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/ascii.hpp"
+
 namespace relayscope::smtp {
 
 namespace {
 
-char upper_char(char c) {
-  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
-}
-
-std::string upper(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = upper_char(c);
-  return o;
-}
+using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
 
 bool is_let_dig(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

@@ -3,19 +3,14 @@
 // that does not parse as a host makes the route ambiguous, never "local".
 #include "smtp/route.hpp"
 
+#include "common/ascii.hpp"
 #include "smtp/ip_literal.hpp"
 
 namespace relayscope::smtp {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return o;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "mail/date.hpp"
+
 namespace relayscope::survey {
 
 std::string new_token() {
@@ -22,20 +24,11 @@ std::string tag_address(const std::string& address, const std::string& token) {
   return address.substr(0, at) + "+" + token + address.substr(at);
 }
 
-static std::string format_time(const char* fmt) {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, fmt, &tm);
-  return buf;
-}
-
 std::string rfc5322_now() {
-  return format_time("%a, %d %b %Y %H:%M:%S +0000");
+  return mail::rfc5322_date(std::time(nullptr));
 }
 std::string iso8601_now() {
-  return format_time("%Y-%m-%dT%H:%M:%SZ");
+  return mail::iso8601_date(std::time(nullptr));
 }
 
 std::string build_test_message(const TestMessageFields& f) {

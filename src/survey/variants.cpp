@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "survey/test_message.hpp"
 
 namespace relayscope::survey {
@@ -21,11 +22,7 @@ std::string literal_of(const std::string& ip) {
   return ip.find(':') != std::string::npos ? "[IPv6:" + ip + "]" : "[" + ip + "]";
 }
 
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return s;
-}
+using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
 
 VariantContext context_for(const ProbeOptions& options, const ProbeTarget& target,
                            const std::string& server_name, const std::string& token) {

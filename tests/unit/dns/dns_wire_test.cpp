@@ -98,6 +98,17 @@ TEST(DnsWire, LoopsAndUnrelatedCnamesStop) {
   EXPECT_EQ(cname_chain_end(other.data(), other.size(), "x.test"), "x.test");
 }
 
+// Found by fuzz_dns_wire: a CNAME whose target is the root ended the chain
+// at an empty name, which the resolver would then have asked for MX.
+TEST(DnsWire, ACnameToTheRootIsIgnored) {
+  auto b = answer("x.test", ns_t_mx, {{"x.test", ns_t_cname, name_rdata("")}});
+  EXPECT_EQ(cname_chain_end(b.data(), b.size(), "x.test"), "x.test");
+  auto c = answer(
+      "x.test", ns_t_mx,
+      {{"x.test", ns_t_cname, name_rdata("y.test")}, {"y.test", ns_t_cname, name_rdata("")}});
+  EXPECT_EQ(cname_chain_end(c.data(), c.size(), "x.test"), "y.test");
+}
+
 TEST(DnsWire, MalformedInputIsHarmless) {
   auto b = answer("alias.test", ns_t_mx, {{"alias.test", ns_t_cname, name_rdata("a.test")}});
   for (std::size_t cut = 0; cut < b.size(); ++cut) {

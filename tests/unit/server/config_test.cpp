@@ -136,6 +136,24 @@ TEST(Config, ListenAndDurations) {
   EXPECT_FALSE(parse_duration(""));
 }
 
+// 999999999999 days is 8.6e19 ms, past a signed 64-bit integer: it was
+// multiplied unchecked (undefined behaviour, a wrapped negative or garbage
+// timeout); now it is a configuration error that names the key's line.
+TEST(Config, AnOverlongDurationIsAClearErrorNotAnOverflow) {
+  auto d = parse_duration("999999999999d");
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("too long"), std::string::npos) << d.error().message;
+  EXPECT_FALSE(parse_duration("999999999999h"));
+  EXPECT_FALSE(parse_duration("3651d"));
+  EXPECT_EQ(*parse_duration("3650d"), std::chrono::hours(3650 * 24));
+  EXPECT_EQ(*parse_duration("99999999999ms"), std::chrono::milliseconds(99999999999LL));
+  EXPECT_FALSE(parse_duration("999999999999ms"));  // 31 years
+  auto msg = error_of(
+      "[server]\nlisten = [\"127.0.0.1:2525\"]\nhostname = \"mx.example.test\"\n"
+      "[spool]\ndir = \"/tmp/s\"\n[timeouts]\nidle = \"999999999999d\"\n");
+  EXPECT_NE(msg.find("/etc/relay.toml:7:"), std::string::npos) << msg;
+}
+
 TEST(Config, TheShippedExampleIsValid) {
   auto c = load_config(std::string(RELAYSCOPE_SOURCE_DIR) + "/examples/relay.toml");
   ASSERT_TRUE(c) << c.error().message;

@@ -1,0 +1,55 @@
+// The real couriers: the Maildir courier writes each local recipient's copy
+// through the worker (blocking file work off the network thread); the SMTP
+// courier finds a destination's hosts (routing.hpp) and tries them in order
+// with the one SMTP client, moving on to the next MX when a host gave no
+// transaction.
+#pragma once
+
+#include <asio/ssl.hpp>
+#include <memory>
+#include <string>
+
+#include "net/scope_guard.hpp"
+#include "server/config.hpp"
+#include "server/courier.hpp"
+#include "server/policy.hpp"
+#include "server/worker.hpp"
+
+namespace relayscope::dns {
+class Resolver;
+}
+
+namespace relayscope::server {
+
+class MaildirCourier : public Courier {
+ public:
+  MaildirCourier(std::string mailbox_root, std::string hostname, const RelayPolicy& policy,
+                 Worker& worker)
+      : root_(std::move(mailbox_root)),
+        hostname_(std::move(hostname)),
+        policy_(policy),
+        worker_(worker) {}
+  asio::awaitable<Outcomes> carry(Parcel parcel) override;
+
+ private:
+  std::string root_;
+  std::string hostname_;
+  const RelayPolicy& policy_;
+  Worker& worker_;
+};
+
+class SmtpCourier : public Courier {
+ public:
+  SmtpCourier(std::string hostname, DeliveryConfig delivery, dns::Resolver* resolver,
+              net::ScopeGuard scope);
+  asio::awaitable<Outcomes> carry(Parcel parcel) override;
+
+ private:
+  std::string hostname_;
+  DeliveryConfig delivery_;
+  dns::Resolver* resolver_;
+  net::ScopeGuard scope_;
+  std::unique_ptr<asio::ssl::context> tls_;
+};
+
+}  // namespace relayscope::server
