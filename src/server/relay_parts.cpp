@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "smtp/printable.hpp"
+
 namespace relayscope::server {
 
 namespace {
@@ -20,6 +22,24 @@ std::string rfc5322_date(std::time_t t) {
 }
 
 }  // namespace
+
+smtpd::SessionSettings session_settings(const Config& c) {
+  smtpd::SessionSettings s;
+  s.hostname = c.hostname;
+  s.max_message_size = c.limits.max_message_size;
+  s.max_recipients = c.limits.max_recipients;
+  s.max_errors = c.limits.max_errors;
+  s.max_line_length = c.limits.max_line_length;
+  s.max_auth_failures = c.limits.max_auth_failures;
+  s.command_timeout = c.timeouts.command;
+  s.idle_timeout = c.timeouts.idle;
+  s.data_timeout = c.timeouts.data;
+  s.greet_pause = c.timeouts.greet_pause;
+  s.auth_failure_delay = c.auth_failure_delay;
+  // Every AUTH answered in the same time: above an argon2id check's cost.
+  s.auth_answer_time = std::max(c.auth_failure_delay, std::chrono::milliseconds(1000));
+  return s;
+}
 
 asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     const ClientInfo& client) {
@@ -56,41 +76,103 @@ std::string received_header(const ClientInfo& client, const Envelope& envelope,
   if (!envelope.auth_user.empty()) {
     with += "A";
   }
-  std::string h =
-      "Received: from " + (envelope.helo.empty() ? std::string("unknown") : envelope.helo);
+  std::string h = "Received: from " + (envelope.helo.empty() ? std::string("unknown")
+                                                             : smtp::printable(envelope.helo, 255));
   h += " ([" + client.address + "])\r\n\tby " + hostname + " (relayscope) with " + with + " id " +
        id;
   if (envelope.recipients.size() == 1) {
-    h += "\r\n\tfor <" + envelope.recipients.front() + ">";
+    h += "\r\n\tfor <" + smtp::printable(envelope.recipients.front(), 320) + ">";
   }
   h += "; " + rfc5322_date(std::time(nullptr)) + "\r\n";
   return h;
 }
 
-std::size_t count_received(std::string_view message) {
-  std::size_t n = 0, pos = 0;
-  while (pos < message.size()) {
-    auto end = message.find("\r\n", pos);
-    if (end == std::string_view::npos) {
-      end = message.size();
+void HopCounter::feed(std::string_view chunk) {
+  for (char c : chunk) {
+    if (done_) return;
+    if (c == '\n') {
+      // An empty line (or only its CR) ends the header section.
+      if (prefix_.empty() || prefix_ == "\r") done_ = true;
+      prefix_.clear();
+      continue;
     }
-    auto line = message.substr(pos, end - pos);
-    if (line.empty()) break;  // end of the header section
-    if (line.size() >= 9 && strncasecmp(line.data(), "received:", 9) == 0) {
-      ++n;
+    if (prefix_.size() < 9) {
+      prefix_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (prefix_ == "received:") ++count_;
     }
-    pos = end + 2;
   }
-  return n;
 }
 
-asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const Envelope& envelope,
-                                               std::string message) {
-  if (count_received(message) > max_hops) {
-    spdlog::warn("session {} client={} message refused: too many Received: headers",
-                 client.session_id, client.address);
-    co_return make_reply(554, "5.4.6 Too many hops: a mail loop?");
+std::size_t count_received(std::string_view message) {
+  HopCounter h;
+  h.feed(message);
+  return h.count();
+}
+
+namespace {
+
+// One message streaming into the spool.
+class SpoolWriter final : public MessageWriter {
+ public:
+  SpoolWriter(Spool& spool, QueueManager& queue, std::shared_ptr<Spool::Incoming> incoming,
+              SpoolEnvelope envelope, const ClientInfo& client, bool tls)
+      : spool_(spool),
+        queue_(queue),
+        incoming_(std::move(incoming)),
+        env_(std::move(envelope)),
+        client_(client),
+        tls_(tls) {}
+
+  asio::awaitable<bool> write(std::string chunk) override {
+    hops_.feed(chunk);
+    size_ += chunk.size();
+    auto s = co_await spool_.append(incoming_, std::move(chunk));
+    if (!s) spdlog::error("{}: spool: {}", env_.id, s.error().message);
+    co_return static_cast<bool>(s);
   }
+
+  asio::awaitable<smtp::Reply> commit() override {
+    if (hops_.count() > max_hops) {
+      spdlog::warn("session {} client={} message refused: too many Received: headers",
+                   client_.session_id, client_.address);
+      co_await spool_.discard(incoming_);
+      co_return smtp::make_reply(554, "5.4.6 Too many hops: a mail loop?");
+    }
+    auto stored = co_await spool_.commit(incoming_);
+    std::string to;
+    for (const auto& r : env_.recipients) to += (to.empty() ? "<" : ",<") + r + ">";
+    if (!stored) {
+      spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env_.id,
+                    env_.mail_from, to, client_.address, size_, stored.error().message);
+      co_return smtp::make_reply(451, "4.3.0 Cannot keep the message now; try again later");
+    }
+    spdlog::info("{}: from=<{}> to={} client={} helo={} size={} tls={} auth={} status=queued",
+                 env_.id, env_.mail_from, to, client_.address, env_.helo, size_,
+                 tls_ ? "yes" : "no", env_.auth_user.empty() ? "-" : env_.auth_user);
+    SpoolEntry entry;
+    entry.envelope = env_;
+    entry.size = size_;
+    queue_.add(entry);
+    co_return smtp::make_reply(250, "2.0.0 Ok: queued as " + *stored);
+  }
+
+  asio::awaitable<void> abort() override { co_await spool_.discard(incoming_); }
+
+ private:
+  Spool& spool_;
+  QueueManager& queue_;
+  std::shared_ptr<Spool::Incoming> incoming_;
+  SpoolEnvelope env_;
+  ClientInfo client_;
+  bool tls_;
+  HopCounter hops_;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<MessageWriter>> SpoolSink::open(const ClientInfo& client,
+                                                                const Envelope& envelope) {
   SpoolEnvelope env;
   env.id = spool_.new_id();
   env.arrival = static_cast<std::int64_t>(std::time(nullptr));
@@ -99,28 +181,16 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   env.auth_user = envelope.auth_user;
   env.mail_from = envelope.mail_from;
   env.recipients = envelope.recipients;
-  auto size = message.size();
-  auto full = received_header(client, envelope, hostname_, env.id) + message;
-  message.clear();
-  message.shrink_to_fit();
-  auto stored = co_await spool_.store(env, std::move(full));
-  std::string to;
-  for (const auto& r : env.recipients) {
-    to += (to.empty() ? "<" : ",<") + r + ">";
+  // The Received: header goes first, so the message is never copied to
+  // prepend it.
+  auto received = received_header(client, envelope, hostname_, env.id);
+  auto incoming = co_await spool_.begin(env, std::move(received));
+  if (!incoming) {
+    spdlog::error("{}: spool: {}", env.id, incoming.error().message);
+    co_return nullptr;
   }
-  if (!stored) {
-    spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env.id,
-                  env.mail_from, to, client.address, size, stored.error().message);
-    co_return make_reply(451, "4.3.0 Cannot keep the message now; try again later");
-  }
-  spdlog::info("{}: from=<{}> to={} client={} helo={} size={} tls={} auth={} status=queued", env.id,
-               env.mail_from, to, client.address, env.helo, size, envelope.tls ? "yes" : "no",
-               env.auth_user.empty() ? "-" : env.auth_user);
-  SpoolEntry entry;
-  entry.envelope = std::move(env);
-  entry.size = size;
-  queue_.add(entry);
-  co_return make_reply(250, "2.0.0 Ok: queued as " + *stored);
+  co_return std::make_unique<SpoolWriter>(spool_, queue_, std::move(*incoming), std::move(env),
+                                          client, envelope.tls);
 }
 
 asio::awaitable<bool> UsersAuthenticator::verify(std::string user, std::string password) {
