@@ -62,8 +62,8 @@ std::optional<smtp::Reply> CollectorPolicy::check_recipient(const smtpd::Session
                              [](std::string_view) { return false; });
   if (ours) return std::nullopt;
   ++counts_.refused_recipients;
-  return smtp::make_reply(554,
-                          "5.7.1 Relaying denied: this host takes mail for " + domain_ + " only");
+  // The relay's words for the same situation (one reply per situation).
+  return smtp::make_reply(554, "5.7.1 " + rcpt.wire() + ": Relay access denied");
 }
 
 struct CollectorSink::Context {

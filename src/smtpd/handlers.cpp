@@ -42,7 +42,6 @@ asio::awaitable<Outcome> Session::on_helo(const smtp::Command& c) {
 }
 
 asio::awaitable<Outcome> Session::on_mail(const smtp::Command& c) {
-  if (auto raw = policy_.raw_command(view(), raw_line_)) co_return Outcome{*raw};
   for (const auto& [key, value] : c.params) {
     if (key == "SIZE") {
       char* end = nullptr;
@@ -74,7 +73,6 @@ asio::awaitable<Outcome> Session::on_mail(const smtp::Command& c) {
 }
 
 asio::awaitable<Outcome> Session::on_rcpt(const smtp::Command& c) {
-  if (auto raw = policy_.raw_command(view(), raw_line_)) co_return Outcome{*raw};
   if (!c.params.empty()) {
     co_return Outcome{make_reply(
         555, "5.5.4 Unsupported parameter " + smtp::printable(c.params.front().first, 64))};
@@ -92,6 +90,31 @@ asio::awaitable<Outcome> Session::on_rcpt(const smtp::Command& c) {
   env_.recipients.push_back(c.path.mailbox.wire());
   phase_.has_rcpt = true;
   co_return Outcome{make_reply(250, "2.1.5 Ok")};
+}
+
+std::optional<Outcome> Session::raw_mail_rcpt(std::string_view line) {
+  auto verb = upper(line.substr(0, 5));
+  bool mail = verb == "MAIL ";
+  if (!mail && verb != "RCPT ") return std::nullopt;
+  auto raw = policy_.raw_command(view(), line);
+  if (!raw) return std::nullopt;
+  // A positive answer takes the line as written, where the sequence allows.
+  if (raw->positive() && phase_.greeted && (mail ? !phase_.in_mail : phase_.in_mail)) {
+    auto colon = line.find(':');
+    auto path =
+        std::string(colon == std::string_view::npos ? line.substr(5) : line.substr(colon + 1));
+    if (mail) {
+      env_.mail_from = path;
+      env_.recipients.clear();
+      env_.tls = io_.tls_active();
+      phase_.in_mail = true;
+      phase_.has_rcpt = false;
+    } else if (env_.recipients.size() < s_.max_recipients) {
+      env_.recipients.push_back(path);
+      phase_.has_rcpt = true;
+    }
+  }
+  return Outcome{*raw};
 }
 
 asio::awaitable<Outcome> Session::on_rset(const smtp::Command&) {

@@ -27,6 +27,8 @@ std::optional<smtp::Reply> SessionPolicy::check_sender(const SessionView&, const
   return std::nullopt;
 }
 
+void SessionPolicy::shape_reply(const SessionView&, smtp::Verb, smtp::Reply&) {}
+
 namespace detail {
 
 namespace {
@@ -119,6 +121,7 @@ asio::awaitable<void> Session::run() {
     auto got = co_await read_line(Clock::now() + timeout, line);
     Outcome outcome;
     unsigned flags = ends_group;
+    auto verb = smtp::Verb::unknown;
     if (got == LineResult::closed) co_return;
     if (got == LineResult::timeout) {
       log_info("timeout");
@@ -129,14 +132,17 @@ asio::awaitable<void> Session::run() {
       // Answered at once; the rest of the line is skipped as it arrives and
       // what the client pipelined behind it is kept.
       outcome.reply = make_reply(500, "5.5.6 Line too long");
+    } else if (auto raw = raw_mail_rcpt(line)) {
+      outcome = std::move(*raw);
+      flags = 0;
     } else {
       auto parsed = smtp::parse_command_or_reply(line, s_.lenient_paths);
       if (!parsed.command) {
         outcome.reply = std::move(parsed.refusal);
       } else {
-        const auto& spec = command_spec(parsed.command->verb);
+        verb = parsed.command->verb;
+        const auto& spec = command_spec(verb);
         flags = spec.flags;
-        raw_line_ = line;
         if ((flags & junk) && ++junk_ > s_.max_junk) {
           log_info("too many junk commands");
           outcome = closing(421, "4.7.0 " + host + " Too many junk commands, closing");
@@ -147,6 +153,7 @@ asio::awaitable<void> Session::run() {
         }
       }
     }
+    if (outcome.reply.code != 0) policy_.shape_reply(view(), verb, outcome.reply);
     if (outcome.reply.code >= 500) ++errors_;
     if (outcome.reply.code != 0) out_ += outcome.reply.wire();
     if (outcome.close) {

@@ -56,13 +56,18 @@ class SessionPolicy {
   // Before the greeting (DNSBL...): a reply to refuse the connection with.
   virtual asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client);
   // Sees the raw MAIL / RCPT line before the parser judges it (the lab's
-  // trick hosts answer spellings a parser refuses): a reply ends it there.
+  // trick hosts answer spellings a parser refuses): a reply ends it there,
+  // and a positive one takes the line's address as written.
   virtual std::optional<smtp::Reply> raw_command(const SessionView& s, std::string_view line);
   // At MAIL FROM: a refusal, or nothing.
   virtual std::optional<smtp::Reply> check_sender(const SessionView& s, const smtp::Path& from);
   // At RCPT TO: a refusal, or nothing (accepted).
   virtual std::optional<smtp::Reply> check_recipient(const SessionView& s,
                                                      const smtp::Path& rcpt) = 0;
+  // Every reply to a command line passes here before it is sent (`verb` is
+  // unknown for a line that did not parse): reply text as policy data, so
+  // the lab's hosts can sound like the servers they imitate.
+  virtual void shape_reply(const SessionView& s, smtp::Verb verb, smtp::Reply& reply);
 };
 
 // One message on its way to safety: the session streams the un-stuffed

@@ -54,6 +54,8 @@ class Session {
   asio::awaitable<Outcome> dispatch(const smtp::Command& c);
   asio::awaitable<void> pause(std::chrono::milliseconds d);
   Outcome closing(int code, std::string_view text);
+  // The policy's look at a raw MAIL/RCPT line before the parser (lab tricks).
+  std::optional<Outcome> raw_mail_rcpt(std::string_view line);
   void log_info(std::string_view what) const;
 
   void reset_transaction() {
@@ -75,7 +77,6 @@ class Session {
   SessionPhase phase_;
   Envelope env_;
   std::string out_;  // replies gathered for one write
-  std::string raw_line_;
   int errors_ = 0;
   int junk_ = 0;
   std::size_t overshoot_ = 0;

@@ -268,6 +268,37 @@ TEST(Session, EveryAuthAnswerTakesTheSameTime) {
   EXPECT_GE(timed("nobody", "wrong", "535"), std::chrono::milliseconds(200));
 }
 
+// Reply text as policy data (what the lab's hosts need), and the raw
+// MAIL/RCPT line seen before the parser judges it.
+class Imitator final : public SessionPolicy {
+ public:
+  std::optional<smtp::Reply> raw_command(const SessionView&, std::string_view line) override {
+    if (line.find("%") != std::string_view::npos) return make_reply(250, "2.1.5 trick taken");
+    return std::nullopt;
+  }
+  std::optional<smtp::Reply> check_recipient(const SessionView&, const smtp::Path&) override {
+    return make_reply(550, "5.7.1 Unable to relay");
+  }
+  void shape_reply(const SessionView&, smtp::Verb verb, smtp::Reply& r) override {
+    if (verb == smtp::Verb::noop) r = make_reply(250, "OK, nothing done");
+  }
+};
+
+TEST(Session, PolicyShapesRepliesAndSeesRawLines) {
+  Imitator policy;
+  MemorySink sink;
+  auto res = run_dialogue(
+      "S: 220\nC: EHLO c\nS: 250\nC: NOOP\nS: 250 OK, nothing done\nC: MAIL FROM:<a@b.test>\n"
+      "S: 250\nC: RCPT TO:<x%y.test@z.test\nS: 250 2.1.5 trick taken\n"
+      "C: RCPT TO:<x@y.test>\nS: 550 5.7.1 Unable\nC: DATA\nS: 354\nC: hi\nC: .\nS: 250\n"
+      "C: QUIT\nS: 221\n",
+      fast_settings(), policy, sink);
+  EXPECT_TRUE(res.ok) << res.failure << "\n" << res.transcript;
+  ASSERT_EQ(sink.envelopes.size(), 1u);
+  // A line the parser refuses (no closing '>') reached the policy as written.
+  EXPECT_EQ(sink.envelopes[0].recipients, std::vector<std::string>{"<x%y.test@z.test"});
+}
+
 TEST(AuthGuard, FailuresExpireWithTheirWindow) {
   AuthGuard g(3, std::chrono::seconds(60));
   auto t = AuthGuard::Clock::now();
