@@ -53,7 +53,8 @@ int run(CollectArgs& a) {
     return exit_failure;
   }
   asio::io_context io;
-  auto collector = collect::Collector::start(io.get_executor(), a.options, **db);
+  // The collector owns the database: arrivals are written on its writer thread.
+  auto collector = collect::Collector::start(io.get_executor(), a.options, std::move(*db));
   if (!collector) {
     std::fprintf(stderr, "relayscope collect: %s\n", collector.error().message.c_str());
     return exit_usage;

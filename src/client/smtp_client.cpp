@@ -6,6 +6,7 @@
 
 #include "mail/base64.hpp"
 #include "smtp/dot_stuffing.hpp"
+#include "smtp/line_fold.hpp"
 
 namespace relayscope::client {
 
@@ -178,7 +179,9 @@ asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_comm
     if (data_command_refused) *data_command_refused = true;
     co_return s;
   }
-  auto body = smtp::dot_stuff(message);
+  // Lines over 998 octets are folded (Postfix smtp_line_length_limit): a
+  // next hop would refuse the whole message for one of them.
+  auto body = smtp::dot_stuff(smtp::fold_long_lines(message));
   log('>', "(message: " + std::to_string(body.size()) + " bytes)");
   auto r = co_await connection_.write(body, options_.data_timeout);
   if (!r) co_return io_failure(r);

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dns/resolver.hpp"
-#include "server/session.hpp"
+#include "smtp/printable.hpp"
 
 namespace relayscope::server {
 
@@ -48,14 +48,12 @@ asio::awaitable<std::optional<smtp::Reply>> DnsblCheck::check(IpAddress address)
     std::string reason;
     auto txt = co_await resolver_.txt(name);
     if (txt.status == dns::DnsStatus::ok && !txt.texts.empty()) {
-      reason = txt.texts.front();
-    }
-    if (reason.size() > 400) {
-      reason.resize(400);
+      // A zone's TXT is outside text (NUL, ESC, CR seen): escaped and bounded.
+      reason = smtp::printable(txt.texts.front(), 400);
     }
     auto text = fmt::format("5.7.1 Service unavailable; client [{}] blocked using {}{}{}",
                             address.to_string(), zone, reason.empty() ? "" : ": ", reason);
-    co_return make_reply(554, text);
+    co_return smtp::make_reply(554, text);
   }
   co_return std::nullopt;
 }

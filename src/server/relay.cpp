@@ -13,7 +13,6 @@
 #include "net/scope_guard.hpp"
 #include "server/config_check.hpp"
 #include "server/dnsbl_check.hpp"
-#include "server/listener.hpp"
 #include "server/logging.hpp"
 #include "server/pidfile.hpp"
 #include "server/privileges.hpp"
@@ -24,6 +23,8 @@
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
+#include "smtpd/auth_guard.hpp"
+#include "smtpd/listener.hpp"
 
 namespace relayscope::server {
 
@@ -52,22 +53,6 @@ Expected<std::unique_ptr<dns::Resolver>> make_resolver(asio::any_io_executor ex,
   auto r = dns::Resolver::create(ex, std::move(rc));
   if (!r) return r.error();
   return std::make_unique<dns::Resolver>(std::move(*r));
-}
-
-SessionSettings session_settings(const Config& c) {
-  SessionSettings s;
-  s.hostname = c.hostname;
-  s.max_message_size = c.limits.max_message_size;
-  s.max_recipients = c.limits.max_recipients;
-  s.max_errors = c.limits.max_errors;
-  s.max_line_length = c.limits.max_line_length;
-  s.max_auth_failures = c.limits.max_auth_failures;
-  s.command_timeout = c.timeouts.command;
-  s.idle_timeout = c.timeouts.idle;
-  s.data_timeout = c.timeouts.data;
-  s.greet_pause = c.timeouts.greet_pause;
-  s.auth_failure_delay = c.auth_failure_delay;
-  return s;
 }
 
 }  // namespace
@@ -154,10 +139,13 @@ int run_relay(const Config& start_config) {
     auth = std::make_unique<UsersAuthenticator>(users, auth_worker);
     settings.auth = auth.get();
   }
-  Listener listener(io.get_executor(), settings, session_policy, sink,
-                    config.limits.max_connections, config.limits.max_connections_per_ip);
+  // AUTH failures per client address across sessions (Postfix's anvil).
+  smtpd::AuthGuard auth_guard(10, std::chrono::minutes(10));
+  settings.auth_guard = &auth_guard;
+  smtpd::Listener listener(io.get_executor(), settings, session_policy, sink,
+                           config.limits.max_connections, config.limits.max_connections_per_ip);
   for (const auto& l : config.listen) {
-    if (auto s = listener.bind(l); !s) return fail(1, s.error().message);
+    if (auto s = listener.bind(l.address, l.port); !s) return fail(1, s.error().message);
   }
   raise_file_limit();
   // The log file too: SIGHUP reopens it as the user.

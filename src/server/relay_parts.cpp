@@ -8,6 +8,7 @@
 #include "server/relay_metrics.hpp"
 #include "server/log_lines.hpp"
 #include "mail/received.hpp"
+#include "smtp/printable.hpp"
 
 namespace relayscope::server {
 
@@ -16,6 +17,24 @@ namespace {
 constexpr std::size_t max_hops = 50;  // RFC 5321 6.3: a loop, most likely
 
 }  // namespace
+
+smtpd::SessionSettings session_settings(const Config& c) {
+  smtpd::SessionSettings s;
+  s.hostname = c.hostname;
+  s.max_message_size = c.limits.max_message_size;
+  s.max_recipients = c.limits.max_recipients;
+  s.max_errors = c.limits.max_errors;
+  s.max_line_length = c.limits.max_line_length;
+  s.max_auth_failures = c.limits.max_auth_failures;
+  s.command_timeout = c.timeouts.command;
+  s.idle_timeout = c.timeouts.idle;
+  s.data_timeout = c.timeouts.data;
+  s.greet_pause = c.timeouts.greet_pause;
+  s.auth_failure_delay = c.auth_failure_delay;
+  // Every AUTH answered in the same time: above an argon2id check's cost.
+  s.auth_answer_time = std::max(c.auth_failure_delay, std::chrono::milliseconds(1000));
+  return s;
+}
 
 asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     const ClientInfo& client) {
@@ -55,36 +74,111 @@ std::string received_header(const ClientInfo& client, const Envelope& envelope,
   if (!envelope.auth_user.empty()) {
     with += "A";
   }
-  return mail::received_header({envelope.helo, client.address, hostname, "relayscope", with, id,
-                                envelope.recipients.size() == 1 ? envelope.recipients.front() : "",
-                                std::time(nullptr)});
+  // What the client chose (its EHLO name, the recipient) is made printable
+  // and bounded, so that it can neither smuggle control characters into the
+  // header nor push the line past RFC 5321's limit.
+  return mail::received_header(
+      {envelope.helo.empty() ? std::string() : smtp::printable(envelope.helo, 255), client.address,
+       hostname, "relayscope", with, id,
+       envelope.recipients.size() == 1 ? smtp::printable(envelope.recipients.front(), 320) : "",
+       std::time(nullptr)});
+}
+
+void HopCounter::feed(std::string_view chunk) {
+  for (char c : chunk) {
+    if (done_) return;
+    if (c == '\n') {
+      // An empty line (or only its CR) ends the header section.
+      if (prefix_.empty() || prefix_ == "\r") done_ = true;
+      prefix_.clear();
+      continue;
+    }
+    if (prefix_.size() < 9) {
+      prefix_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (prefix_ == "received:") ++count_;
+    }
+  }
 }
 
 std::size_t count_received(std::string_view message) {
-  std::size_t n = 0, pos = 0;
-  while (pos < message.size()) {
-    auto end = message.find("\r\n", pos);
-    if (end == std::string_view::npos) {
-      end = message.size();
-    }
-    auto line = message.substr(pos, end - pos);
-    if (line.empty()) break;  // end of the header section
-    if (line.size() >= 9 && strncasecmp(line.data(), "received:", 9) == 0) {
-      ++n;
-    }
-    pos = end + 2;
-  }
-  return n;
+  HopCounter h;
+  h.feed(message);
+  return h.count();
 }
 
-asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const Envelope& envelope,
-                                               std::string message) {
-  if (count_received(message) > max_hops) {
-    spdlog::warn("session {} client={} message refused: too many Received: headers",
-                 client.session_id, client.address);
-    relay_metrics::refused("mail_loop").inc();
-    co_return make_reply(554, "5.4.6 Too many hops: a mail loop?");
+namespace {
+
+// One message streaming into the spool.
+class SpoolWriter final : public MessageWriter {
+ public:
+  SpoolWriter(Spool& spool, QueueManager& queue, std::shared_ptr<Spool::Incoming> incoming,
+              SpoolEnvelope envelope, const ClientInfo& client, bool tls)
+      : spool_(spool),
+        queue_(queue),
+        incoming_(std::move(incoming)),
+        env_(std::move(envelope)),
+        client_(client),
+        tls_(tls) {}
+
+  asio::awaitable<bool> write(std::string chunk) override {
+    hops_.feed(chunk);
+    size_ += chunk.size();
+    auto s = co_await spool_.append(incoming_, std::move(chunk));
+    if (!s) spdlog::error("{}: spool: {}", env_.id, s.error().message);
+    co_return static_cast<bool>(s);
   }
+
+  asio::awaitable<smtp::Reply> commit() override {
+    if (hops_.count() > max_hops) {
+      spdlog::warn("session {} client={} message refused: too many Received: headers",
+                   client_.session_id, client_.address);
+      co_await spool_.discard(incoming_);
+      relay_metrics::refused("mail_loop").inc();
+      co_return smtp::make_reply(554, "5.4.6 Too many hops: a mail loop?");
+    }
+    auto stored = co_await spool_.commit(incoming_);
+    std::string to;
+    for (const auto& r : env_.recipients) to += (to.empty() ? "<" : ",<") + r + ">";
+    if (!stored) {
+      spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env_.id,
+                    env_.mail_from, to, client_.address, size_, stored.error().message);
+      relay_metrics::refused("spool").inc();
+      co_return smtp::make_reply(451, "4.3.0 Cannot keep the message now; try again later");
+    }
+    // Postfix's pair of lines for an accepted message (log_lines.hpp).
+    spdlog::info("{}", log_lines::queue_client(env_.id, "", client_.address));
+    log_lines::Queued q;
+    q.from = env_.mail_from;
+    q.size = size_;
+    q.nrcpt = env_.recipients.size();
+    q.tls = tls_;
+    q.auth_user = env_.auth_user;
+    spdlog::info("{}", log_lines::queued(env_.id, q));
+    SpoolEntry entry;
+    entry.envelope = env_;
+    entry.size = size_;
+    queue_.add(entry);
+    relay_metrics::accepted().inc();
+    co_return smtp::make_reply(250, "2.0.0 Ok: queued as " + *stored);
+  }
+
+  asio::awaitable<void> abort() override { co_await spool_.discard(incoming_); }
+
+ private:
+  Spool& spool_;
+  QueueManager& queue_;
+  std::shared_ptr<Spool::Incoming> incoming_;
+  SpoolEnvelope env_;
+  ClientInfo client_;
+  bool tls_;
+  HopCounter hops_;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<MessageWriter>> SpoolSink::open(const ClientInfo& client,
+                                                                const Envelope& envelope) {
   SpoolEnvelope env;
   env.id = spool_.new_id();
   env.arrival = static_cast<std::int64_t>(std::time(nullptr));
@@ -93,36 +187,16 @@ asio::awaitable<smtp::Reply> SpoolSink::accept(const ClientInfo& client, const E
   env.auth_user = envelope.auth_user;
   env.mail_from = envelope.mail_from;
   env.recipients = envelope.recipients;
-  auto size = message.size();
-  auto full = received_header(client, envelope, hostname_, env.id) + message;
-  message.clear();
-  message.shrink_to_fit();
-  auto stored = co_await spool_.store(env, std::move(full));
-  std::string to;
-  for (const auto& r : env.recipients) {
-    to += (to.empty() ? "<" : ",<") + r + ">";
+  // The Received: header goes first, so the message is never copied to
+  // prepend it.
+  auto received = received_header(client, envelope, hostname_, env.id);
+  auto incoming = co_await spool_.begin(env, std::move(received));
+  if (!incoming) {
+    spdlog::error("{}: spool: {}", env.id, incoming.error().message);
+    co_return nullptr;
   }
-  if (!stored) {
-    spdlog::error("{}: from=<{}> to={} client={} size={} status=refused (spool: {})", env.id,
-                  env.mail_from, to, client.address, size, stored.error().message);
-    relay_metrics::refused("spool").inc();
-    co_return make_reply(451, "4.3.0 Cannot keep the message now; try again later");
-  }
-  // Postfix's pair of lines for an accepted message (log_lines.hpp).
-  spdlog::info("{}", log_lines::queue_client(env.id, "", client.address));
-  log_lines::Queued q;
-  q.from = env.mail_from;
-  q.size = size;
-  q.nrcpt = env.recipients.size();
-  q.tls = envelope.tls;
-  q.auth_user = env.auth_user;
-  spdlog::info("{}", log_lines::queued(env.id, q));
-  SpoolEntry entry;
-  entry.envelope = std::move(env);
-  entry.size = size;
-  queue_.add(entry);
-  relay_metrics::accepted().inc();
-  co_return make_reply(250, "2.0.0 Ok: queued as " + *stored);
+  co_return std::make_unique<SpoolWriter>(spool_, queue_, std::move(*incoming), std::move(env),
+                                          client, envelope.tls);
 }
 
 asio::awaitable<bool> UsersAuthenticator::verify(std::string user, std::string password) {

@@ -7,15 +7,27 @@
 #include <memory>
 #include <mutex>
 
+#include "server/config.hpp"
 #include "server/dnsbl_check.hpp"
 #include "server/policy.hpp"
 #include "server/queue_manager.hpp"
-#include "server/session.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
+#include "smtpd/session.hpp"
 
 namespace relayscope::server {
+
+using smtpd::Authenticator;
+using smtpd::ClientInfo;
+using smtpd::Envelope;
+using smtpd::MessageSink;
+using smtpd::MessageWriter;
+using smtpd::SessionPolicy;
+using smtpd::SessionView;
+
+// The session's settings from the relay's configuration.
+smtpd::SessionSettings session_settings(const Config& config);
 
 class RelaySessionPolicy : public SessionPolicy {
  public:
@@ -33,8 +45,10 @@ class SpoolSink : public MessageSink {
  public:
   SpoolSink(std::string hostname, Spool& spool, QueueManager& queue)
       : hostname_(std::move(hostname)), spool_(spool), queue_(queue) {}
-  asio::awaitable<smtp::Reply> accept(const ClientInfo& client, const Envelope& envelope,
-                                      std::string message) override;
+  // Streams the message into the spool (Received: header first); 250 once
+  // it is durable.
+  asio::awaitable<std::unique_ptr<MessageWriter>> open(const ClientInfo& client,
+                                                       const Envelope& envelope) override;
 
  private:
   std::string hostname_;
@@ -59,7 +73,18 @@ class UsersAuthenticator : public Authenticator {
 // for <rcpt>; date" (RFC 5321 4.4), CRLF-terminated.
 std::string received_header(const ClientInfo& client, const Envelope& envelope,
                             const std::string& hostname, const std::string& id);
-// How many Received: headers the message's header section holds.
+// How many Received: headers the message's header section holds, counted
+// as the message streams past (chunks split anywhere).
+class HopCounter {
+ public:
+  void feed(std::string_view chunk);
+  std::size_t count() const { return count_; }
+
+ private:
+  std::string prefix_;  // the current line's first bytes, lower case (at most 9)
+  std::size_t count_ = 0;
+  bool done_ = false;  // past the header section
+};
 std::size_t count_received(std::string_view message);
 
 }  // namespace relayscope::server

@@ -18,6 +18,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/durable_file.hpp"
+
 namespace relayscope::server {
 
 namespace fs = std::filesystem;
@@ -276,25 +278,12 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
   // double-destroys temporaries of "co_return co_await f(lambda)".
   auto job = [tmp, final_path, queue, head = std::move(head), message = std::move(message),
               id = envelope.id](Batch& b) -> Expected<std::string> {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return make_error("cannot create " + tmp + ": " + std::strerror(errno));
-    }
-    auto s = write_all(fd, head, message, tmp);
-    // The data and the size must be on disk before the name points at them.
-    if (s && b.fsync_enabled() && ::fdatasync(fd) != 0) {
-      s = make_error("cannot fsync " + tmp + ": " + std::strerror(errno));
-    }
-    if (::close(fd) != 0 && s) {
-      s = make_error("cannot close " + tmp);
-    }
-    if (s && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-      s = make_error("cannot rename " + tmp + ": " + std::strerror(errno));
-    }
-    if (!s) {
-      ::unlink(tmp.c_str());
-      return s.error();
-    }
+    auto file = DurableFile::create(tmp, final_path);
+    if (!file) return file.error();
+    auto s = file->append(head);
+    if (s) s = file->append(message);
+    if (s) s = file->finish(b.fsync_enabled());
+    if (!s) return s.error();
     // The rename is durable once queue/ is fsync'd: the batch does that
     // before anyone is told (group commit), and fails the job if it cannot.
     b.sync_dir_later(queue);
@@ -315,6 +304,90 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
     (void)undone;
   }
   co_return stored;
+}
+
+// A message being streamed into tmp/: only ever touched by one worker job
+// at a time (its session awaits each step before the next).
+struct Spool::Incoming {
+  explicit Incoming(DurableFile f) : file(std::move(f)) {}
+  DurableFile file;
+  std::string id;
+  std::uint64_t size_at = 0;     // where the size's digits start
+  std::uint64_t body_start = 0;  // where the message starts
+};
+
+namespace {
+// The size is not known before the end: written as fixed-width digits and
+// overwritten in place at commit (parse_envelope reads leading zeros).
+constexpr std::size_t size_digits = 20;
+}  // namespace
+
+asio::awaitable<Expected<std::shared_ptr<Spool::Incoming>>> Spool::begin(SpoolEnvelope envelope,
+                                                                         std::string first) {
+  if (envelope.id.empty()) envelope.id = new_id();
+  auto head = format_envelope(envelope, 0);
+  auto at = head.find("\nsize: 0\n");
+  head.replace(at + 7, 1, std::string(size_digits, '0'));
+  auto tmp = tmp_dir() + "/" + envelope.id;
+  auto final_path = queue_dir() + "/" + envelope.id;
+  auto job = [tmp, final_path, head = std::move(head), first = std::move(first), id = envelope.id,
+              at](Batch&) -> Expected<std::shared_ptr<Incoming>> {
+    auto file = DurableFile::create(tmp, final_path);
+    if (!file) return file.error();
+    auto in = std::make_shared<Incoming>(std::move(*file));
+    in->id = id;
+    in->size_at = at + 7;
+    in->body_start = head.size();
+    auto s = in->file.append(head);
+    if (s) s = in->file.append(first);
+    if (!s) return s.error();
+    return in;
+  };
+  auto r = co_await worker_.run<std::shared_ptr<Incoming>>(std::move(job));
+  co_return r;
+}
+
+asio::awaitable<Status> Spool::append(std::shared_ptr<Incoming> message, std::string chunk) {
+  auto job = [message, chunk = std::move(chunk)](Batch&) -> Status {
+    return message->file.append(chunk);
+  };
+  auto r = co_await worker_.run<Ok>(std::move(job));
+  co_return r;
+}
+
+asio::awaitable<Expected<std::string>> Spool::commit(std::shared_ptr<Incoming> message) {
+  auto queue = queue_dir();
+  auto final_path = message->file.final_path();
+  auto job = [message, queue](Batch& b) -> Expected<std::string> {
+    auto digits = std::to_string(message->file.size() - message->body_start);
+    digits.insert(0, size_digits - digits.size(), '0');
+    auto s = message->file.write_at(message->size_at, digits);
+    if (s) s = message->file.finish(b.fsync_enabled());
+    if (!s) return s.error();
+    b.sync_dir_later(queue);
+    return message->id;
+  };
+  auto stored = co_await worker_.run<std::string>(std::move(job));
+  if (!stored) {
+    // As in store(): the client is told 451 and sends again; never keep a
+    // copy whose rename may not be durable.
+    auto undo = [final_path, queue](Batch& b) -> Status {
+      if (::unlink(final_path.c_str()) == 0) b.sync_dir_later(queue);
+      return Ok{};
+    };
+    auto undone = co_await worker_.run<Ok>(std::move(undo));
+    (void)undone;
+  }
+  co_return stored;
+}
+
+asio::awaitable<void> Spool::discard(std::shared_ptr<Incoming> message) {
+  auto job = [message](Batch&) -> Status {
+    message->file.abandon();
+    return Ok{};
+  };
+  auto r = co_await worker_.run<Ok>(std::move(job));
+  (void)r;
 }
 
 asio::awaitable<Status> Spool::mark_done(std::string id,

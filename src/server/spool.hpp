@@ -50,6 +50,18 @@ class Spool {
   // Keeps the message; returns its queue id once it is durable. The id is
   // the envelope's when set (from new_id()), else a new one.
   asio::awaitable<Expected<std::string>> store(SpoolEnvelope envelope, std::string message);
+  // The same, streamed: begin() writes the envelope and `first` (the
+  // Received: header) into tmp/<id>; append() adds the message as it
+  // arrives; commit() makes it durable (fdatasync, rename into queue/, the
+  // directory's fsync shared by the batch) and returns the id; discard()
+  // removes it. One message's steps are awaited one after the other.
+  struct Incoming;
+  asio::awaitable<Expected<std::shared_ptr<Incoming>>> begin(SpoolEnvelope envelope,
+                                                             std::string first);
+  asio::awaitable<Status> append(std::shared_ptr<Incoming> message, std::string chunk);
+  asio::awaitable<Expected<std::string>> commit(std::shared_ptr<Incoming> message);
+  asio::awaitable<void> discard(std::shared_ptr<Incoming> message);
+
   // Records finished recipients (durably) before anything acts on it.
   asio::awaitable<Status> mark_done(std::string id,
                                     std::vector<std::pair<std::string, std::string>> done);

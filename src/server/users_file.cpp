@@ -81,7 +81,18 @@ Expected<UsersFile> UsersFile::load(const std::string& path) {
 bool UsersFile::verify(const std::string& name, const std::string& password) const {
   if (!sodium_ready()) return false;
   auto it = users_.find(lower_name(name));
-  if (it == users_.end()) return false;
+  if (it == users_.end()) {
+    // An unknown user costs what a known one does: a dummy hash is checked,
+    // so the time taken does not tell which names exist.
+    static const std::string dummy = [] {
+      auto h = hash("relayscope: no such user");
+      return h ? *h : std::string();
+    }();
+    if (!dummy.empty()) {
+      (void)crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size());
+    }
+    return false;
+  }
   return crypto_pwhash_str_verify(it->second.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -7,23 +7,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/durable_file.hpp"
+
 namespace relayscope::server {
 
 Status sync_dir(const std::string& dir, bool fsync) {
-  if (!fsync) {
-    return Ok{};
-  }
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return make_error("cannot open " + dir + ": " + std::strerror(errno));
-  }
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) {
-    return make_error("cannot fsync " + dir + ": " + std::strerror(err));
-  }
-  return Ok{};
+  return sync_directory(dir, fsync);
 }
 
 Worker::Worker(std::size_t threads, bool fsync, std::size_t max_batch)

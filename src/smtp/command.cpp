@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace relayscope::smtp {
 
@@ -66,8 +67,16 @@ bool is_value(std::string_view v) {
   });
 }
 
-Error syntax(std::string_view usage) {
-  return make_error("501 5.5.4 Syntax: " + std::string(usage));
+// A command or the reply that refuses it: errors stay typed up to the session.
+struct Parsed {
+  Parsed(Command c) : command(std::move(c)) {}  // NOLINT: implicit by design
+  Parsed(Reply r) : refusal(std::move(r)) {}    // NOLINT
+  std::optional<Command> command;
+  Reply refusal;
+};
+
+Reply syntax(std::string_view usage) {
+  return make_reply(501, "5.5.4 Syntax: " + std::string(usage));
 }
 
 // Printable excerpt of client text for an error reply.
@@ -104,7 +113,7 @@ std::size_t path_end(std::string_view s) {
   return s.size();
 }
 
-Expected<Command> parse_mail_rcpt(Command cmd, std::string_view rest, bool lenient_paths) {
+Parsed parse_mail_rcpt(Command cmd, std::string_view rest, bool lenient_paths) {
   bool mail = cmd.verb == Verb::mail;
   std::string_view prefix = mail ? "FROM:" : "TO:";
   std::string_view usage = mail ? "MAIL FROM:<address>" : "RCPT TO:<address>";
@@ -118,8 +127,8 @@ Expected<Command> parse_mail_rcpt(Command cmd, std::string_view rest, bool lenie
       parse_path(rest.substr(0, end), mail ? PathKind::reverse : PathKind::forward, lenient_paths);
   if (!path) {
     // RFC 3463: X.1.7 bad sender's address syntax, X.1.3 bad destination's.
-    return make_error(std::string(mail ? "501 5.1.7" : "501 5.1.3") +
-                      " Bad address syntax: " + path.error().message);
+    return make_reply(501, std::string(mail ? "5.1.7" : "5.1.3") +
+                               " Bad address syntax: " + path.error().message);
   }
   cmd.path = std::move(*path);
   auto params = rest.substr(end);
@@ -135,21 +144,37 @@ Expected<Command> parse_mail_rcpt(Command cmd, std::string_view rest, bool lenie
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
     if (!is_keyword(key) || (eq != std::string_view::npos && !is_value(value))) {
-      return make_error("501 5.5.4 Bad parameter: " + excerpt(param));
+      return make_reply(501, "5.5.4 Bad parameter: " + excerpt(param));
     }
     cmd.params.emplace_back(upper(key), std::string(value));
   }
   return cmd;
 }
 
+Parsed parse(std::string_view line, bool lenient_paths);
+
 }  // namespace
 
+CommandOrReply parse_command_or_reply(std::string_view line, bool lenient_paths) {
+  auto p = parse(line, lenient_paths);
+  if (p.command) return {std::move(p.command), {}};
+  return {std::nullopt, std::move(p.refusal)};
+}
+
 Expected<Command> parse_command(std::string_view line, bool lenient_paths) {
-  if (line.size() > max_command_line) return make_error("500 5.5.2 Command line too long");
+  auto p = parse(line, lenient_paths);
+  if (p.command) return std::move(*p.command);
+  return make_error(std::to_string(p.refusal.code) + " " + p.refusal.text());
+}
+
+namespace {
+
+Parsed parse(std::string_view line, bool lenient_paths) {
+  if (line.size() > max_command_line) return make_reply(500, "5.5.2 Command line too long");
   for (char c : line) {
     auto u = static_cast<unsigned char>(c);
     if (u == 0 || u >= 0x80 || c == '\r' || c == '\n') {
-      return make_error("500 5.5.2 Command contains invalid characters");
+      return make_reply(500, "5.5.2 Command contains invalid characters");
     }
   }
   Command cmd;
@@ -158,7 +183,7 @@ Expected<Command> parse_command(std::string_view line, bool lenient_paths) {
   for (const auto& v : verbs) {
     if (cmd.verb_text == v.name) cmd.verb = v.verb;
   }
-  if (cmd.verb == Verb::unknown) return make_error("500 5.5.2 Command unrecognized");
+  if (cmd.verb == Verb::unknown) return make_reply(500, "5.5.2 Command unrecognized");
   std::string_view rest =
       space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
   // Trailing spaces carry no meaning in any command.
@@ -200,5 +225,7 @@ Expected<Command> parse_command(std::string_view line, bool lenient_paths) {
   }
   return cmd;
 }
+
+}  // namespace
 
 }  // namespace relayscope::smtp

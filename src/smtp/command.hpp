@@ -2,6 +2,7 @@
 // line without its CRLF in, a Command or an error reply out.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,7 @@
 
 #include "common/expected.hpp"
 #include "smtp/path.hpp"
+#include "smtp/reply.hpp"
 
 namespace relayscope::smtp {
 
@@ -46,5 +48,13 @@ struct Command {
 // EHLO, HELO, VRFY, EXPN, AUTH and BDAT need an argument; DATA, RSET, QUIT and
 // STARTTLS take none. `lenient_paths` is parse_path's `lenient`.
 Expected<Command> parse_command(std::string_view line, bool lenient_paths = false);
+
+// The same with the refusal typed: the command, or the Reply to send (the
+// server session uses this; nobody re-parses reply text).
+struct CommandOrReply {
+  std::optional<Command> command;
+  Reply refusal;  // when !command
+};
+CommandOrReply parse_command_or_reply(std::string_view line, bool lenient_paths = false);
 
 }  // namespace relayscope::smtp

@@ -43,6 +43,9 @@ std::size_t DataReader::feed(std::string_view in, std::string& out) {
     } else if (c == '\n') {
       violate(State::bare_line_ending);  // bare LF: not a line end, and not a line start
       phase_ = in_line;
+    } else if (c == '\0') {
+      violate(State::nul_byte);
+      phase_ = in_line;
     } else {
       emit(std::string_view(&c, 1));
       phase_ = in_line;
@@ -56,7 +59,7 @@ std::size_t DataReader::feed(std::string_view in, std::string& out) {
       // crossed inside it (then byte by byte, so that the violation reported
       // never depends on how the input was split).
       std::size_t j = i;
-      while (j < in.size() && in[j] != '\r' && in[j] != '\n') ++j;
+      while (j < in.size() && in[j] != '\r' && in[j] != '\n' && in[j] != '\0') ++j;
       std::size_t run = j - i;
       bool within = line_length_ + run <= max_line_ && run <= max_size_ - size_;
       if (run > 0 && (within || state_ != State::reading)) {

@@ -51,6 +51,19 @@ std::optional<EnhancedStatus> parse_enhanced_status(std::string_view t) {
   return s;
 }
 
+Reply make_reply(int code, std::string_view text) {
+  Reply r;
+  r.code = code;
+  r.status = parse_enhanced_status(text);
+  while (true) {
+    auto nl = text.find('\n');
+    r.lines.emplace_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return r;
+}
+
 std::string Reply::text() const {
   std::string out;
   for (const auto& l : lines) {

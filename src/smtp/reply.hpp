@@ -63,6 +63,11 @@ class ReplyParser {
   Reply current_;
 };
 
+// A reply from its code and text ("5.7.1 Relaying denied"): the enhanced
+// status is read from the front of the text; '\n' separates the lines of a
+// multi-line reply. For the server's own replies (no parsing of wire text).
+Reply make_reply(int code, std::string_view text);
+
 // Convenience for tests and the server's canned replies: parses a whole reply
 // text containing CRLF-separated lines.
 Expected<Reply> parse_reply(std::string_view text, ReplyLimits limits = {});

@@ -1,0 +1,114 @@
+// See durable_file.hpp.
+#include "common/durable_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace relayscope {
+
+namespace {
+Error sys_error(const std::string& what) {
+  return make_error(what + ": " + std::strerror(errno));
+}
+}  // namespace
+
+Expected<DurableFile> DurableFile::create(std::string tmp_path, std::string final_path) {
+  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return sys_error("cannot create " + tmp_path);
+  return DurableFile(fd, std::move(tmp_path), std::move(final_path));
+}
+
+DurableFile::DurableFile(DurableFile&& o) noexcept
+    : fd_(o.fd_),
+      tmp_(std::move(o.tmp_)),
+      final_(std::move(o.final_)),
+      size_(o.size_),
+      done_(o.done_) {
+  o.fd_ = -1;
+  o.done_ = true;
+}
+
+DurableFile::~DurableFile() {
+  if (!done_) abandon();
+}
+
+Status DurableFile::append(std::string_view data) {
+  while (!data.empty()) {
+    auto n = ::write(fd_, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("cannot write " + tmp_);
+    data.remove_prefix(static_cast<std::size_t>(n));
+    size_ += static_cast<std::uint64_t>(n);
+  }
+  return Ok{};
+}
+
+Status DurableFile::write_at(std::uint64_t offset, std::string_view data) {
+  while (!data.empty()) {
+    auto n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("cannot write " + tmp_);
+    data.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return Ok{};
+}
+
+Status DurableFile::finish(bool sync) {
+  // The data must be on disk before the name points at it.
+  if (sync && ::fdatasync(fd_) != 0) {
+    auto e = sys_error("cannot fsync " + tmp_);
+    abandon();
+    return e;
+  }
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
+    auto e = sys_error("cannot close " + tmp_);
+    abandon();
+    return e;
+  }
+  if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
+    auto e = sys_error("cannot rename " + tmp_);
+    abandon();
+    return e;
+  }
+  done_ = true;
+  return Ok{};
+}
+
+void DurableFile::abandon() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!done_) ::unlink(tmp_.c_str());
+  done_ = true;
+}
+
+Status sync_directory(const std::string& dir, bool sync) {
+  if (!sync) return Ok{};
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return sys_error("cannot open " + dir);
+  if (::fsync(fd) != 0) {
+    auto e = sys_error("cannot fsync " + dir);
+    ::close(fd);
+    return e;
+  }
+  ::close(fd);
+  return Ok{};
+}
+
+Status write_durably(const std::string& tmp_path, const std::string& final_path,
+                     std::string_view data, bool sync) {
+  auto f = DurableFile::create(tmp_path, final_path);
+  if (!f) return f.error();
+  if (auto s = f->append(data); !s) return s;
+  if (auto s = f->finish(sync); !s) return s;
+  auto dir = std::filesystem::path(final_path).parent_path().string();
+  return sync_directory(dir.empty() ? "." : dir, sync);
+}
+
+}  // namespace relayscope

@@ -1,0 +1,40 @@
+// The session's input, pure: bytes in, command lines out, bounded. A line
+// longer than the limit is reported once and then skipped up to its LF as
+// the rest arrives, keeping whatever the client pipelined after that LF (the
+// old skip_rest_of_line threw away the whole buffer with those commands).
+// DATA reads the raw bytes through data()/consume().
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace relayscope::smtpd {
+
+class InputBuffer {
+ public:
+  enum class Line { complete, need_more, too_long };
+
+  // A line without its line ending (CRLF, or a bare LF) into `out`.
+  Line take_line(std::size_t max, std::string& out);
+
+  std::string_view data() const { return std::string_view(buf_).substr(start_); }
+  void consume(std::size_t n);
+  bool empty() const { return start_ == buf_.size(); }
+  std::size_t size() const { return buf_.size() - start_; }
+  void clear();  // STARTTLS: what came in clear text is never executed
+
+  // Room for `n` more bytes, then commit(how many arrived).
+  std::span<char> prepare(std::size_t n);
+  void commit(std::size_t n);
+
+ private:
+  void compact();
+  std::string buf_;
+  std::size_t start_ = 0;
+  std::size_t filled_ = 0;  // bytes of buf_ in use (prepare() grows buf_ past it)
+  bool skipping_ = false;   // inside an overlong line: drop up to its LF
+};
+
+}  // namespace relayscope::smtpd
