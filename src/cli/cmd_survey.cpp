@@ -6,8 +6,8 @@
 #include <string>
 
 #include "cli/commands.hpp"
-#include "report/model.hpp"
 #include "cli/help.hpp"
+#include "report/model.hpp"
 #include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"

@@ -14,14 +14,14 @@
 
 #include "client/delivery.hpp"
 #include "dns/resolver.hpp"
+#include "server/couriers.hpp"
 #include "server/dsn.hpp"
 #include "server/maildir.hpp"
 #include "server/relay_metrics.hpp"
-#include "smtp/path.hpp"
-#include "smtp/reply.hpp"
-#include "server/couriers.hpp"
 #include "server/routing.hpp"
 #include "server/settle.hpp"
+#include "smtp/path.hpp"
+#include "smtp/reply.hpp"
 
 namespace relayscope::server {
 

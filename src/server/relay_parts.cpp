@@ -5,9 +5,9 @@
 
 #include <ctime>
 
-#include "server/relay_metrics.hpp"
-#include "server/log_lines.hpp"
 #include "mail/received.hpp"
+#include "server/log_lines.hpp"
+#include "server/relay_metrics.hpp"
 #include "smtp/printable.hpp"
 
 namespace relayscope::server {

@@ -34,12 +34,14 @@ TEST(SqliteStore, MigrationMarksOldRunsWithHostsPrepared) {
     // Back to version 1: the column did not exist.
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw,
-                           "DROP TABLE address_leases; ALTER TABLE hosts DROP COLUMN lease_owner; "
-                           "ALTER TABLE hosts DROP COLUMN lease_until; ALTER TABLE runs DROP COLUMN excluded; "
-                           "ALTER TABLE runs DROP COLUMN prepared; PRAGMA user_version = 1",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK)
+    ASSERT_EQ(
+        sqlite3_exec(
+            raw,
+            "DROP TABLE address_leases; ALTER TABLE hosts DROP COLUMN lease_owner; "
+            "ALTER TABLE hosts DROP COLUMN lease_until; ALTER TABLE runs DROP COLUMN excluded; "
+            "ALTER TABLE runs DROP COLUMN prepared; PRAGMA user_version = 1",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK)
         << sqlite3_errmsg(raw);
     sqlite3_close(raw);
   }
