@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "store/copy.hpp"
 #include "store/store.hpp"
 
@@ -79,6 +80,9 @@ Registered add_db(CLI::App& parent) {
   cp->add_option("--to", a->to, "Target: a SQLite file (created if missing) or postgresql://URI")
       ->required();
   cp->add_option("--runs", a->runs, "Only these runs: ID,ID,... (default: all)");
+  describe(app, "relayscope db copy --from FILE-OR-URI --to FILE-OR-URI [--runs ID,...]",
+           "  relayscope db copy --from lab.db --to postgresql://db.example.net/relayscope\n"
+           "  relayscope db copy --from postgresql:// --to march.db --runs 3\n");
   return {app, [a] { return copy(*a); }};
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 #include "server/config.hpp"
 #include "server/recipients.hpp"
 #include "server/relay_windows.hpp"
@@ -96,6 +97,12 @@ Registered add_relay_window(CLI::App& parent) {
   g->add_option("--user", a->user,
                 "The user who logged in: then the window binds senders as AUTH does");
   auto* l = app->add_subcommand("list", "Show the open windows: address, user, end");
+  describe(app,
+           "relayscope relay-window --config FILE grant IP [--user NAME]\n"
+           "relayscope relay-window --config FILE list",
+           "  relayscope relay-window --config /etc/relayscope/relay.toml grant 192.0.2.7 "
+           "--user alice\n"
+           "  relayscope relay-window --config /etc/relayscope/relay.toml list\n");
   return {app, [a, g, l] {
             if (g->parsed()) return grant(*a);
             if (l->parsed()) return list(*a);

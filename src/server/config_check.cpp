@@ -216,6 +216,16 @@ void check_static(const Config& c, bool started_as_root, ConfigReport& out) {
       }
     }
   }
+  // [[listener]] roles are read and checked, but this relay serves only the
+  // mx role so far: a submission port it does not open (or opens without
+  // requiring AUTH) would be worse than a clear refusal.
+  for (const auto& l : c.listeners) {
+    if (l.role == ListenerRole::mx) continue;
+    out.errors.push_back(at(c, "listener",
+                            "listener " + l.address.to_string() + ": role \"" + to_string(l.role) +
+                                "\" is not served by this relay yet (only \"mx\"); remove the "
+                                "[[listener]] or give it role \"mx\""));
+  }
   const auto& blocks = c.local_networks.blocks();
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     auto key = "policy.local_networks[" + std::to_string(i) + "]";

@@ -53,7 +53,7 @@ TEST(PgStore, SchemaIsVersionedAndAnOldDatabaseIsMigrated) {
   // Back to version 1.
   ASSERT_OK(
       c->exec("DROP TABLE address_leases; ALTER TABLE hosts DROP COLUMN lease_owner; "
-              "ALTER TABLE hosts DROP COLUMN lease_until; "
+              "ALTER TABLE hosts DROP COLUMN lease_until; ALTER TABLE runs DROP COLUMN excluded; "
               "ALTER TABLE runs DROP COLUMN prepared; "
               "UPDATE relayscope_meta SET value = '1' WHERE name = 'schema_version'"));
   auto db = open_or_die(uri);
