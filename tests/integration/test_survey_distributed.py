@@ -5,8 +5,12 @@
 # outcomes are the lab's truth, and the report is the one a single-process
 # SQLite run of the same lab and seed gives. Then the database goes away for
 # a few seconds mid-run (pg_ctl stop, start): nothing lost, nothing doubled.
-# And `db copy` both ways keeps the report.
+# And `db copy` both ways keeps the report. And the collector, writing into
+# the same PostgreSQL while the workers probe, gets delivered and bounced
+# right against the lab's fates and its ledger.
+import json
 import os
+import random
 import re
 import signal
 import time
@@ -135,6 +139,85 @@ class DistributedSurveyTest(unittest.TestCase):
             with open(w.stderr_path) as f:
                 logs += f.read()
         self.assertIn("database connection lost", logs)
+
+    def test_collector_into_postgresql_while_workers_probe(self):
+        # A lab of its own whose open relays deliver to, and whose bouncers
+        # return their DSN to, the collector: the MX of the survey's domain,
+        # on the lab's port, writing into the run's PostgreSQL database while
+        # three --join workers probe.
+        db = self.pg.create_database("collected")
+        domain = "collector.test"
+        # The third octet 254 is beyond any lab's hosts (they count up from .0.1).
+        collector_ip = "127.%d.254.%d" % (random.randint(16, 250), random.randint(1, 254))
+        profile = write_profile(self.dir, "delivering",
+                                {"OK": {"relay": 2, "bounce": 1, "accept_drop": 1},
+                                 "TO": {"relay_denied": 2}}, domains=240)
+        lab = start_lab(self, self.dir, profile=profile, name="deliv",
+                        extra=["--zone-extra", "%s MX %s" % (domain, collector_ip)])
+        collector = process.start(
+            self, [relayscope.binary(), "collect", "--listen", "%s:%d" % (collector_ip, lab.port),
+                   "--domain", domain, "--db", db, "--spool", os.path.join(self.dir, "collected")],
+            self.dir, "collect")
+        ports.wait_for_port(collector_ip, lab.port, 15, alive=collector.alive)
+
+        r = relayscope.survey(lab.names, lab.dns, db, lab.port, timeout=TIMEOUT, concurrency=50,
+                              domains=False,
+                              extra=["--quiet", "--seed", "7", "--prepare-only",
+                                     "--mail-from", "probe@" + domain,
+                                     "--rcpt-to", "relay-test@" + domain])
+        self.assertEqual(r.returncode, 0, r.describe())
+        run = r.stdout.strip().splitlines()[-1]
+        workers = [self.worker(db, run, "c%d" % i, "127.0.0.%d" % (i + 8)) for i in range(3)]
+        for w in workers:
+            self.assertEqual(w.wait(240), 0, w.output())
+
+        truth = lab.hosts()
+        fated = {f: sum(1 for h in truth.values() if h["fate"] == f)
+                 for f in ("delivered", "bounced", "dropped")}
+        for f, n in fated.items():
+            self.assertGreater(n, 0, "the lab has %s hosts" % f)
+
+        # Relays and bouncers pass the message on after their 250: poll the
+        # report (bounded) until its counts reach the lab's fates.
+        def counted():
+            r = relayscope.report(db, "--runs", run, "--format", "json")
+            self.assertEqual(r.returncode, 0, r.describe())
+            doc = json.loads(r.stdout)
+            got = (doc["runs"][0]["delivered"], doc["runs"][0]["bounced"])
+            return doc if got == (fated["delivered"], fated["bounced"]) else None
+
+        try:
+            doc = ports.wait_until(counted, 60, "%(delivered)d deliveries and %(bounced)d bounces"
+                                   % fated, interval=0.2, alive=collector.alive)
+        except Exception as e:
+            self.fail("%s\n%s\n%s" % (e, lab.output(), collector.output()))
+        self.assertEqual(doc["unmatched_arrivals"], 0, doc)
+        # The probes came from more than one worker.
+        owners = self.pg.psql(db, "SELECT count(DISTINCT lease_owner) FROM hosts")
+        self.assertGreaterEqual(int(owners), 2)
+        # Host by host, in the store: the right hosts, none twice.
+        rows = relayscope.hosts_csv(db, run)
+        self.assertEqual(sorted(x["ip"] for x in rows), sorted(truth), "one probe per host")
+        wrong = [(x["ip"], truth[x["ip"]]["fate"], x["delivered"], x["bounced"]) for x in rows
+                 if (x["delivered"], x["bounced"]) != {"delivered": ("1", "0"),
+                                                       "bounced": ("0", "1")}.get(
+                                                           truth[x["ip"]]["fate"], ("0", "0"))]
+        self.assertEqual(wrong, [], "delivered/bounced against the lab's fates")
+
+        # The collector's own account, and the lab's ledger once it has
+        # stopped (it writes its truth then): one message or DSN per host.
+        collector.stop()
+        with open(collector.stdout_path) as f:
+            self.assertIn("%d deliveries, %d bounces, 0 delay warnings, 0 unmatched"
+                          % (fated["delivered"], fated["bounced"]), f.read())
+        self.assertEqual(lab.stop(), 0, lab.output())
+        totals = lab.truth()["totals"]
+        self.assertEqual((totals["hosts_delivered"], totals["hosts_bounced"],
+                          totals["hosts_dropped"]),
+                         (fated["delivered"], fated["bounced"], fated["dropped"]), totals)
+        for h in lab.truth()["hosts"]:
+            if h["fate"] in ("delivered", "bounced"):
+                self.assertEqual(h.get("events", {}).get(h["fate"]), 1, h)
 
 
 if __name__ == "__main__":
