@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/expected.hpp"
+#include "mail/base64.hpp"
 #include "smtp/reply.hpp"
 
 namespace relayscope::smtpd {
@@ -19,9 +20,9 @@ struct Credentials {
   std::string password;
 };
 
-// Strict base64 (RFC 4648, padding required); nullopt on anything else.
-std::optional<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
+// Strict base64 (RFC 4648, padding required): the one in src/mail.
+using mail::base64_decode;
+using mail::base64_encode;
 
 // "authzid NUL authcid NUL passwd", base64-encoded. An authzid other than
 // empty or the authcid itself is refused (no proxy authorisation). The
