@@ -64,10 +64,12 @@ struct Ctx {
   Error err(const std::string& what) const { return make_error(source + ": " + what); }
 };
 
-// A number (integer or float) or an error naming the key.
+// A number (integer or float) or an error naming the key. The type is checked
+// before asking for the value: toml++'s value<int64_t>() converts a float node
+// with a plain cast, undefined behaviour for 1e300 (the fuzzer found it).
 Expected<double> number(const Ctx& c, const toml::node& n, const std::string& key) {
-  if (auto i = n.value<std::int64_t>(); i && n.is_integer()) return static_cast<double>(*i);
-  if (auto f = n.value<double>(); f && n.is_floating_point()) return *f;
+  if (n.is_integer()) return static_cast<double>(*n.value<std::int64_t>());
+  if (n.is_floating_point()) return *n.value<double>();
   return c.err(key + " must be a number");
 }
 

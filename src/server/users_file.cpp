@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -56,7 +57,11 @@ Expected<UsersFile> UsersFile::parse(std::string_view text, const std::string& s
     auto name = line.substr(0, colon);
     auto hash = line.substr(colon + 1);
     if (!valid_user_name(name)) return make_error(where + "bad user name");
-    if (hash.rfind("$argon2id$", 0) != 0 || hash.size() >= crypto_pwhash_STRBYTES) {
+    // A hash is printable ASCII ($, digits, base64): a stray CR, space or
+    // control byte would not survive text() and a second read the same way.
+    bool printable =
+        std::all_of(hash.begin(), hash.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+    if (hash.rfind("$argon2id$", 0) != 0 || hash.size() >= crypto_pwhash_STRBYTES || !printable) {
       return make_error(where + "not an argon2id hash");
     }
     if (f.users_.size() >= 100000) return make_error(where + "too many users");

@@ -124,6 +124,9 @@ TEST(Profile, BadFilesGiveClearErrors) {
       {base + "[delays]\nreply_ms = -1\n", "delays.reply_ms"},
       {base + "[delays]\nnap_ms = 1\n", "unknown key delays.nap_ms"},
       {"colour = 1\n" + base, "unknown key colour"},
+      // A float too large for an integer is read as a float, not cast (the
+      // fuzzer found toml++'s value<int64_t>() doing that cast).
+      {base + "[outcomes.OK]\nshare = 1e300\nrelay = 1\n", "add up to"},
       {std::string("name = \"t\"\n[funnel]\nnames = 1\nunique_domains = 5\nresolved_domains = 4\n"
                    "[outcomes.TO]\nshare = 100\nrelay_denied = 1\n"),
        "unique_domains exceeds names"},

@@ -47,6 +47,13 @@ TEST(UsersFile, ParseErrorsNameTheLine) {
 
   auto bad_name = UsersFile::parse("a b:$argon2id$v=19$x\n", "users");
   EXPECT_FALSE(bad_name);
+
+  // Control bytes or spaces in a hash are refused: "x\r\r" would come back
+  // from text() and a second read as "x\r" (the fuzzer found it).
+  auto cr_hash = UsersFile::parse("c:$argon2id$v=1\r\r\n", "users");
+  ASSERT_FALSE(cr_hash);
+  EXPECT_NE(cr_hash.error().message.find("not an argon2id hash"), std::string::npos);
+  EXPECT_FALSE(UsersFile::parse("c:$argon2id$v=19 x\n", "users"));
 }
 
 TEST(UsersFile, ValidNames) {
