@@ -9,9 +9,11 @@
 #include <random>
 
 #include "server/config.hpp"
+#include "server/config_check.hpp"
 #include "server/policy.hpp"
 #include "server/relay_parts.hpp"
 #include "server/relay_windows.hpp"
+#include "server/reload.hpp"
 #include "smtpd/dialogue.hpp"
 
 namespace relayscope::server {
@@ -124,6 +126,26 @@ TEST_F(Roles, ListenerSettingsFollowTheRole) {
   EXPECT_EQ(subs.max_message_size, 4096u);
   EXPECT_EQ(mx.max_recipients, config_.limits.max_recipients);
   EXPECT_EQ(sub.max_message_size, config_.limits.max_message_size);
+}
+
+TEST_F(Roles, CheckConfigAcceptsEveryRole) {
+  ConfigReport report;
+  check_static(config_, false, report);
+  EXPECT_TRUE(report.ok()) << (report.errors.empty() ? "" : report.errors.front());
+}
+
+TEST_F(Roles, ReloadNamesListenerChangesAsNeedingARestart) {
+  auto next = config_;
+  EXPECT_TRUE(needs_restart(config_, next, false).empty());
+  next.listeners[1].max_recipients = 7;
+  auto why = needs_restart(config_, next, false);
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0], "listener: fixed at start-up");
+  next = config_;
+  next.pop_before_smtp.window = std::chrono::minutes(20);  // read by each grant
+  EXPECT_TRUE(needs_restart(config_, next, false).empty());
+  next.pop_before_smtp.dir = "/elsewhere";
+  EXPECT_EQ(needs_restart(config_, next, false).size(), 1u);
 }
 
 TEST_F(Roles, MxLetsTheLocalNetworkRelayAsToday) {
