@@ -253,6 +253,34 @@ class ProxyTest(RolesCase):
         self.assertEqual(code, 554, lines)
 
 
+class CheckConfigTest(unittest.TestCase):
+    BASE = ('[server]\nlisten = ["127.0.0.1:2525"]\nhostname = "mx.test"\n'
+            '[policy]\nlocal_networks = ["127.0.0.2/32"]\nlocal_domains = ["example.test"]\n'
+            '[mailboxes]\nroot = "mail"\n[spool]\ndir = "spool"\n'
+            '[delivery]\nsmarthost = "127.0.0.1:2601"\n')
+
+    def check(self, extra):
+        d = tempfile.mkdtemp(prefix="relayscope-roles-check-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "relay.toml")
+        with open(path, "w") as f:
+            f.write(self.BASE + extra)
+        return process.run([relay.relayscope_bin(), "check-config", path], timeout=60)
+
+    def test_submission_roles_need_tls_and_proxies_need_trusted_proxies(self):
+        for role in ("submission", "submissions"):
+            r = self.check('[[listener]]\naddress = "127.0.0.1:2587"\nrole = "%s"\n' % role)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn('relay.toml:15: listener.role "%s" needs [tls]' % role, r.stderr)
+        r = self.check('[[listener]]\naddress = "127.0.0.1:2526"\nrole = "mx"\n'
+                       'proxy_protocol = true\n')
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("listener.trusted_proxies is required when proxy_protocol = true", r.stderr)
+        r = self.check('[[listener]]\naddress = "127.0.0.1:2526"\nrole = "mx"\n'
+                       'proxy_protocol = true\ntrusted_proxies = ["127.0.0.9/32"]\n')
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
 class NmapTest(RolesCase):
     def test_nmap_smtp_open_relay_on_every_role(self):
         ports_ = [self.relay.port, self.submission, self.submissions]
