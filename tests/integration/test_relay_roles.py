@@ -41,33 +41,55 @@ def proxy_v2(source, dest, sport=40000, dport=25, local=False):
     return sig + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
 
 
+_SHARED = {}
+
+
+def _start_peers(extra, cleanup):
+    """A sink and a relay with the four listeners; `cleanup` registers stops."""
+    d = tempfile.mkdtemp(prefix="relayscope-relay-roles-")
+    cleanup(shutil.rmtree, d, True)
+    os.chmod(d, 0o755)
+    sink = aiosmtpd.Aiosmtpd(d)
+    cleanup(sink.stop)
+    sink.wait_ready()
+    root = os.geteuid() == 0
+    r = relay.Relay(d, users={"alice": PASSWORD}, smarthost="%s:%d" % (sink.addr, sink.port),
+                    port=25 if root else None,
+                    extra='[timeouts]\ngreet_pause = "50ms"\n' + extra)
+    addr = r.addr
+    out = {"dir": d, "sink": sink, "relay": r, "standard_ports": root,
+           "submission": 587 if root else ports.free_port(addr),
+           "submissions": 465 if root else ports.free_port(addr),
+           "proxied": ports.free_port(addr)}
+    with open(r.config, "a") as f:
+        f.write('[[listener]]\naddress = "%s:%d"\nrole = "submission"\n'
+                '[[listener]]\naddress = "%s:%d"\nrole = "submissions"\n'
+                '[[listener]]\naddress = "%s:%d"\nrole = "mx"\nproxy_protocol = true\n'
+                'trusted_proxies = ["%s/32"]\n'
+                % (addr, out["submission"], addr, out["submissions"], addr, out["proxied"],
+                   PROXY))
+    cleanup(r.stop)
+    r.start()
+    return out
+
+
 class RolesCase(unittest.TestCase):
+    EXTRA = ""  # more TOML for the relay
+
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="relayscope-relay-roles-")
-        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        os.chmod(cls.dir, 0o755)
-        cls.sink = aiosmtpd.Aiosmtpd(cls.dir)
-        cls.addClassCleanup(cls.sink.stop)
-        cls.sink.wait_ready()
-        root = os.geteuid() == 0
-        cls.standard_ports = root
-        cls.relay = relay.Relay(cls.dir, users={"alice": PASSWORD},
-                                smarthost="%s:%d" % (cls.sink.addr, cls.sink.port),
-                                port=25 if root else None,
-                                extra='[timeouts]\ngreet_pause = "50ms"\n')
-        addr = cls.relay.addr
-        cls.submission = 587 if root else ports.free_port(addr)
-        cls.submissions = 465 if root else ports.free_port(addr)
-        cls.proxied = ports.free_port(addr)
-        with open(cls.relay.config, "a") as f:
-            f.write('[[listener]]\naddress = "%s:%d"\nrole = "submission"\n'
-                    '[[listener]]\naddress = "%s:%d"\nrole = "submissions"\n'
-                    '[[listener]]\naddress = "%s:%d"\nrole = "mx"\nproxy_protocol = true\n'
-                    'trusted_proxies = ["%s/32"]\n'
-                    % (addr, cls.submission, addr, cls.submissions, addr, cls.proxied, PROXY))
-        cls.addClassCleanup(cls.relay.stop)
-        cls.relay.start()
+        # One relay (and sink) for every class that adds nothing to its
+        # config: started once for the module, stopped at its end.
+        if not cls.EXTRA and _SHARED:
+            for k, v in _SHARED.items():
+                setattr(cls, k, v)
+            return
+        peers = _start_peers(cls.EXTRA, unittest.addModuleCleanup if not cls.EXTRA
+                             else cls.addClassCleanup)
+        if not cls.EXTRA:
+            _SHARED.update(peers)
+        for k, v in peers.items():
+            setattr(cls, k, v)
 
     def fail_with_log(self, msg):
         self.fail("%s\n%s" % (msg, self.relay.output()))
@@ -82,6 +104,17 @@ class RolesCase(unittest.TestCase):
                              timeout=20, source_address=(source, 0))
         self.addCleanup(c.close)
         return c
+
+    def proxied_session(self, header, source=PROXY):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(20)
+        s.bind((source, 0))
+        s.connect((self.relay.addr, self.proxied))
+        self.addCleanup(s.close)
+        s.sendall(header)
+        f = s.makefile("rb")
+        self.addCleanup(f.close)
+        return s, f
 
     def swaks(self, port, *args, source=STRANGER):
         r = self.relay.swaks("--port", str(port), *args, source=source)
@@ -189,17 +222,6 @@ class MxTest(RolesCase):
 
 
 class ProxyTest(RolesCase):
-    def proxied_session(self, header, source=PROXY):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(20)
-        s.bind((source, 0))
-        s.connect((self.relay.addr, self.proxied))
-        self.addCleanup(s.close)
-        s.sendall(header)
-        f = s.makefile("rb")
-        self.addCleanup(f.close)
-        return s, f
-
     def rcpt(self, header, rcpt="victim@remote.example.org"):
         s, f = self.proxied_session(header)
         self.assertEqual(read_reply(f)[0], 220)
@@ -251,6 +273,23 @@ class ProxyTest(RolesCase):
                                     b"EHLO eager.example.org\r\n")
         code, lines = read_reply(f)
         self.assertEqual(code, 554, lines)
+
+
+class ProxyCapTest(RolesCase):
+    """One connection per client address: behind the proxy, the passed one."""
+    EXTRA = "[limits]\nmax_connections_per_ip = 1\n"
+
+    def test_connections_per_address_count_the_passed_address(self):
+        s1, f1 = self.proxied_session(proxy_v1(PASSED_STRANGER, self.relay.addr))
+        self.assertEqual(read_reply(f1)[0], 220)
+        # The same passed client again: over its limit (the proxy's own
+        # address is not what counts).
+        s2, f2 = self.proxied_session(proxy_v2(PASSED_STRANGER, self.relay.addr))
+        code, lines = read_reply(f2)
+        self.assertEqual(code, 421, lines)
+        # Another client through the same proxy is served.
+        s3, f3 = self.proxied_session(proxy_v1(LOCAL_CLIENT, self.relay.addr))
+        self.assertEqual(read_reply(f3)[0], 220)
 
 
 class CheckConfigTest(unittest.TestCase):
