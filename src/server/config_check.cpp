@@ -216,15 +216,14 @@ void check_static(const Config& c, bool started_as_root, ConfigReport& out) {
       }
     }
   }
-  // [[listener]] roles are read and checked, but this relay serves only the
-  // mx role so far: a submission port it does not open (or opens without
-  // requiring AUTH) would be worse than a clear refusal.
-  for (const auto& l : c.listeners) {
-    if (l.role == ListenerRole::mx) continue;
-    out.errors.push_back(at(c, "listener",
-                            "listener " + l.address.to_string() + ": role \"" + to_string(l.role) +
-                                "\" is not served by this relay yet (only \"mx\"); remove the "
-                                "[[listener]] or give it role \"mx\""));
+  // Roles (mx, submission, submissions) are all served; [pop_before_smtp]
+  // windows count on mx listeners only.
+  bool any_mx = std::any_of(c.listeners.begin(), c.listeners.end(),
+                            [](const ListenerConfig& l) { return l.role == ListenerRole::mx; });
+  if (c.pop_before_smtp.enabled() && !any_mx) {
+    out.warnings.push_back(warn_at(c, "pop_before_smtp",
+                                   "pop_before_smtp.window: no listener has role \"mx\", and "
+                                   "windows open relaying on mx listeners only"));
   }
   const auto& blocks = c.local_networks.blocks();
   for (std::size_t i = 0; i < blocks.size(); ++i) {

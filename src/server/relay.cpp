@@ -7,6 +7,7 @@
 
 #include <asio/ssl.hpp>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 
 #include "dns/resolver.hpp"
@@ -19,6 +20,7 @@
 #include "server/queue_admin.hpp"
 #include "server/queue_manager.hpp"
 #include "server/relay_parts.hpp"
+#include "server/relay_windows.hpp"
 #include "server/reload.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
@@ -142,10 +144,27 @@ int run_relay(const Config& start_config) {
   // AUTH failures per client address across sessions (Postfix's anvil).
   smtpd::AuthGuard auth_guard(10, std::chrono::minutes(10));
   settings.auth_guard = &auth_guard;
+  // POP-before-SMTP windows (`relay-window grant`), read as they come.
+  std::unique_ptr<RelayWindows> windows;
+  if (config.pop_before_smtp.enabled()) {
+    windows = std::make_unique<RelayWindows>(config.pop_before_smtp.dir);
+    session_policy.set_windows(windows.get());
+  }
   smtpd::Listener listener(io.get_executor(), settings, session_policy, sink,
                            config.limits.max_connections, config.limits.max_connections_per_ip);
-  for (const auto& l : config.listen) {
-    if (auto s = listener.bind(l.address, l.port); !s) return fail(1, s.error().message);
+  // One set of settings per listener (its role and limits); deques keep
+  // their addresses while growing.
+  std::deque<smtpd::SessionSettings> per_listener;
+  std::deque<smtpd::ProxySettings> proxies;
+  for (const auto& l : config.listeners) {
+    per_listener.push_back(listener_settings(settings, l));
+    const smtpd::ProxySettings* proxy = nullptr;
+    if (l.proxy_protocol) {
+      proxies.push_back(smtpd::ProxySettings{l.trusted_proxies});
+      proxy = &proxies.back();
+    }
+    auto bound = listener.bind(l.address.address, l.address.port, &per_listener.back(), proxy);
+    if (!bound) return fail(1, bound.error().message);
   }
   raise_file_limit();
   // The log file too: SIGHUP reopens it as the user.
@@ -206,7 +225,13 @@ int run_relay(const Config& start_config) {
 
   listener.start();
   std::string where;
-  for (const auto& e : listener.endpoints()) where += (where.empty() ? "" : " ") + e;
+  auto bound = listener.endpoints();
+  for (std::size_t i = 0; i < bound.size(); ++i) {
+    where += (where.empty() ? "" : " ") + bound[i];
+    if (i < config.listeners.size() && config.listeners[i].role != ListenerRole::mx) {
+      where += std::string(" (") + to_string(config.listeners[i].role) + ")";
+    }
+  }
   spdlog::info("relayscope relay {} listening on {}", config.hostname, where);
   std::printf("relayscope relay: listening on %s\n", where.c_str());
   std::fflush(stdout);

@@ -36,6 +36,30 @@ smtpd::SessionSettings session_settings(const Config& c) {
   return s;
 }
 
+smtpd::SessionSettings listener_settings(const smtpd::SessionSettings& base,
+                                         const ListenerConfig& l) {
+  auto s = base;
+  if (l.max_message_size) s.max_message_size = l.max_message_size;
+  if (l.max_recipients) s.max_recipients = l.max_recipients;
+  switch (l.role) {
+    case ListenerRole::mx:
+      s.role = smtpd::ListenerRole::mx;
+      break;
+    case ListenerRole::submission:
+      s.role = smtpd::ListenerRole::submission;
+      s.require_auth = true;
+      s.greet_pause = std::chrono::milliseconds(0);  // mail clients, not spam engines
+      break;
+    case ListenerRole::submissions:
+      s.role = smtpd::ListenerRole::submissions;
+      s.require_auth = true;
+      s.implicit_tls = true;
+      s.greet_pause = std::chrono::milliseconds(0);  // the client speaks first (TLS)
+      break;
+  }
+  return s;
+}
+
 asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
     const ClientInfo& client) {
   relay_metrics::sessions().inc();  // called once per session, before its greeting
@@ -51,17 +75,39 @@ asio::awaitable<std::optional<smtp::Reply>> RelaySessionPolicy::check_client(
   co_return refusal;
 }
 
+std::optional<smtpd::Authorisation> RelaySessionPolicy::authorise(const SessionView& s) {
+  if (!windows_ || !s.client.ip || s.client.role != smtpd::ListenerRole::mx) return std::nullopt;
+  auto open = windows_->lookup(*s.client.ip, WallClock::now());
+  if (open.empty()) return std::nullopt;
+  smtpd::Authorisation a;
+  a.how = "POP-before-SMTP window";
+  WallClock::time_point latest{};
+  for (const auto& w : open) {
+    if (!w.user.empty() && (a.user.empty() || w.granted >= latest)) {
+      a.user = w.user;
+      latest = w.granted;
+    }
+  }
+  return a;
+}
+
 std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView& s,
                                                                const smtp::Path& rcpt) {
-  auto verdict = policy_.judge(s.client.ip ? &*s.client.ip : nullptr, !s.auth_user.empty(), rcpt);
+  // Submission listeners (RFC 6409): only AUTH relays there, local networks
+  // included (the session asks AUTH before MAIL; this holds if it did not).
+  bool mx = s.client.role == smtpd::ListenerRole::mx;
+  if (!mx && s.auth_user.empty()) return smtp::make_reply(530, "5.7.0 Authentication required");
+  const IpAddress* ip = mx && s.client.ip ? &*s.client.ip : nullptr;
+  auto verdict = policy_.judge(ip, s.authorised || !s.auth_user.empty(), rcpt);
   if (!verdict.accepted()) {
     spdlog::info("session {} client={} rcpt={} refused: {}", s.client.session_id, s.client.address,
                  rcpt.wire(), verdict.refusal->text());
     relay_metrics::refused("relay_denied").inc();
     return verdict.refusal;
   }
+  bool by_window = verdict.rule == RcptRule::authenticated && s.auth_user.empty();
   spdlog::debug("session {} client={} rcpt={} accepted: {}", s.client.session_id, s.client.address,
-                rcpt.wire(), to_string(verdict.rule));
+                rcpt.wire(), by_window ? "pop-before-smtp-window" : to_string(verdict.rule));
   return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 #include "server/dnsbl_check.hpp"
 #include "server/policy.hpp"
 #include "server/queue_manager.hpp"
+#include "server/relay_windows.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
@@ -28,6 +29,11 @@ using smtpd::SessionView;
 
 // The session's settings from the relay's configuration.
 smtpd::SessionSettings session_settings(const Config& config);
+// One listener's: its role (submission asks AUTH before MAIL; submissions
+// is TLS from the first byte; neither waits before the greeting) and its
+// limits, over the relay's `base` (TLS context, authenticator...).
+smtpd::SessionSettings listener_settings(const smtpd::SessionSettings& base,
+                                         const ListenerConfig& listener);
 
 class RelaySessionPolicy : public SessionPolicy {
  public:
@@ -35,10 +41,18 @@ class RelaySessionPolicy : public SessionPolicy {
       : policy_(policy), dnsbl_(dnsbl) {}
   asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
   std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
+  // The fifth way to relay (issue 14): on mx listeners only, a client
+  // address with an open POP-before-SMTP window; its user (the most
+  // recently granted window that names one) becomes SessionView's
+  // authorised_user, so a window granted with --user binds senders as AUTH.
+  std::optional<smtpd::Authorisation> authorise(const SessionView& s) override;
+  // POP-before-SMTP windows ([pop_before_smtp]); null: off.
+  void set_windows(RelayWindows* windows) { windows_ = windows; }
 
  private:
   const RelayPolicy& policy_;
   DnsblCheck* dnsbl_;
+  RelayWindows* windows_ = nullptr;
 };
 
 class SpoolSink : public MessageSink {

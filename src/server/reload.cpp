@@ -39,6 +39,17 @@ bool same_limits(const Limits& a, const Limits& b) {
          a.max_line_length == b.max_line_length && a.max_auth_failures == b.max_auth_failures;
 }
 
+// Every listener's address, role, PROXY protocol and limits (issue 14).
+std::string listeners_text(const std::vector<ListenerConfig>& ls) {
+  std::string out;
+  for (const auto& l : ls) {
+    out += l.address.to_string() + " " + to_string(l.role) + " " +
+           (l.proxy_protocol ? "proxy " + cidrs_text(l.trusted_proxies) : "direct") + " " +
+           std::to_string(l.max_message_size) + " " + std::to_string(l.max_recipients) + ";";
+  }
+  return out;
+}
+
 bool same_timeouts(const Timeouts& a, const Timeouts& b) {
   return a.command == b.command && a.idle == b.idle && a.data == b.data &&
          a.greet_pause == b.greet_pause;
@@ -65,6 +76,14 @@ std::vector<std::string> needs_restart(const Config& running, const Config& next
   auto plain = [&](bool changed, const std::string& key) {
     if (changed) out.push_back(key + ": fixed at start-up");
   };
+  plain(listen_text(running.listen) == listen_text(next.listen) &&
+            listeners_text(running.listeners) != listeners_text(next.listeners),
+        "listener");
+  // The window's length is read by each `relay-window grant`; the relay
+  // reads windows from the directory it started with.
+  plain(running.pop_before_smtp.enabled() != next.pop_before_smtp.enabled() ||
+            running.pop_before_smtp.dir != next.pop_before_smtp.dir,
+        "pop_before_smtp");
   plain(running.hostname != next.hostname, "server.hostname");
   plain(running.user != next.user, "server.user");
   plain(running.pidfile != next.pidfile, "server.pidfile");

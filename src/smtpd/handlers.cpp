@@ -62,7 +62,25 @@ asio::awaitable<Outcome> Session::on_mail(const smtp::Command& c) {
       co_return Outcome{make_reply(555, "5.5.4 Unsupported parameter " + smtp::printable(key, 64))};
     }
   }
-  if (auto refusal = policy_.check_sender(view(), c.path)) co_return Outcome{*refusal};
+  // RFC 6409 4.3: a submission listener takes mail from logged-in users only.
+  if (s_.require_auth && env_.auth_user.empty()) {
+    co_return Outcome{make_reply(530, "5.7.0 Authentication required")};
+  }
+  env_.authorised = !env_.auth_user.empty();
+  env_.authorised_user = env_.auth_user;
+  if (!env_.authorised) {
+    if (auto grant = policy_.authorise(view())) {
+      env_.authorised = true;
+      env_.authorised_user = grant->user;
+      log_info("authorised by " + grant->how +
+               (grant->user.empty() ? std::string() : " of " + grant->user));
+    }
+  }
+  if (auto refusal = policy_.check_sender(view(), c.path)) {
+    env_.authorised = false;
+    env_.authorised_user.clear();
+    co_return Outcome{*refusal};
+  }
   env_.mail_from = c.path.null ? std::string() : c.path.mailbox.wire();
   env_.recipients.clear();
   env_.tls = io_.tls_active();

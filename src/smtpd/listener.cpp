@@ -5,6 +5,8 @@
 
 #include <asio/experimental/as_tuple.hpp>
 
+#include "smtpd/socket_stream.hpp"
+
 namespace relayscope::smtpd {
 
 namespace {
@@ -45,7 +47,7 @@ Listener::~Listener() {
 }
 
 Status Listener::bind(const std::string& address, unsigned short port,
-                      const SessionSettings* settings) {
+                      const SessionSettings* settings, const ProxySettings* proxy) {
   std::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
   auto shown = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" +
@@ -71,13 +73,13 @@ Status Listener::bind(const std::string& address, unsigned short port,
   if (ec) {
     return make_error("cannot listen on " + shown + ": " + ec.message());
   }
-  bound_.push_back(Bound{std::move(a), settings ? settings : &settings_});
+  bound_.push_back(Bound{std::move(a), settings ? settings : &settings_, proxy});
   return Ok{};
 }
 
 void Listener::start() {
   for (auto& b : bound_) {
-    asio::co_spawn(executor_, accept_loop(*b.acceptor, *b.settings), asio::detached);
+    asio::co_spawn(executor_, accept_loop(*b.acceptor, *b.settings, b.proxy), asio::detached);
   }
 }
 
@@ -105,7 +107,8 @@ std::vector<std::string> Listener::endpoints() const {
 }
 
 asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor,
-                                            const SessionSettings& settings) {
+                                            const SessionSettings& settings,
+                                            const ProxySettings* proxy) {
   auto state = state_;
   while (!state->stopped) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
@@ -133,11 +136,12 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor,
     client.ip = IpAddress::parse(client.address);
     client.local_address = socket.local_endpoint(rec).address().to_string();
     client.session_id = ++state->next_session;
-    auto& mine = state->per_ip[client.address];
+    // Behind a proxy the per-address limit waits for the passed address.
+    std::size_t mine = proxy ? 0 : state->per_ip[client.address];
     if (state->total >= max_connections_ || mine >= max_per_ip_) {
       spdlog::info("session {} client={} refused: too many connections ({} from it, {} in all)",
                    client.session_id, client.address, mine, state->total);
-      if (mine == 0) {
+      if (!proxy && mine == 0) {
         state->per_ip.erase(client.address);
       }
       asio::co_spawn(executor_,
@@ -146,25 +150,55 @@ asio::awaitable<void> Listener::accept_loop(asio::ip::tcp::acceptor& acceptor,
                      asio::detached);
       continue;
     }
-    ++mine;
     ++state->total;
+    if (!proxy) ++state->per_ip[client.address];
     socket.set_option(asio::ip::tcp::no_delay(true), rec);
     spdlog::debug("session {} client={} connected", client.session_id, client.address);
     auto session = [](std::shared_ptr<State> st, asio::ip::tcp::socket s, ClientInfo c,
-                      const SessionSettings& config, SessionPolicy& policy,
+                      const SessionSettings& config, const ProxySettings* via,
+                      std::size_t per_ip_limit, SessionPolicy& policy,
                       MessageSink& sink) -> asio::awaitable<void> {
-      auto peer = c.address;
       auto id = c.session_id;
-      co_await run_session(std::move(s), std::move(c), config, policy, sink);
-      auto it = st->per_ip.find(peer);
-      if (it != st->per_ip.end() && --it->second == 0) {
-        st->per_ip.erase(it);
+      SocketStream stream(std::move(s));
+      bool admitted = true;
+      if (via) {
+        std::string why;
+        bool passed = co_await take_proxy_header(stream, c, *via, why);
+        if (!passed) {
+          spdlog::info("session {} client={} closed: {}", id, c.address, why);
+          admitted = false;
+        } else if (!c.proxy.empty()) {
+          spdlog::info("session {} client={} via proxy {}", id, c.address, c.proxy);
+        }
+        if (admitted && st->per_ip[c.address] >= per_ip_limit) {
+          spdlog::info("session {} client={} refused: too many connections ({} from it)", id,
+                       c.address, st->per_ip[c.address]);
+          std::string busy =
+              "421 4.7.0 " + config.hostname + " Too many connections, try again later\r\n";
+          co_await stream.write(busy, Clock::now() + std::chrono::seconds(5));
+          admitted = false;
+        }
+      }
+      auto peer = c.address;
+      if (admitted) {
+        if (via) ++st->per_ip[peer];  // counted at accept when direct
+        co_await run_session(stream, std::move(c), config, policy, sink);
+        auto it = st->per_ip.find(peer);
+        if (it != st->per_ip.end() && --it->second == 0) {
+          st->per_ip.erase(it);
+        }
+      } else {
+        if (auto it = st->per_ip.find(peer); it != st->per_ip.end() && it->second == 0) {
+          st->per_ip.erase(it);
+        }
+        stream.close();
       }
       --st->total;
       spdlog::debug("session {} client={} closed", id, peer);
     };
     asio::co_spawn(executor_,
-                   session(state, std::move(socket), std::move(client), settings, policy_, sink_),
+                   session(state, std::move(socket), std::move(client), settings, proxy,
+                           max_per_ip_, policy_, sink_),
                    asio::detached);
   }
 }

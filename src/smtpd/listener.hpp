@@ -3,7 +3,9 @@
 // Connections beyond the total limit or the per-address limit get 421 and
 // are closed at once (written without blocking, bounded in time). Each bound
 // address may carry its own settings (an mx listener waits before the
-// greeting; submission and implicit TLS do not).
+// greeting; submission and implicit TLS do not), and may speak the PROXY
+// protocol (proxy_reader.hpp): then the per-address limit counts the client
+// address the proxy passed, once its header is read.
 #pragma once
 
 #include <asio.hpp>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "smtpd/proxy_reader.hpp"
 #include "smtpd/session.hpp"
 
 namespace relayscope::smtpd {
@@ -27,9 +30,10 @@ class Listener {
   Listener& operator=(const Listener&) = delete;
 
   // `address` is an IP literal without brackets; port 0 picks a free one.
-  // `settings` (when given) must outlive the listener.
+  // `settings` and `proxy` (when given) must outlive the listener; with
+  // `proxy` every connection starts with a PROXY header from a trusted peer.
   Status bind(const std::string& address, unsigned short port,
-              const SessionSettings* settings = nullptr);
+              const SessionSettings* settings = nullptr, const ProxySettings* proxy = nullptr);
   void start();
   void stop();
   std::vector<std::string> endpoints() const;  // "ADDR:PORT", "[V6]:PORT"
@@ -45,9 +49,10 @@ class Listener {
   struct Bound {
     std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
     const SessionSettings* settings;
+    const ProxySettings* proxy;
   };
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
-                                    const SessionSettings& settings);
+                                    const SessionSettings& settings, const ProxySettings* proxy);
 
   asio::any_io_executor executor_;
   const SessionSettings& settings_;

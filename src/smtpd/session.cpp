@@ -23,6 +23,22 @@ std::optional<smtp::Reply> SessionPolicy::raw_command(const SessionView&, std::s
   return std::nullopt;
 }
 
+const char* to_string(ListenerRole role) {
+  switch (role) {
+    case ListenerRole::mx:
+      return "mx";
+    case ListenerRole::submission:
+      return "submission";
+    case ListenerRole::submissions:
+      return "submissions";
+  }
+  return "mx";
+}
+
+std::optional<Authorisation> SessionPolicy::authorise(const SessionView&) {
+  return std::nullopt;
+}
+
 std::optional<smtp::Reply> SessionPolicy::check_sender(const SessionView&, const smtp::Path&) {
   return std::nullopt;
 }
@@ -83,7 +99,7 @@ Outcome Session::closing(int code, std::string_view text) {
 asio::awaitable<bool> Session::greet() {
   const auto& host = s_.hostname;
   if (s_.implicit_tls && s_.tls && !io_.tls_active()) {
-    auto shaken = co_await io_.start_tls(*s_.tls, Clock::now() + s_.command_timeout);
+    auto shaken = co_await io_.start_tls(*s_.tls, Clock::now() + s_.tls_handshake_timeout);
     if (!shaken) {
       log_info("TLS handshake failed: " + smtp::printable(shaken.detail));
       co_return false;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/cidr.hpp"
@@ -26,11 +27,21 @@ namespace relayscope::smtpd {
 
 class AuthGuard;
 
+// What a listener is for (RFC 6409 submission, RFC 8314 implicit TLS): the
+// session requires AUTH before MAIL on the submission roles, and the policy
+// lets local networks and POP-before-SMTP windows relay on mx only.
+enum class ListenerRole { mx, submission, submissions };
+const char* to_string(ListenerRole role);
+
 struct ClientInfo {
-  std::string address;           // text form of the peer's address
-  std::optional<IpAddress> ip;   // parsed (IPv4-mapped IPv6 shown as IPv4)
-  std::string local_address;     // our side of the connection
-  std::uint64_t session_id = 0;  // for logs
+  std::string address;                   // text form of the peer's address
+  std::optional<IpAddress> ip;           // parsed (IPv4-mapped IPv6 shown as IPv4)
+  std::string local_address;             // our side of the connection
+  std::uint64_t session_id = 0;          // for logs
+  ListenerRole role = ListenerRole::mx;  // the listener's (set from SessionSettings)
+  // The proxy that passed `address` in a PROXY header; empty when the peer
+  // is the client itself (no proxy, or a LOCAL header).
+  std::string proxy;
 };
 
 // What the policy and the sink see of a session.
@@ -39,6 +50,19 @@ struct SessionView {
   const std::string& helo;  // printable (escaped), as logged
   bool tls = false;
   const std::string& auth_user;  // empty when not authenticated
+  // Set at MAIL FROM for the transaction: `authorised` when the client
+  // authenticated or the policy's authorise() granted it (the relay's
+  // POP-before-SMTP window); `authorised_user` is who it then speaks for:
+  // the AUTH user, else the grant's user (a window granted with --user),
+  // empty for a grant without a user (no sender binding).
+  std::string_view authorised_user = {};
+  bool authorised = false;
+};
+
+// What SessionPolicy::authorise() grants a client that has not authenticated.
+struct Authorisation {
+  std::string user;  // empty: authorised without a user (binds no sender)
+  std::string how;   // for the log ("POP-before-SMTP window")
 };
 
 struct Envelope {
@@ -46,6 +70,9 @@ struct Envelope {
   bool esmtp = false;
   bool tls = false;
   std::string auth_user;
+  // See SessionView: set at each MAIL FROM (the sink sees the transaction's).
+  std::string authorised_user;
+  bool authorised = false;
   std::string mail_from;                // bare address; empty is the null sender
   std::vector<std::string> recipients;  // bare, as the client wrote them
 };
@@ -59,6 +86,10 @@ class SessionPolicy {
   // trick hosts answer spellings a parser refuses): a reply ends it there,
   // and a positive one takes the line's address as written.
   virtual std::optional<smtp::Reply> raw_command(const SessionView& s, std::string_view line);
+  // At MAIL FROM, before check_sender, for a client that has not
+  // authenticated: another way it is authorised (the relay's POP-before-SMTP
+  // windows), or nothing. Asked at each MAIL: a grant can open or close.
+  virtual std::optional<Authorisation> authorise(const SessionView& s);
   // At MAIL FROM: a refusal, or nothing.
   virtual std::optional<smtp::Reply> check_sender(const SessionView& s, const smtp::Path& from);
   // At RCPT TO: a refusal, or nothing (accepted).
@@ -123,9 +154,14 @@ struct SessionSettings {
   std::chrono::milliseconds auth_jitter{std::chrono::milliseconds(100)};
   asio::ssl::context* tls = nullptr;  // STARTTLS offered when set
   bool implicit_tls = false;          // the stream is TLS from the first byte
-  Authenticator* auth = nullptr;      // AUTH offered (under TLS only) when set
-  AuthGuard* auth_guard = nullptr;    // failures per address across sessions
-  bool lenient_paths = true;          // accept what old clients send (no brackets, trailing dot)
+  // How long the implicit TLS handshake may take before the greeting.
+  std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(30)};
+  ListenerRole role = ListenerRole::mx;
+  // Submission roles: MAIL FROM before AUTH gets 530 5.7.0 (RFC 6409 4.3).
+  bool require_auth = false;
+  Authenticator* auth = nullptr;    // AUTH offered (under TLS only) when set
+  AuthGuard* auth_guard = nullptr;  // failures per address across sessions
+  bool lenient_paths = true;        // accept what old clients send (no brackets, trailing dot)
   // Unauthenticated clients that send the message before the 354 are
   // dropped (Postfix smtpd_forbid_unauth_pipelining).
   bool forbid_unauth_pipelining = true;

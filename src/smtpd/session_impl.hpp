@@ -23,7 +23,9 @@ class Session {
  public:
   Session(Stream& stream, ClientInfo client, const SessionSettings& settings, SessionPolicy& policy,
           MessageSink& sink)
-      : io_(stream), client_(std::move(client)), s_(settings), policy_(policy), sink_(sink) {}
+      : io_(stream), client_(std::move(client)), s_(settings), policy_(policy), sink_(sink) {
+    client_.role = settings.role;
+  }
 
   asio::awaitable<void> run();
 
@@ -63,9 +65,13 @@ class Session {
     env_.recipients.clear();
     phase_.in_mail = false;
     phase_.has_rcpt = false;
+    env_.authorised = false;
+    env_.authorised_user.clear();
   }
   SessionView view() const {
-    return SessionView{client_, env_.helo, io_.tls_active(), env_.auth_user};
+    return SessionView{
+        client_,        env_.helo, io_.tls_active(), env_.auth_user, env_.authorised_user,
+        env_.authorised};
   }
 
   Stream& io_;

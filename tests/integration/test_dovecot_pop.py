@@ -4,13 +4,17 @@
 # the relay delivered into; Python's poplib logs in as NAME@DOMAIN from
 # 127.0.0.3 and reads the message, curl's pop3:// is a second client, and
 # Dovecot's postlogin script runs `relayscope relay-window grant`, whose
-# window `relay-window list` shows.
+# window `relay-window list` shows. The window then lets that address relay
+# without AUTH on the relay's mx listener until it ends (554 5.7.1 again,
+# without a restart); 127.0.0.4, which never logged in, never relays.
 import grp
 import os
 import poplib
+import smtplib
 import socket
 import stat
 import subprocess
+import time
 import unittest
 import uuid
 
@@ -20,10 +24,13 @@ from peers.relay import add_user
 from peers.relay_delivery import DeliveryRelay, relayscope_bin
 
 POP_CLIENT = "127.0.0.3"
+NEVER_LOGGED_IN = "127.0.0.4"
 CURL_CLIENT = "127.0.0.5"
 
 
-class DovecotPopTest(unittest.TestCase):
+class DovecotCase(unittest.TestCase):
+    WINDOW = "10m"
+
     def setUp(self):
         self.dir = workdir.make_workdir(self, "relayscope-dovecot-")
         self.users = os.path.join(self.dir, "users")
@@ -38,7 +45,7 @@ class DovecotPopTest(unittest.TestCase):
         self.relay = DeliveryRelay(self.dir, delivery={
             "smarthost": "127.0.0.1:%d" % ports.free_port("127.0.0.1")})
         with open(self.relay.config, "a") as f:
-            f.write('[pop_before_smtp]\nwindow = "10m"\n')
+            f.write('[pop_before_smtp]\nwindow = "%s"\n' % self.WINDOW)
         self.addCleanup(self.relay.stop)
         self.relay.start()
         self.window_dir = os.path.join(self.relay.spool_dir, "windows")
@@ -78,6 +85,29 @@ class DovecotPopTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
+    def rcpt_to_remote(self, source):
+        """The code a client at `source` gets at RCPT TO for a remote
+        address on the relay's mx listener, without AUTH."""
+        c = smtplib.SMTP(self.relay.addr, self.relay.port, local_hostname="client.example.org",
+                         timeout=20, source_address=(source, 0))
+        try:
+            c.ehlo()
+            code, text = c.mail("alice@example.test")
+            self.assertEqual(code, 250, text)
+            code, _ = c.rcpt("carol@remote.test")
+            c.quit()
+            return code
+        finally:
+            c.close()
+
+    def login_pop(self, source, user="alice@example.test", password="correct horse"):
+        p = self.pop(source)
+        p.user(user)
+        p.pass_(password)
+        p.quit()
+
+
+class DovecotPopTest(DovecotCase):
     def test_the_users_file_is_lowercase_argon2id_dovecot_reads(self):
         with open(self.users) as f:
             names = [l.split(":")[0] for l in f if l.strip() and not l.startswith("#")]
@@ -111,13 +141,14 @@ class DovecotPopTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(self.window_dir).st_mode) & 0o007, 0)
 
     def test_wrong_password_is_refused_and_opens_no_window(self):
-        p = self.pop("127.0.0.4")
+        p = self.pop(NEVER_LOGGED_IN)
         p.user("alice@example.test")
         with self.assertRaises(poplib.error_proto) as e:
             p.pass_("wrong")
         self.assertIn(b"Authentication failed", e.exception.args[0])
         self.assertEqual(os.path.exists(self.window_dir) and os.listdir(self.window_dir) or [],
                          [])
+        self.assertEqual(self.rcpt_to_remote(NEVER_LOGGED_IN), 554)
 
     def test_curl_pop3_is_a_second_client(self):
         token = self.deliver("bob@example.test")
@@ -131,6 +162,45 @@ class DovecotPopTest(unittest.TestCase):
         listed = ports.wait_until(lambda: (CURL_CLIENT + " bob until") in self.windows(), 20,
                                   "the postlogin window of %s" % CURL_CLIENT)
         self.assertTrue(listed)
+        # curl's login opened relaying from its address too.
+        self.assertEqual(self.rcpt_to_remote(CURL_CLIENT), 250)
+
+
+class PopBeforeSmtpTest(DovecotCase):
+    """A short window, so that its end is seen within the test."""
+    WINDOW = "6s"  # room for a sanitizer build's slower steps inside it
+
+    def window_expiry(self, client, user):
+        with open(os.path.join(self.window_dir, "%s+%s.window" % (client, user))) as f:
+            for line in f:
+                if line.startswith("expires "):
+                    return int(line.split()[1])
+        raise AssertionError("no expiry in the window file")
+
+    def test_the_window_relays_without_auth_on_mx_until_it_ends(self):
+        self.deliver("alice@example.test")  # a Maildir for Dovecot to open
+        self.assertEqual(self.rcpt_to_remote(POP_CLIENT), 554, "no window before a login")
+        self.login_pop(POP_CLIENT)
+        ports.wait_until(lambda: (POP_CLIENT + " alice until") in self.windows(), 20,
+                         "the postlogin window of %s" % POP_CLIENT)
+        expires = self.window_expiry(POP_CLIENT, "alice")
+        # The relay picked the new window up without a signal.
+        self.assertEqual(self.rcpt_to_remote(POP_CLIENT), 250, self.relay.output())
+        token = "tok-" + uuid.uuid4().hex
+        c = smtplib.SMTP(self.relay.addr, self.relay.port, local_hostname="client.example.org",
+                         timeout=20, source_address=(POP_CLIENT, 0))
+        self.addCleanup(c.close)
+        self.assertEqual(c.sendmail("alice@example.test", ["carol@remote.test"],
+                                    "Subject: %s\r\n\r\nafter POP\r\n" % token), {})
+        c.quit()
+        self.assertIn("authorised by POP-before-SMTP window of alice", self.relay.log())
+        # Another address that never logged in gets nothing from that window.
+        self.assertEqual(self.rcpt_to_remote(NEVER_LOGGED_IN), 554)
+        # The window ends by its time, without a restart or a signal.
+        ports.wait_until(lambda: self.rcpt_to_remote(POP_CLIENT) == 554, 20,
+                         "554 5.7.1 again once the window ended", interval=0.25)
+        self.assertGreaterEqual(time.time(), expires)
+        self.assertEqual(self.rcpt_to_remote(NEVER_LOGGED_IN), 554)
 
 
 if __name__ == "__main__":
