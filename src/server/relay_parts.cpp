@@ -60,8 +60,17 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView
     relay_metrics::refused("relay_denied").inc();
     return verdict.refusal;
   }
+  if (rules_) {
+    if (auto refusal = rules_->check_recipient(s, rcpt)) return refusal;
+  }
   spdlog::debug("session {} client={} rcpt={} accepted: {}", s.client.session_id, s.client.address,
                 rcpt.wire(), to_string(verdict.rule));
+  return std::nullopt;
+}
+
+std::optional<smtp::Reply> RelaySessionPolicy::check_sender(const SessionView& s,
+                                                            const smtp::Path& from) {
+  if (rules_) return rules_->check_sender(s, from);
   return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 #include "server/dnsbl_check.hpp"
 #include "server/policy.hpp"
 #include "server/queue_manager.hpp"
+#include "server/relay_rules.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
@@ -31,14 +32,18 @@ smtpd::SessionSettings session_settings(const Config& config);
 
 class RelaySessionPolicy : public SessionPolicy {
  public:
-  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl)
-      : policy_(policy), dnsbl_(dnsbl) {}
+  // rules: issue 14's known recipients, sender binding and limits
+  // (relay_rules.hpp); null: the four rules alone.
+  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl, RelayRules* rules = nullptr)
+      : policy_(policy), dnsbl_(dnsbl), rules_(rules) {}
   asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
+  std::optional<smtp::Reply> check_sender(const SessionView& s, const smtp::Path& from) override;
   std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
 
  private:
   const RelayPolicy& policy_;
   DnsblCheck* dnsbl_;
+  RelayRules* rules_;
 };
 
 class SpoolSink : public MessageSink {

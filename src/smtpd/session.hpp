@@ -39,6 +39,7 @@ struct SessionView {
   const std::string& helo;  // printable (escaped), as logged
   bool tls = false;
   const std::string& auth_user;  // empty when not authenticated
+  std::size_t recipients = 0;    // recipients accepted so far in this transaction
 };
 
 struct Envelope {

@@ -65,7 +65,8 @@ class Session {
     phase_.has_rcpt = false;
   }
   SessionView view() const {
-    return SessionView{client_, env_.helo, io_.tls_active(), env_.auth_user};
+    return SessionView{client_, env_.helo, io_.tls_active(), env_.auth_user,
+                       env_.recipients.size()};
   }
 
   Stream& io_;
