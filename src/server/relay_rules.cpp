@@ -32,6 +32,26 @@ RecipientMap map_of(const Config& c, std::vector<std::string> users) {
                       std::set<std::string>(users.begin(), users.end()));
 }
 
+// Whether the header section (up to its empty line) has a field named
+// From (RFC 5322: the name, optional white space, a colon; any case).
+bool has_from_field(std::string_view header) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto end = header.find('\n', pos);
+    auto line =
+        header.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    if (line.empty() || line == "\r") return false;  // the end of the header section
+    if (line.size() >= 4 && ascii_lower(line.substr(0, 4)) == "from") {
+      auto rest = line.substr(4);
+      auto colon = rest.find_first_not_of(" \t");
+      if (colon != std::string_view::npos && rest[colon] == ':') return true;
+    }
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return false;
+}
+
 void add_unique(std::vector<std::string>& v, std::string s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
 }
@@ -129,6 +149,10 @@ std::vector<std::string> RelayRules::expand(const std::vector<std::string>& reci
 
 std::optional<smtp::Reply> RelayRules::check_from_header(const std::string& user,
                                                          std::string_view header_section) const {
+  // No From: field at all names nobody: the envelope sender, bound at MAIL,
+  // is all there is (scripts send such messages). One that is there must be
+  // readable and the user's (two fields, an empty list: refused).
+  if (!has_from_field(header_section)) return std::nullopt;
   auto from = smtp::from_header_addresses(header_section, max_header_section);
   if (from && binding_.may_send_as_all(user, *from)) return std::nullopt;
   std::string why = from ? "names an address not owned by user " + user

@@ -461,9 +461,9 @@ class RawSessionTest(RelayCase):
     def test_recipients_per_message_are_limited(self):
         s, f = self.session()
         self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org>")[0], 250)
-        for i in range(3):
-            self.assertEqual(self.command(s, f, "RCPT TO:<u%d@example.test>" % i)[0], 250)
-        code, lines = self.command(s, f, "RCPT TO:<u9@example.test>")
+        for rcpt in ("alice@example.test", "Alice@example.test", "postmaster@example.test"):
+            self.assertEqual(self.command(s, f, "RCPT TO:<%s>" % rcpt)[0], 250)
+        code, lines = self.command(s, f, "RCPT TO:<alice@example.test>")
         self.assertEqual(code, 452)
         self.assertIn("4.5.3", lines[0])
 

@@ -284,6 +284,17 @@ TEST(RelayRules, ForgedFromHeaderIsRefusedAndLeavesNothingInTheSpool) {
           "C: QUIT\nS: 221\n",
       sink);
   EXPECT_TRUE(res.ok) << res.failure << "\n" << res.transcript;
+  // Two From: fields, or one that cannot be read, are refused too; a
+  // message without any From: names nobody (its envelope sender is bound).
+  auto more = r.go(login("alice") +
+                       "C: MAIL FROM:<alice@local.test>\nS: 250\nC: RCPT TO:<b@remote.test>\n"
+                       "S: 250\nC: DATA\nS: 354\nC: From: alice@local.test\nC: FROM : "
+                       "alice@local.test\nC:\nC: x\nC: .\nS: 550 5.7.1\n"
+                       "C: MAIL FROM:<alice@local.test>\nS: 250\nC: RCPT TO:<b@remote.test>\n"
+                       "S: 250\nC: DATA\nS: 354\nC: From: <<>\nC:\nC: x\nC: .\nS: 550 5.7.1\n"
+                       "C: QUIT\nS: 221\n",
+                   sink);
+  EXPECT_TRUE(more.ok) << more.failure << "\n" << more.transcript;
   EXPECT_EQ(files_in(dir.path() + "/spool/queue"), 0u);
   EXPECT_EQ(files_in(dir.path() + "/spool/tmp"), 0u);
   auto listed = Spool::list(dir.path() + "/spool");
@@ -293,12 +304,14 @@ TEST(RelayRules, ForgedFromHeaderIsRefusedAndLeavesNothingInTheSpool) {
   auto ok =
       r.go(login("alice") +
                message("alice@local.test", "bob@remote.test", "Alice <alice@local.test>", "250") +
+               "C: MAIL FROM:<alice@local.test>\nS: 250\nC: RCPT TO:<b@remote.test>\n"
+               "S: 250\nC: DATA\nS: 354\nC: Subject: no From\nC:\nC: x\nC: .\nS: 250\n"
                "C: QUIT\nS: 221\n",
            sink);
   EXPECT_TRUE(ok.ok) << ok.failure << "\n" << ok.transcript;
   listed = Spool::list(dir.path() + "/spool");
   ASSERT_TRUE(listed);
-  EXPECT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->size(), 2u);
 }
 
 TEST(RelayRules, TheNPlusFirstMessageOfAUserInTheHourIs450) {
