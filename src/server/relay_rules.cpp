@@ -152,7 +152,12 @@ std::optional<smtp::Reply> RelayRules::check_from_header(const std::string& user
   // No From: field at all names nobody: the envelope sender, bound at MAIL,
   // is all there is (scripts send such messages). One that is there must be
   // readable and the user's (two fields, an empty list: refused).
-  if (!has_from_field(header_section)) return std::nullopt;
+  // A header section cut at the limit before its end may hide a From:
+  // further on: then the parser's error refuses it (fail closed).
+  bool cut = header_section.size() > max_header_section &&
+             header_section.compare(0, 2, "\r\n") != 0 &&
+             header_section.find("\r\n\r\n") == std::string_view::npos;
+  if (!cut && !has_from_field(header_section)) return std::nullopt;
   auto from = smtp::from_header_addresses(header_section, max_header_section);
   if (from && binding_.may_send_as_all(user, *from)) return std::nullopt;
   std::string why = from ? "names an address not owned by user " + user

@@ -314,6 +314,40 @@ TEST(RelayRules, ForgedFromHeaderIsRefusedAndLeavesNothingInTheSpool) {
   EXPECT_EQ(listed->size(), 2u);
 }
 
+TEST(RelayRules, FromHeaderCheckFailsClosed) {
+  Rig r("", {"alice"});
+  EXPECT_FALSE(r.rules.check_from_header("alice", "From: Alice <ALICE@local.test>\r\n\r\nx"));
+  EXPECT_FALSE(r.rules.check_from_header("alice", "Subject: none\r\n\r\nFrom: ceo@other.test\r\n"))
+      << "a From: in the body is no header";
+  EXPECT_TRUE(r.rules.check_from_header("alice", "From: ceo@other.test\r\n\r\n"));
+  EXPECT_TRUE(r.rules.check_from_header("alice", "from :ceo@other.test\r\n\r\n"));
+  // A From: hidden past the header limit (the writer keeps 256 KiB + 4).
+  std::string junk;
+  while (junk.size() < 256 * 1024 + 4) junk += "X-Junk: " + std::string(60, 'j') + "\r\n";
+  junk.resize(256 * 1024 + 4);
+  EXPECT_TRUE(r.rules.check_from_header("alice", junk));
+}
+
+TEST(RelayRules, ReloadReplacesTablesAndKeepsTheCounts) {
+  Rig r("[rate_limits]\nmessages_per_hour_per_user = 1\n", {"alice"});
+  auto sent = r.go(login("alice") +
+                   message("alice@local.test", "x@remote.test", "<alice@local.test>", "250") +
+                   "C: MAIL FROM:<alice@local.test>\nS: 450 4.7.1\nC: RCPT TO:<x@remote.test>\n"
+                   "S: 503\nC: QUIT\nS: 221\n");
+  EXPECT_TRUE(sent.ok) << sent.failure << "\n" << sent.transcript;
+  auto next = Rig::make_config(
+      "[aliases]\nsales = \"bob\"\n[senders]\nalice = [\"sales@local.test\"]\n"
+      "[rate_limits]\nmessages_per_hour_per_user = 2\n",
+      false);
+  r.rules.replace(next, {"alice", "bob"});
+  EXPECT_EQ(r.rules.recipients().resolve("sales@local.test").maildirs,
+            std::vector<std::string>{"bob@local.test"});
+  auto again = r.go(login("alice") +
+                    message("sales@local.test", "x@remote.test", "<sales@local.test>", "250") +
+                    "C: MAIL FROM:<alice@local.test>\nS: 450 4.7.1\nC: QUIT\nS: 221\n");
+  EXPECT_TRUE(again.ok) << again.failure << "\n" << again.transcript;
+}
+
 TEST(RelayRules, TheNPlusFirstMessageOfAUserInTheHourIs450) {
   Rig r("[rate_limits]\nmessages_per_hour_per_user = 2\n", {"alice", "bob"});
   auto two = login("alice") +
