@@ -102,8 +102,27 @@ void check_tls(const Config& c, const RunAs& who, ConfigReport& out) {
   }
 }
 
+// An alias naming a user that the users file does not hold is most likely a
+// typo: its mail would go to a Maildir nobody logs in to (or, without a
+// users file, only aliases and postmaster are mailboxes at all).
+void check_alias_targets(const Config& c, const UsersFile* users, ConfigReport& out) {
+  for (const auto& [alias, targets] : c.aliases) {
+    for (const auto& t : targets) {
+      if (t.find('@') != std::string::npos || t == "postmaster" || c.aliases.count(t)) continue;
+      if (users && users->has(t)) continue;
+      out.warnings.push_back(warn_at(c, "aliases",
+                                     "aliases.\"" + alias + "\": \"" + t + "\" is not a user of " +
+                                         (users ? "auth.users_file " + c.users_file
+                                                : std::string("the relay (no users file)"))));
+    }
+  }
+}
+
 void check_users(const Config& c, const RunAs& who, ConfigReport& out) {
-  if (c.users_file.empty()) return;
+  if (c.users_file.empty()) {
+    check_alias_targets(c, nullptr, out);
+    return;
+  }
   const std::string key = "auth.users_file";
   if (!fs::exists(c.users_file)) {
     out.errors.push_back(at(c, key,
@@ -121,7 +140,16 @@ void check_users(const Config& c, const RunAs& who, ConfigReport& out) {
     return;
   }
   auto u = UsersFile::load(c.users_file);
-  if (!u) out.errors.push_back(at(c, key, "auth.users_file: " + u.error().message));
+  if (!u) {
+    out.errors.push_back(at(c, key, "auth.users_file: " + u.error().message));
+    return;
+  }
+  if (!c.tls()) {
+    out.warnings.push_back(warn_at(c, key,
+                                   "auth.users_file without [tls]: AUTH is not offered; the file "
+                                   "names the local mailboxes only"));
+  }
+  check_alias_targets(c, &*u, out);
 }
 
 void check_log(const Config& c, const RunAs& who, ConfigReport& out) {

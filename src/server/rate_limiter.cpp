@@ -82,7 +82,8 @@ RateVerdict RateLimiter::check(const std::string& key, const std::string& label,
   return v;
 }
 
-RateVerdict RateLimiter::may_start_message(std::string_view user, const IpAddress& client,
+RateVerdict RateLimiter::may_start_message(std::string_view user,
+                                           const std::optional<IpAddress>& client,
                                            Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (!user.empty()) {
@@ -90,12 +91,14 @@ RateVerdict RateLimiter::may_start_message(std::string_view user, const IpAddres
                    limits_.messages_per_hour_per_user, 0, 1, 0, now);
     if (!v.allowed) return v;
   }
-  auto addr = client.to_string();
+  if (!client) return {};
+  auto addr = client->to_string();
   return check("client:" + addr, "client " + addr, limits_.messages_per_hour_per_client, 0, 1, 0,
                now);
 }
 
-RateVerdict RateLimiter::may_add_recipient(std::string_view user, const IpAddress& client,
+RateVerdict RateLimiter::may_add_recipient(std::string_view user,
+                                           const std::optional<IpAddress>& client,
                                            std::size_t recipients_so_far, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   std::uint64_t more = recipients_so_far + 1;
@@ -104,7 +107,8 @@ RateVerdict RateLimiter::may_add_recipient(std::string_view user, const IpAddres
                    limits_.recipients_per_hour_per_user, 0, more, now);
     if (!v.allowed) return v;
   }
-  auto addr = client.to_string();
+  if (!client) return {};
+  auto addr = client->to_string();
   return check("client:" + addr, "client " + addr, 0, limits_.recipients_per_hour_per_client, 0,
                more, now);
 }
@@ -121,21 +125,26 @@ void RateLimiter::add(const std::string& key, Event e) {
   histories_[key].push_back(e);
 }
 
-void RateLimiter::record_message(std::string_view user, const IpAddress& client,
+void RateLimiter::record_message(std::string_view user, const std::optional<IpAddress>& client,
                                  std::size_t recipients, Clock::time_point now) {
-  if (!limits_.any()) return;
   std::lock_guard lock(mutex_);
+  if (!limits_.any()) return;
   Event e{now, recipients};
   if (!user.empty() &&
       (limits_.messages_per_hour_per_user || limits_.recipients_per_hour_per_user)) {
     history("user:" + std::string(user), now);  // prunes
     add("user:" + std::string(user), e);
   }
-  if (limits_.messages_per_hour_per_client || limits_.recipients_per_hour_per_client) {
-    auto key = "client:" + client.to_string();
+  if (client && (limits_.messages_per_hour_per_client || limits_.recipients_per_hour_per_client)) {
+    auto key = "client:" + client->to_string();
     history(key, now);
     add(key, e);
   }
+}
+
+void RateLimiter::set_limits(RateLimits limits) {
+  std::lock_guard lock(mutex_);
+  limits_ = limits;
 }
 
 std::size_t RateLimiter::tracked() const {

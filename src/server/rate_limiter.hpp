@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,14 +49,18 @@ class RateLimiter {
 
   explicit RateLimiter(RateLimits limits, std::size_t max_keys = default_max_keys);
 
-  // user: empty for a client that did not log in (only its address counts).
-  RateVerdict may_start_message(std::string_view user, const IpAddress& client,
+  // user: empty for a client that did not log in (only its address counts);
+  // client: absent when unknown (only the user counts).
+  RateVerdict may_start_message(std::string_view user, const std::optional<IpAddress>& client,
                                 Clock::time_point now);
   // recipients_so_far: recipients already accepted in this message.
-  RateVerdict may_add_recipient(std::string_view user, const IpAddress& client,
+  RateVerdict may_add_recipient(std::string_view user, const std::optional<IpAddress>& client,
                                 std::size_t recipients_so_far, Clock::time_point now);
-  void record_message(std::string_view user, const IpAddress& client, std::size_t recipients,
-                      Clock::time_point now);
+  void record_message(std::string_view user, const std::optional<IpAddress>& client,
+                      std::size_t recipients, Clock::time_point now);
+
+  // SIGHUP: new limits; the counts of the last hour are kept.
+  void set_limits(RateLimits limits);
 
   std::size_t tracked() const;
 

@@ -134,8 +134,11 @@ int run_relay(const Config& start_config) {
 
   QueueSettings qs{config.hostname, config.mailbox_root, config.delivery};
   QueueManager queue(io.get_executor(), qs, **spool, worker, policy, resolver.get(), *scope);
-  RelaySessionPolicy session_policy(policy, dnsbl.get());
-  SpoolSink sink(config.hostname, **spool, queue);
+  // Issue 14: known recipients, senders bound to logins, limits (relay_rules.hpp).
+  RelayRules rules(policy, config, users ? users->names() : std::vector<std::string>{});
+  RelaySessionPolicy session_policy(policy, dnsbl.get(), &rules);
+  SpoolSink spool_sink(config.hostname, **spool, queue);
+  RulesSink sink(spool_sink, rules);
   std::unique_ptr<UsersAuthenticator> auth;
   if (users) {
     auth = std::make_unique<UsersAuthenticator>(users, auth_worker);
@@ -215,8 +218,14 @@ int run_relay(const Config& start_config) {
     reload_signal.async_wait([&](const std::error_code& e, int) {
       if (e) return;
       Reloadable live{running, policy, nullptr};
-      if (auth) live.replace_users = [&](std::shared_ptr<const UsersFile> u) { auth->replace(u); };
-      reload_config(live);
+      if (auth) {
+        live.replace_users = [&](std::shared_ptr<const UsersFile> u) {
+          auth->replace(u);
+          users = u;
+        };
+      }
+      if (reload_config(live))
+        rules.replace(running, users ? users->names() : std::vector<std::string>{});
       wait_reload();
     });
   };

@@ -32,12 +32,15 @@ inline metrics::Counter& accepted() {
   return c;
 }
 
-// reason: relay_denied, dnsbl, mail_loop, spool (one of kRefusalReasons).
+// reason: relay_denied, dnsbl, mail_loop, spool, unknown_recipient,
+// sender_binding, rate_limit (one of kRefusalReasons).
 inline metrics::Counter& refused(const std::string& reason) {
   return registry().counter("relayscope_relay_messages_total", kMessagesHelp,
                             {{"result", "refused"}, {"reason", reason}});
 }
-inline constexpr const char* kRefusalReasons[] = {"relay_denied", "dnsbl", "mail_loop", "spool"};
+inline constexpr const char* kRefusalReasons[] = {
+    "relay_denied",      "dnsbl",          "mail_loop", "spool",
+    "unknown_recipient", "sender_binding", "rate_limit"};
 
 // result: sent, bounced, deferred, expired (the delivery log's status=).
 inline metrics::Counter& delivery(const std::string& result) {

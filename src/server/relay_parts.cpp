@@ -105,9 +105,18 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView
     relay_metrics::refused("relay_denied").inc();
     return verdict.refusal;
   }
+  if (rules_) {
+    if (auto refusal = rules_->check_recipient(s, rcpt)) return refusal;
+  }
   bool by_window = verdict.rule == RcptRule::authenticated && s.auth_user.empty();
   spdlog::debug("session {} client={} rcpt={} accepted: {}", s.client.session_id, s.client.address,
                 rcpt.wire(), by_window ? "pop-before-smtp-window" : to_string(verdict.rule));
+  return std::nullopt;
+}
+
+std::optional<smtp::Reply> RelaySessionPolicy::check_sender(const SessionView& s,
+                                                            const smtp::Path& from) {
+  if (rules_) return rules_->check_sender(s, from);
   return std::nullopt;
 }
 

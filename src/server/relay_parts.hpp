@@ -12,6 +12,7 @@
 #include "server/policy.hpp"
 #include "server/queue_manager.hpp"
 #include "server/relay_windows.hpp"
+#include "server/relay_rules.hpp"
 #include "server/spool.hpp"
 #include "server/users_file.hpp"
 #include "server/worker.hpp"
@@ -37,9 +38,12 @@ smtpd::SessionSettings listener_settings(const smtpd::SessionSettings& base,
 
 class RelaySessionPolicy : public SessionPolicy {
  public:
-  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl)
-      : policy_(policy), dnsbl_(dnsbl) {}
+  // rules: issue 14's known recipients, sender binding and limits
+  // (relay_rules.hpp); null: the four rules alone.
+  RelaySessionPolicy(const RelayPolicy& policy, DnsblCheck* dnsbl, RelayRules* rules = nullptr)
+      : policy_(policy), dnsbl_(dnsbl), rules_(rules) {}
   asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
+  std::optional<smtp::Reply> check_sender(const SessionView& s, const smtp::Path& from) override;
   std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
   // The fifth way to relay (issue 14): on mx listeners only, a client
   // address with an open POP-before-SMTP window; its user (the most
@@ -53,6 +57,7 @@ class RelaySessionPolicy : public SessionPolicy {
   const RelayPolicy& policy_;
   DnsblCheck* dnsbl_;
   RelayWindows* windows_ = nullptr;
+  RelayRules* rules_;
 };
 
 class SpoolSink : public MessageSink {

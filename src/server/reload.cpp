@@ -152,6 +152,10 @@ bool reload_config(Reloadable& r) {
   r.policy = RelayPolicy(next->local_networks, next->local_domains);
   r.current.local_networks = next->local_networks;
   r.current.local_domains = next->local_domains;
+  // Issue 14's tables (the relay applies them with RelayRules::replace).
+  r.current.aliases = next->aliases;
+  r.current.senders = next->senders;
+  r.current.rate_limits = next->rate_limits;
   if (users) {
     auto n = users->size();
     r.replace_users(std::move(users));

@@ -57,6 +57,7 @@ struct SessionView {
   // empty for a grant without a user (no sender binding).
   std::string_view authorised_user = {};
   bool authorised = false;
+  std::size_t recipients = 0;  // recipients accepted so far in this transaction
 };
 
 // What SessionPolicy::authorise() grants a client that has not authenticated.

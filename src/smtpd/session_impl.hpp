@@ -69,9 +69,13 @@ class Session {
     env_.authorised_user.clear();
   }
   SessionView view() const {
-    return SessionView{
-        client_,        env_.helo, io_.tls_active(), env_.auth_user, env_.authorised_user,
-        env_.authorised};
+    return SessionView{client_,
+                       env_.helo,
+                       io_.tls_active(),
+                       env_.auth_user,
+                       env_.authorised_user,
+                       env_.authorised,
+                       env_.recipients.size()};
   }
 
   Stream& io_;

@@ -46,6 +46,8 @@ class DovecotCase(unittest.TestCase):
             "smarthost": "127.0.0.1:%d" % ports.free_port("127.0.0.1")})
         with open(self.relay.config, "a") as f:
             f.write('[pop_before_smtp]\nwindow = "%s"\n' % self.WINDOW)
+            # One file for both: Dovecot's passwords, the relay's mailboxes.
+            f.write('[auth]\nusers_file = "%s"\n' % self.users)
         self.addCleanup(self.relay.stop)
         self.relay.start()
         self.window_dir = os.path.join(self.relay.spool_dir, "windows")

@@ -71,7 +71,7 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(scrape(self.where, "--head")[0][:3], "200")
 
     def test_the_relay_counts_sessions_messages_and_deliveries(self):
-        r = relay.Relay(self.dir)
+        r = relay.Relay(self.dir, users={"alice": "correct horse"})
         self.addCleanup(r.stop)
         r.proc = process.Process([relayscope.binary(), "relay", "--config", r.config,
                                   "--metrics", self.where], r.workdir, "relay")

@@ -237,7 +237,7 @@ class RelayDeliveryTest(unittest.TestCase):
 
     def test_stranger_to_local_mailbox_is_delivered_to_maildir(self):
         sink = start_sink(self, self.dir)
-        relay = self.smarthost_relay(sink)
+        relay = self.smarthost_relay(sink, users=("bob",))
         t = token()
         relay.send("someone@client.example.org", ["Bob@Example.Test"], "local " + t,
                    source=STRANGER)

@@ -60,7 +60,8 @@ class RelayDnsblTest(SurveyCase):
         # 127.0.0.3 is local: no client in this test is, so every one is checked.
         return start_relay(self, os.path.join(self.dir), local_networks=("127.0.0.3/32",),
                            delivery={"smarthost": "%s:%d" % (sink.addr, sink.port)},
-                           dnsbl={"zones": [ZONE], "dns": [dnsbl_server], "timeout": "1s"})
+                           dnsbl={"zones": [ZONE], "dns": [dnsbl_server], "timeout": "1s"},
+                           users=("bob",))
 
     def test_listed_client_is_refused_with_the_lists_reason(self):
         server, listed = self.listed_zone()

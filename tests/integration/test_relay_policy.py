@@ -32,6 +32,7 @@ class PolicyCase(unittest.TestCase):
         cls.port25 = os.geteuid() == 0
         cls.relay = relay.Relay(cls.dir, tls=False,
                                 local_domains=("example.test", "other.example"),
+                                users={"bob": "bob password", "carol": "carol password"},
                                 port=25 if cls.port25 else None,
                                 extra='[timeouts]\ngreet_pause = "50ms"\n')
         cls.addClassCleanup(cls.relay.stop)

@@ -109,11 +109,11 @@ class SwaksTest(RelayCase):
 
     def test_stranger_to_a_local_mailbox_is_delivered_to_the_maildir(self):
         t = token()
-        r = self.relay.swaks("--from", "friend@remote.example.org", "--to", "bob@example.test",
+        r = self.relay.swaks("--from", "friend@remote.example.org", "--to", "alice@example.test",
                              "--body", "body " + t, source=STRANGER)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        msg = self.relay.wait_maildir("bob@example.test", t)
-        self.assertIn("Delivered-To: bob@example.test", msg)
+        msg = self.relay.wait_maildir("alice@example.test", t)
+        self.assertIn("Delivered-To: alice@example.test", msg)
         self.assertIn("Received: from client.example.org", msg)
 
     @unittest.skipUnless(SWAKS_TLS, "swaks without Net::SSLeay/Authen::SASL")
@@ -182,9 +182,9 @@ class SmtplibTest(RelayCase):
     def test_stranger_to_a_local_mailbox_is_delivered(self):
         t = token()
         c = self.smtp(STRANGER)
-        c.sendmail("friend@remote.example.org", ["bob@example.test"], "Subject: %s\r\n\r\nhi\r\n" % t)
+        c.sendmail("friend@remote.example.org", ["alice@example.test"], "Subject: %s\r\n\r\nhi\r\n" % t)
         c.quit()
-        self.relay.wait_maildir("bob@example.test", t)
+        self.relay.wait_maildir("alice@example.test", t)
 
     def test_starttls_login_then_relay(self):
         t = token()
@@ -316,9 +316,9 @@ class PrivilegeTest(unittest.TestCase):
         self.assertEqual(set(int(u) for u in uids), {nobody.pw_uid})
         # And it still keeps and delivers mail as that user.
         t = token()
-        res = r.swaks("--to", "bob@example.test", "--body", t, source=STRANGER)
+        res = r.swaks("--to", "postmaster@example.test", "--body", t, source=STRANGER)
         self.assertEqual(res.returncode, 0, res.stdout + r.output())
-        r.wait_maildir("bob@example.test", t)
+        r.wait_maildir("postmaster@example.test", t)
 
 
 class RawSessionTest(RelayCase):
@@ -336,14 +336,14 @@ class RawSessionTest(RelayCase):
     def test_pipelined_group_gets_every_reply_in_order(self):
         s, f = self.session(source=LOCAL_CLIENT)
         t = token()
-        s.sendall(b"MAIL FROM:<a@remote.example.org>\r\nRCPT TO:<bob@example.test>\r\n"
+        s.sendall(b"MAIL FROM:<a@remote.example.org>\r\nRCPT TO:<alice@example.test>\r\n"
                   b"RCPT TO:<victim@remote.example.org>\r\nRCPT TO:<bad path>\r\nDATA\r\n")
         codes = [read_reply(f)[0] for _ in range(5)]
         self.assertEqual(codes, [250, 250, 250, 501, 354])
         s.sendall(("Subject: %s\r\n\r\npipelined\r\n.\r\nQUIT\r\n" % t).encode())
         self.assertEqual(read_reply(f)[0], 250)
         self.assertEqual(read_reply(f)[0], 221)
-        self.relay.wait_maildir("bob@example.test", t)
+        self.relay.wait_maildir("alice@example.test", t)
         self.sink.wait_for(t, timeout=30)
 
     def tls_session(self):
@@ -388,7 +388,7 @@ class RawSessionTest(RelayCase):
         self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org>")[0], 250)
         self.assertEqual(self.command(s, f, "RSET")[0], 250)
         # RSET ended the transaction: RCPT now needs a MAIL first.
-        self.assertEqual(self.command(s, f, "RCPT TO:<bob@example.test>")[0], 503)
+        self.assertEqual(self.command(s, f, "RCPT TO:<alice@example.test>")[0], 503)
         self.assertEqual(self.command(s, f, "QUIT")[0], 221)
 
     def test_talking_before_the_greeting_is_refused(self):
@@ -449,21 +449,21 @@ class RawSessionTest(RelayCase):
         code, lines = self.command(s, f, "MAIL FROM:<a@remote.example.org> SIZE=30000")
         self.assertEqual(code, 552)
         self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org> SIZE=1000")[0], 250)
-        self.assertEqual(self.command(s, f, "RCPT TO:<bob@example.test>")[0], 250)
+        self.assertEqual(self.command(s, f, "RCPT TO:<alice@example.test>")[0], 250)
         self.assertEqual(self.command(s, f, "DATA")[0], 354)
         t = token()
         body = ("Subject: %s\r\n\r\n" % t + ("x" * 70 + "\r\n") * 400 + ".\r\n").encode()
         code, lines = self.command(s, f, body)
         self.assertEqual(code, 552)
         self.assertEqual(self.command(s, f, "NOOP")[0], 250)
-        self.assertFalse(any(t in m for m in self.relay.maildir_messages("bob@example.test")))
+        self.assertFalse(any(t in m for m in self.relay.maildir_messages("alice@example.test")))
 
     def test_recipients_per_message_are_limited(self):
         s, f = self.session()
         self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org>")[0], 250)
-        for i in range(3):
-            self.assertEqual(self.command(s, f, "RCPT TO:<u%d@example.test>" % i)[0], 250)
-        code, lines = self.command(s, f, "RCPT TO:<u9@example.test>")
+        for rcpt in ("alice@example.test", "Alice@example.test", "postmaster@example.test"):
+            self.assertEqual(self.command(s, f, "RCPT TO:<%s>" % rcpt)[0], 250)
+        code, lines = self.command(s, f, "RCPT TO:<alice@example.test>")
         self.assertEqual(code, 452)
         self.assertIn("4.5.3", lines[0])
 
@@ -473,11 +473,11 @@ class RawSessionTest(RelayCase):
                 t = token()
                 s, f = self.session()
                 self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org>")[0], 250)
-                self.assertEqual(self.command(s, f, "RCPT TO:<bob@example.test>")[0], 250)
+                self.assertEqual(self.command(s, f, "RCPT TO:<alice@example.test>")[0], 250)
                 self.assertEqual(self.command(s, f, "DATA")[0], 354)
                 smuggled = (b"Subject: " + t.encode() + b"\r\n\r\nfirst" + seq +
                             b"MAIL FROM:<evil@remote.example.org>\r\n"
-                            b"RCPT TO:<bob@example.test>\r\nDATA\r\n"
+                            b"RCPT TO:<alice@example.test>\r\nDATA\r\n"
                             b"Subject: smuggled " + t.encode() + b"\r\n\r\nsecond\r\n.\r\n")
                 s.sendall(smuggled)
                 code, lines = read_reply(f)
@@ -487,22 +487,22 @@ class RawSessionTest(RelayCase):
                 code, lines = self.command(s, f, "NOOP")
                 self.assertEqual(code, 250, lines)
                 # And the state is clean: no transaction left open.
-                self.assertEqual(self.command(s, f, "RCPT TO:<bob@example.test>")[0], 503)
+                self.assertEqual(self.command(s, f, "RCPT TO:<alice@example.test>")[0], 503)
                 self.command(s, f, "QUIT")
-                self.assertFalse(any(t in m for m in self.relay.maildir_messages("bob@example.test")))
+                self.assertFalse(any(t in m for m in self.relay.maildir_messages("alice@example.test")))
 
     def test_clean_message_with_dot_stuffing_is_one_message(self):
         t = token()
         s, f = self.session()
         self.assertEqual(self.command(s, f, "MAIL FROM:<a@remote.example.org>")[0], 250)
-        self.assertEqual(self.command(s, f, "RCPT TO:<bob@example.test>")[0], 250)
+        self.assertEqual(self.command(s, f, "RCPT TO:<alice@example.test>")[0], 250)
         self.assertEqual(self.command(s, f, "DATA")[0], 354)
         code, _ = self.command(s, f, ("Subject: %s\r\n\r\nline\r\n..not the end\r\n.\r\n" % t).encode())
         self.assertEqual(code, 250)
         self.command(s, f, "QUIT")
-        msg = self.relay.wait_maildir("bob@example.test", t)
+        msg = self.relay.wait_maildir("alice@example.test", t)
         self.assertIn("\r\n.not the end\r\n", msg)
-        self.assertEqual(sum(t in m for m in self.relay.maildir_messages("bob@example.test")), 1)
+        self.assertEqual(sum(t in m for m in self.relay.maildir_messages("alice@example.test")), 1)
 
 
 if __name__ == "__main__":

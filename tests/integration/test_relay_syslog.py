@@ -71,7 +71,7 @@ class SyslogTest(unittest.TestCase):
         import smtplib
         with smtplib.SMTP(r.addr, r.port, source_address=(relay.LOCAL_CLIENT, 0),
                           timeout=20) as s:
-            s.sendmail("a@example.test", ["bob@example.test"], "Subject: x\r\n\r\nhi\r\n")
+            s.sendmail("a@example.test", ["postmaster@example.test"], "Subject: x\r\n\r\nhi\r\n")
         ports.wait_until(lambda: received("(queue active)"), 20, "the queued line in syslog",
                          alive=r.proc.alive)
         queued = next(m for m in got if "(queue active)" in m)

@@ -1,5 +1,6 @@
 # `relayscope relay` as a peer: writes a config (and a self-signed cert, a
-# users file made with `relayscope passwd`) into the test's temp dir, starts
+# users file made with `relayscope passwd`: the relay's local mailboxes)
+# into the test's temp dir, starts
 # the server on a random 127.x address, waits (bounded) until it accepts, and
 # stops it by pid at cleanup. Local networks are 127.0.0.2/32: a client bound
 # to 127.0.0.2 is local, one bound to 127.0.0.1 is a stranger.
@@ -83,12 +84,14 @@ class Relay:
         if tls:
             self.cert, self.key = make_cert(workdir, hostname)
             lines += ["[tls]", 'cert = "%s"' % self.cert, 'key = "%s"' % self.key]
-            if users:
-                self.users_file = os.path.join(workdir, "users")
-                for name, password in users.items():
-                    add_user(self.users_file, name, password)
-                lines += ["[auth]", 'users_file = "%s"' % self.users_file,
-                          'failure_delay = "100ms"']
+        if users:
+            # The users are the local mailboxes (issue 14); without TLS
+            # they do not log in (AUTH is offered only under TLS).
+            self.users_file = os.path.join(workdir, "users")
+            for name, password in users.items():
+                add_user(self.users_file, name, password)
+            lines += ["[auth]", 'users_file = "%s"' % self.users_file,
+                      'failure_delay = "100ms"']
         text = "\n".join(lines) + "\n" + extra
         with open(self.config, "w") as f:
             f.write(text)

@@ -10,6 +10,7 @@ import signal
 import smtplib
 
 from . import ports, process
+from .relay import add_user
 
 LOCAL_CLIENT = "127.0.0.2"
 STRANGER = "127.0.0.1"
@@ -25,11 +26,12 @@ def _toml_list(items):
 
 class DeliveryRelay:
     """One relay; see the module comment. delivery: dict of [delivery] keys
-    (strings, lists or ints, written as TOML); dnsbl: dict of [dnsbl] keys."""
+    (strings, lists or ints, written as TOML); dnsbl: dict of [dnsbl] keys;
+    users: names of the local mailboxes; extra: TOML appended verbatim."""
 
     def __init__(self, workdir, delivery, local_domains=("example.test",),
                  local_networks=(LOCAL_CLIENT + "/32",), dnsbl=None, hostname="mx.example.test",
-                 limits=None):
+                 limits=None, users=(), extra=""):
         self.workdir = workdir
         self.addr = ports.random_loopback()
         self.port = ports.free_port(self.addr)
@@ -57,8 +59,15 @@ class DeliveryRelay:
             lines += ["[dnsbl]"] + self._section(dnsbl)
         if limits:
             lines += ["[limits]"] + self._section(limits)
+        if users:
+            # The local mailboxes (issue 14: unknown local recipients get
+            # 550 5.1.1); random passwords: these users do not log in here.
+            self.users_file = os.path.join(workdir, "users")
+            for name in users:
+                add_user(self.users_file, name, os.urandom(9).hex())
+            lines += ["[auth]", 'users_file = "%s"' % self.users_file]
         with open(self.config, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("\n".join(lines) + "\n" + extra)
         self.proc = None
 
     @staticmethod

@@ -13,6 +13,7 @@
 
 #include "server/config.hpp"
 #include "server/reload.hpp"
+#include "server/users_file.hpp"
 
 namespace relayscope::server {
 namespace {
@@ -39,6 +40,37 @@ ConfigReport check(const std::string& text, bool root = false) {
   ConfigReport r;
   if (c) check_static(*c, root, r);
   return r;
+}
+
+// An alias naming a user the users file does not hold is most likely a typo.
+TEST(ConfigCheck, AliasToAUserTheUsersFileLacksWarns) {
+  char tmpl[] = "/tmp/relayscope-check-aliases-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  UsersFile users;
+  users.set("alice",
+            "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$"
+            "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g");
+  ASSERT_TRUE(users.save(dir + "/users"));
+  auto text = base("", "\"127.0.0.2/32\"");
+  text.replace(
+      text.find("[spool]"), 7,
+      "local_domains = [\"example.test\"]\n[mailboxes]\nroot = \"" + dir + "/mail\"\n[spool]");
+  text += "[auth]\nusers_file = \"" + dir +
+          "/users\"\n"
+          "[aliases]\npostmaster = \"alice\"\nsales = [\"alice\", \"carol\", \"bob@far.test\"]\n"
+          "team = \"sales\"\n";
+  auto c = parse_config(text, "/etc/relay.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  auto r = check_config(*c);
+  std::string all;
+  for (const auto& w : r.warnings) all += w + "\n";
+  EXPECT_NE(all.find("aliases.\"sales\": \"carol\" is not a user of auth.users_file"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("\"alice\" is not a user"), std::string::npos) << all;
+  EXPECT_EQ(all.find("\"sales\" is not a user"), std::string::npos) << all;
+  EXPECT_NE(all.find("users_file without [tls]"), std::string::npos) << all;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ConfigCheck, DuplicateListenerIsAnErrorWithItsLine) {
