@@ -47,6 +47,12 @@ asio::awaitable<AddressAnswer> host_addresses(std::shared_ptr<ResolverState> sta
   co_return v4;
 }
 
+// The address records asked for, in words: "A", "AAAA" or "A or AAAA".
+std::string record_words(const ResolverState& state) {
+  if (!state.config.want_v6) return "A";
+  return state.config.want_v4 ? "A or AAAA" : "AAAA";
+}
+
 // The chosen address(es) of one host into `host`: ip, and ips with both.
 void take_addresses(MailHost& host, const AddressAnswer& a, const std::string& v6_choice,
                     const std::string& name, std::uint64_t seed) {
@@ -64,12 +70,14 @@ asio::awaitable<MailHost> implicit_mx(std::shared_ptr<ResolverState> state,
   if (a.status == DnsStatus::ok) {
     host.status = DnsStatus::ok;
     take_addresses(host, a, v6, domain, seed);
-    host.detail = "no MX: the domain's own address record (RFC 5321 5.1)";
+    host.detail = "no MX: the domain's own " + record_words(*state) + " record (RFC 5321 5.1)";
     co_return host;
   }
   host.status = a.status;
   host.detail = mx_detail + "; " + a.detail;
-  if (a.status == DnsStatus::nodata) host.detail = "no MX and no address record for " + domain;
+  if (a.status == DnsStatus::nodata) {
+    host.detail = "no MX and no " + record_words(*state) + " record for " + domain;
+  }
   co_return host;
 }
 
