@@ -25,7 +25,8 @@ struct SurveyArgs {
   std::optional<std::int64_t> resume;
   std::optional<std::int64_t> join;
   bool prepare_only = false;
-  std::string source;
+  std::vector<std::string> sources;
+  std::string family = "4";
   double lease_seconds = 60;
   CLI::Option* helo_option = nullptr;  // given or not: a worker keeps the run's otherwise
   std::string variants = "imc";
@@ -47,15 +48,14 @@ int run(SurveyArgs& a) {
     std::fprintf(stderr, "relayscope survey: --lease must be between 1 and 86400 seconds\n");
     return exit_usage;
   }
-  if (!a.source.empty()) {
+  for (const auto& text : a.sources) {
     std::error_code ec;
-    auto addr = asio::ip::make_address(a.source, ec);
+    auto addr = asio::ip::make_address(text, ec);
     if (ec) {
-      std::fprintf(stderr, "relayscope survey: --source: not an IP address: '%s'\n",
-                   a.source.c_str());
+      std::fprintf(stderr, "relayscope survey: --source: not an IP address: '%s'\n", text.c_str());
       return exit_usage;
     }
-    o.probe.client.local_address = addr;
+    o.probe.sources.push_back(addr);
   }
   // On SQLite a worker is the one process that finishes the run: --resume.
   if (a.join && !postgres) a.resume = std::exchange(a.join, std::nullopt);
@@ -91,6 +91,10 @@ int run(SurveyArgs& a) {
   auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
   o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
       o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
+  if (!survey::set_family(o, a.family)) {
+    std::fprintf(stderr, "relayscope survey: --family must be 4, 6 or both\n");
+    return exit_usage;
+  }
   o.probe.send_data = !a.no_data;
   o.probe.variants_all = a.variants == "all";
   o.progress = !a.quiet && isatty(STDERR_FILENO);
@@ -141,7 +145,7 @@ int run(SurveyArgs& a) {
           jo.concurrency = o.concurrency;
           jo.rate = o.rate;
           jo.helo = a.helo_option->count() > 0 ? o.probe.client.helo_name : std::string();
-          jo.source = o.probe.client.local_address;
+          jo.sources = o.probe.sources;
           jo.lease = std::chrono::milliseconds(static_cast<std::int64_t>(a.lease_seconds * 1000));
           jo.progress = o.progress;
           result = co_await survey::join_run(**db, *a.join, jo, stop);
@@ -173,6 +177,12 @@ int run(SurveyArgs& a) {
       plural_count(s.funnel.unique_domains, "unique mail host", "unique mail hosts").c_str(),
       plural_count(s.funnel.resolved_hosts, "resolved host", "resolved hosts").c_str(),
       static_cast<long long>(s.funnel.excluded), static_cast<long long>(s.funnel.sampled));
+  if (s.no_route > 0) {
+    std::printf(
+        "%lld IPv6 addresses dropped before the sample: no route to them from here "
+        "(counted as excluded, never an outcome)\n",
+        static_cast<long long>(s.no_route));
+  }
   // The IMC's order (CONNECT ... OK), as in the report; anything else after.
   for (const auto& [outcome, n] : report::in_outcome_order(s.outcomes)) {
     std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
@@ -263,6 +273,13 @@ Registered add_survey(CLI::App& parent) {
   app->add_option("--variants", a->variants, "imc: the IMC's one test; all: every relay trick")
       ->default_val("imc")
       ->check(CLI::IsMember({"imc", "all"}));
+  app->add_option("--family", a->family,
+                  "Address families probed: 4 (A, the IMC's), 6 (AAAA) or both (each address of "
+                  "a host is a row of its own; IPv6 addresses without a route from here drop "
+                  "out before the sample)")
+      ->type_name("4|6|both")
+      ->default_val("4")
+      ->check(CLI::IsMember({"4", "6", "both"}));
   app->add_flag("--mx-fallback", o.probe.mx_fallback,
                 "On a CONNECT failure, try the higher-numbered MX hosts");
   app->add_option("--resume", a->resume,
@@ -276,9 +293,12 @@ Registered add_survey(CLI::App& parent) {
                   "--helo, --source, --concurrency and --rate are this machine's. On SQLite, "
                   "the same as --resume")
       ->type_name("RUN");
-  app->add_option("--source", a->source,
-                  "Our address: probes connect from it (give each worker its own)")
-      ->type_name("ADDR");
+  app->add_option("--source", a->sources,
+                  "Our address: probes connect from it; repeatable: probes take turns over the "
+                  "addresses of the destination's family (no port reserved per connection: "
+                  "IP_BIND_ADDRESS_NO_PORT); give each worker its own")
+      ->type_name("ADDR")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app->add_option("--lease", a->lease_seconds,
                   "With --join: seconds a claim lasts unless renewed; a dead worker's hosts "
                   "return to the others after it")
@@ -291,6 +311,7 @@ Registered add_survey(CLI::App& parent) {
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"
            "                  [--seed S] [--label TEXT] [--scope CIDR ...] [--variants imc|all]\n"
+           "                  [--family 4|6|both] [--source ADDR ...]\n"
            "relayscope survey --db FILE --resume RUN",
            "  relayscope survey --targets addresses.txt --dns 127.0.0.1:5353 --db results.db \\\n"
            "                    --sample 500 --seed 7 --label March\n"

@@ -25,7 +25,7 @@ struct ares_channeldata;
 
 namespace relayscope::dns {
 
-enum class QueryType { a = 1, mx = 15, txt = 16 };
+enum class QueryType { a = 1, mx = 15, txt = 16, aaaa = 28 };
 
 // c-ares' status (ARES_SUCCESS, ARES_ENOTFOUND, ...) and the answer bytes
 // (empty when no answer came).

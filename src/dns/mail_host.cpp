@@ -19,20 +19,65 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
+// A host's addresses in the families the run probes (A, AAAA or both).
+// ok when any family gave one; otherwise the first family's failure.
+asio::awaitable<AddressAnswer> host_addresses(std::shared_ptr<ResolverState> state,
+                                              const std::string& name, std::string& v6_choice,
+                                              std::uint64_t seed) {
+  v6_choice.clear();
+  AddressAnswer v4;
+  if (state->config.want_v4) v4 = co_await do_a(state, name);
+  if (!state->config.want_v6) co_return v4;
+  auto v6 = co_await do_aaaa(state, name);
+  if (v6.status == DnsStatus::ok && !v6.addresses.empty()) {
+    v6_choice = choose_address(v6.addresses, name, seed);
+  }
+  if (!state->config.want_v4) {
+    if (!v6_choice.empty()) v6.addresses = {v6_choice};
+    co_return v6;
+  }
+  if (v4.status == DnsStatus::ok && !v4.addresses.empty()) co_return v4;
+  if (!v6_choice.empty()) {
+    v6.addresses = {v6_choice};
+    v6_choice.clear();  // the only address: it is the host's ip
+    co_return v6;
+  }
+  // Neither: a name with no A is only "nodata" when it has no AAAA either.
+  if (v4.status == DnsStatus::nodata && v6.status != DnsStatus::nodata) co_return v6;
+  co_return v4;
+}
+
+// The address records asked for, in words: "A", "AAAA" or "A or AAAA".
+std::string record_words(const ResolverState& state) {
+  if (!state.config.want_v6) return "A";
+  return state.config.want_v4 ? "A or AAAA" : "AAAA";
+}
+
+// The chosen address(es) of one host into `host`: ip, and ips with both.
+void take_addresses(MailHost& host, const AddressAnswer& a, const std::string& v6_choice,
+                    const std::string& name, std::uint64_t seed) {
+  host.ip = choose_address(a.addresses, name, seed);
+  host.ips = {host.ip};
+  if (!v6_choice.empty()) host.ips.push_back(v6_choice);
+}
+
 asio::awaitable<MailHost> implicit_mx(std::shared_ptr<ResolverState> state,
                                       const std::string& domain, std::uint64_t seed,
                                       const std::string& mx_detail) {
   MailHost host;
-  auto a = co_await do_a(state, domain);
+  std::string v6;
+  auto a = co_await host_addresses(state, domain, v6, seed);
   if (a.status == DnsStatus::ok) {
     host.status = DnsStatus::ok;
-    host.ip = choose_address(a.addresses, domain, seed);
-    host.detail = "no MX: the domain's own A record (RFC 5321 5.1)";
+    take_addresses(host, a, v6, domain, seed);
+    host.detail = "no MX: the domain's own " + record_words(*state) + " record (RFC 5321 5.1)";
     co_return host;
   }
   host.status = a.status;
   host.detail = mx_detail + "; " + a.detail;
-  if (a.status == DnsStatus::nodata) host.detail = "no MX and no A record for " + domain;
+  if (a.status == DnsStatus::nodata) {
+    host.detail = "no MX and no " + record_words(*state) + " record for " + domain;
+  }
   co_return host;
 }
 
@@ -44,12 +89,15 @@ asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std
   MailHost host;
   if (auto ip = IpAddress::parse(domain)) {
     // `--domains` may give hosts by address: nothing to resolve.
-    if (ip->is_v4) {
+    if (ip->is_v4 ? state->config.want_v4 : state->config.want_v6) {
       host.status = DnsStatus::ok;
       host.ip = ip->to_string();
-      host.detail = "an IPv4 address, given directly";
+      host.ips = {host.ip};
+      host.detail =
+          ip->is_v4 ? "an IPv4 address, given directly" : "an IPv6 address, given directly";
     } else {
-      host.detail = "an IPv6 address: only IPv4 is probed";
+      host.detail = ip->is_v4 ? "an IPv4 address: only IPv6 is probed (--family 6)"
+                              : "an IPv6 address: only IPv4 is probed (--family 4)";
     }
     co_return host;
   }
@@ -81,13 +129,14 @@ asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std
                       ") is an IP address, not a host name: skipped");
       continue;
     }
-    auto a = co_await do_a(state, r.host);
+    std::string v6;
+    auto a = co_await host_addresses(state, r.host, v6, seed);
     if (a.status == DnsStatus::ok && !a.addresses.empty()) {
       chosen = i;
       host.status = DnsStatus::ok;
       host.mx_host = r.host;
       host.preference = r.preference;
-      host.ip = choose_address(a.addresses, r.host, seed);
+      take_addresses(host, a, v6, r.host, seed);
     } else {
       failures.push_back(a.status);
       notes.push_back("MX " + r.host + ": " + std::string(to_string(a.status)) + " (" + a.detail +
@@ -104,7 +153,10 @@ asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std
     if (same && failures.front() != DnsStatus::nxdomain && failures.front() != DnsStatus::nodata) {
       host.status = failures.front();
     }
-    notes.insert(notes.begin(), "no MX host of " + domain + " has an IPv4 address");
+    const char* family = !state->config.want_v6   ? "an IPv4 address"
+                         : !state->config.want_v4 ? "an IPv6 address"
+                                                  : "an address";
+    notes.insert(notes.begin(), "no MX host of " + domain + " has " + family);
     host.detail = join(notes);
     co_return host;
   }
@@ -116,14 +168,20 @@ asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std
   for (std::size_t i = chosen + 1;
        i < order.size() && host.fallback_ips.size() < state->config.max_fallbacks; ++i) {
     if (is_ip_literal_target(order[i].host)) continue;
-    auto a = co_await do_a(state, order[i].host);
+    std::string v6;
+    auto a = co_await host_addresses(state, order[i].host, v6, seed);
     if (a.status != DnsStatus::ok || a.addresses.empty()) continue;
-    auto ip = choose_address(a.addresses, order[i].host, seed);
-    if (ip == host.ip || std::find(host.fallback_ips.begin(), host.fallback_ips.end(), ip) !=
-                             host.fallback_ips.end()) {
-      continue;
+    // Each family's address: a host probed over IPv6 falls back over IPv6.
+    std::vector<std::string> found{choose_address(a.addresses, order[i].host, seed)};
+    if (!v6.empty()) found.push_back(v6);
+    for (auto& ip : found) {
+      if (std::find(host.ips.begin(), host.ips.end(), ip) != host.ips.end() ||
+          std::find(host.fallback_ips.begin(), host.fallback_ips.end(), ip) !=
+              host.fallback_ips.end()) {
+        continue;
+      }
+      host.fallback_ips.push_back(std::move(ip));
     }
-    host.fallback_ips.push_back(std::move(ip));
   }
   co_return host;
 }

@@ -23,6 +23,8 @@ const char* type_name(QueryType type) {
       return "MX";
     case QueryType::txt:
       return "TXT";
+    case QueryType::aaaa:
+      return "AAAA";
   }
   return "?";
 }
@@ -188,6 +190,46 @@ asio::awaitable<AddressAnswer> do_a(std::shared_ptr<ResolverState> state, std::s
   co_return out;
 }
 
+asio::awaitable<AddressAnswer> do_aaaa(std::shared_ptr<ResolverState> state, std::string name) {
+  AddressAnswer out;
+  const std::string n = normalize_name(name);
+  if (auto ip = IpAddress::parse(n)) {
+    out.canonical_name = n;
+    if (!ip->is_v4) {
+      out.status = DnsStatus::ok;
+      out.addresses.push_back(ip->to_string());
+      out.detail = n + " is an IPv6 address: no query";
+    } else {
+      out.detail = n + " is an IPv4 address: it has no AAAA record";
+    }
+    co_return out;
+  }
+  auto l = co_await lookup(state, name, QueryType::aaaa);
+  out.status = l.status;
+  out.detail = std::move(l.detail);
+  out.canonical_name = std::move(l.canonical_name);
+  if (l.status != DnsStatus::ok) co_return out;
+  constexpr int kMaxAddresses = 64;
+  ares_addr6ttl ttls[kMaxAddresses];
+  int count = kMaxAddresses;
+  int rc =
+      ares_parse_aaaa_reply(l.data.data(), static_cast<int>(l.data.size()), nullptr, ttls, &count);
+  if (rc != ARES_SUCCESS) {
+    out.status = rc == ARES_ENODATA ? DnsStatus::nodata : DnsStatus::error;
+    out.detail = "AAAA " + n + ": " + status_words(rc);
+    co_return out;
+  }
+  for (int i = 0; i < count; ++i) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text)) out.addresses.emplace_back(text);
+  }
+  if (out.addresses.empty()) {
+    out.status = DnsStatus::nodata;
+    out.detail = "AAAA " + n + ": no AAAA record";
+  }
+  co_return out;
+}
+
 asio::awaitable<TxtAnswer> do_txt(std::shared_ptr<ResolverState> state, std::string name) {
   TxtAnswer out;
   auto l = co_await lookup(state, name, QueryType::txt);
@@ -247,6 +289,9 @@ asio::awaitable<MxAnswer> Resolver::mx(std::string name) {
 }
 asio::awaitable<AddressAnswer> Resolver::a(std::string name) {
   return do_a(state_, std::move(name));
+}
+asio::awaitable<AddressAnswer> Resolver::aaaa(std::string name) {
+  return do_aaaa(state_, std::move(name));
 }
 asio::awaitable<TxtAnswer> Resolver::txt(std::string name) {
   return do_txt(state_, std::move(name));

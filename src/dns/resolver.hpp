@@ -2,7 +2,8 @@
 // domain (DESIGN.md "Pipeline of the survey", step 2), as asio coroutines on
 // one c-ares channel. The caller always names the DNS servers; no query ever
 // goes to /etc/resolv.conf's. Every query first checks every named server
-// against the scope guard (out of scope: nothing is sent). IPv4 only (A).
+// against the scope guard (out of scope: nothing is sent). Mail hosts are
+// looked up by A, AAAA or both, as the config's families say (--family).
 #pragma once
 
 #include <asio.hpp>
@@ -32,6 +33,9 @@ struct ResolverConfig {
   std::size_t max_in_flight = 256;  // queries handed to c-ares at once; more wait in a FIFO
   std::size_t max_fallbacks = 5;    // addresses kept in MailHost::fallback_ips
   std::size_t max_mx_hosts = 10;    // MX hosts looked up per domain, at most
+  // Address families of mail hosts (--family 4|6|both): A, AAAA or both.
+  bool want_v4 = true;
+  bool want_v6 = false;
 };
 
 // Upper bound of one query's wait for a silent server set:
@@ -48,7 +52,7 @@ struct MxAnswer {
 struct AddressAnswer {
   DnsStatus status = DnsStatus::error;
   std::string detail;
-  std::vector<std::string> addresses;  // dotted IPv4
+  std::vector<std::string> addresses;  // dotted IPv4 (A) or IPv6 text (AAAA)
   std::string canonical_name;
 };
 
@@ -65,9 +69,12 @@ struct TxtAnswer {
 // (status as to_string(status)).
 struct MailHost {
   DnsStatus status = DnsStatus::error;
-  std::string mx_host;                    // empty when the domain's own A record was used
-  int preference = -1;                    // -1 when no MX was used
-  std::string ip;                         // the address to probe; empty unless ok
+  std::string mx_host;  // empty when the domain's own A record was used
+  int preference = -1;  // -1 when no MX was used
+  std::string ip;       // the address to probe; empty unless ok
+  // With both families: the chosen address of each family the host has,
+  // IPv4 first (ip is the first); each is probed as a host of its own.
+  std::vector<std::string> ips;
   std::vector<std::string> fallback_ips;  // other MX hosts' addresses, best first
   std::string detail;                     // why, in words (every discard keeps its reason)
 };
@@ -88,6 +95,7 @@ class Resolver {
   // is returned as is, without a query.
   asio::awaitable<MxAnswer> mx(std::string name);
   asio::awaitable<AddressAnswer> a(std::string name);
+  asio::awaitable<AddressAnswer> aaaa(std::string name);  // an IPv6 literal: as is
   asio::awaitable<TxtAnswer> txt(std::string name);
 
   // The IMC's rule (DESIGN.md): MX hosts in order_mx() order (lowest

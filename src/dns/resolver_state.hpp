@@ -34,6 +34,7 @@ asio::awaitable<Lookup> lookup(std::shared_ptr<ResolverState> state, std::string
 // The bodies of Resolver::mx/a/txt/resolve_mail_host (they hold the state).
 asio::awaitable<MxAnswer> do_mx(std::shared_ptr<ResolverState> state, std::string name);
 asio::awaitable<AddressAnswer> do_a(std::shared_ptr<ResolverState> state, std::string name);
+asio::awaitable<AddressAnswer> do_aaaa(std::shared_ptr<ResolverState> state, std::string name);
 asio::awaitable<TxtAnswer> do_txt(std::shared_ptr<ResolverState> state, std::string name);
 asio::awaitable<MailHost> do_mail_host(std::shared_ptr<ResolverState> state, std::string domain,
                                        std::uint64_t seed);

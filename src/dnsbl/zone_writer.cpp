@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "common/cidr.hpp"
 
 namespace relayscope::dnsbl {
@@ -12,23 +14,39 @@ std::string txt_reason(const Listing& l) {
                      l.date, l.variant);
 }
 
+namespace {
+
+// RFC 5782 2.4: the 32 nibbles of an IPv6 address, least significant first.
+std::string nibbles(const IpAddress& ip) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 15; i >= 0; --i) {
+    out += hex[ip.bytes[i] & 0xf];
+    out += '.';
+    out += hex[ip.bytes[i] >> 4];
+    if (i > 0) out += '.';
+  }
+  return out;
+}
+
+// RFC 5782 5: an IPv6 DNSxL lists ::FFFF:7F00:2 and never ::FFFF:7F00:1 (the
+// IPv4-mapped test addresses, in nibbles: IpAddress holds them as IPv4).
+std::string mapped_test_name(std::uint8_t last) {
+  auto ip = *IpAddress::parse("127.0.0.1");
+  ip.bytes[15] = last;
+  return nibbles(ip);
+}
+
+}  // namespace
+
 std::string reversed_name(const std::string& text) {
   auto ip = IpAddress::parse(text);
   if (!ip) return {};
+  if (!ip->is_v4) return nibbles(*ip);
   std::string out;
-  if (ip->is_v4) {
-    for (int i = 15; i >= 12; --i) {
-      out += std::to_string(ip->bytes[i]);
-      if (i > 12) out += '.';
-    }
-    return out;
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out += hex[ip->bytes[i] & 0xf];
-    out += '.';
-    out += hex[ip->bytes[i] >> 4];
-    if (i > 0) out += '.';
+  for (int i = 15; i >= 12; --i) {
+    out += std::to_string(ip->bytes[i]);
+    if (i > 12) out += '.';
   }
   return out;
 }
@@ -80,6 +98,13 @@ std::string write_bind(const std::vector<Listing>& listings, const ZoneOptions& 
   z += "; RFC 5782 test entries: 127.0.0.2 is listed, 127.0.0.1 never is.\n";
   z += fmt::format("2.0.0.127 IN A {}\n", o.answer);
   z += "2.0.0.127 IN TXT \"RFC 5782 test entry\"\n";
+  if (ipv6_count(listings) > 0) {
+    // A zone that lists IPv6 addresses answers the IPv6 test entry too
+    // (RFC 5782 5: ::FFFF:7F00:2 listed, ::FFFF:7F00:1 never).
+    const auto test6 = mapped_test_name(2);
+    z += fmt::format("{} IN A {}\n", test6, o.answer);
+    z += fmt::format("{} IN TXT \"RFC 5782 test entry\"\n", test6);
+  }
   for (const auto& l : listings) {
     if (l.ip == "127.0.0.1" || l.ip == "127.0.0.2") continue;
     auto name = reversed_name(l.ip);

@@ -49,7 +49,7 @@ Status ScopeGuard::check(const std::string& address) const {
 }
 
 ScopeGuard ScopeGuard::loopback_only() {
-  return ScopeGuard(CidrSet({*Cidr::parse("127.0.0.0/8")}), CidrSet());
+  return ScopeGuard(CidrSet({*Cidr::parse("127.0.0.0/8"), *Cidr::parse("::1/128")}), CidrSet());
 }
 
 }  // namespace relayscope::net

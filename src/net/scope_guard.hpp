@@ -31,6 +31,7 @@ class ScopeGuard {
   bool unrestricted() const { return allowed_.empty(); }
   const CidrSet& allowed() const { return allowed_; }
 
+  // 127.0.0.0/8 and ::1: the machine itself, in either family.
   static ScopeGuard loopback_only();
 
  private:

@@ -310,7 +310,7 @@ asio::awaitable<Expected<SurveySummary>> join_run(store::Store& store, std::int6
   options.concurrency = join.concurrency;
   options.rate = join.rate;
   if (!join.helo.empty()) options.probe.client.helo_name = join.helo;
-  if (join.source) options.probe.client.local_address = join.source;
+  options.probe.sources = join.sources;
   auto scope = check_options(options);
   if (!scope) co_return scope.error();
   if (join.owner.empty()) join.owner = worker_name();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/expected.hpp"
 #include "store/store.hpp"
@@ -21,11 +22,11 @@ namespace relayscope::survey {
 
 struct JoinOptions {
   std::size_t concurrency = 100;
-  double rate = 0;                          // new connections per second, 0: unlimited
-  std::string helo;                         // empty: the run's
-  std::optional<asio::ip::address> source;  // bind probes to this address
-  std::chrono::milliseconds lease{60000};   // renewed every third of it while probing
-  std::string owner;                        // this worker's name; empty: host:pid:random
+  double rate = 0;                         // new connections per second, 0: unlimited
+  std::string helo;                        // empty: the run's
+  std::vector<asio::ip::address> sources;  // bind probes to these (--source, round-robin)
+  std::chrono::milliseconds lease{60000};  // renewed every third of it while probing
+  std::string owner;                       // this worker's name; empty: host:pid:random
   bool progress = false;
 };
 

@@ -30,6 +30,23 @@ asio::awaitable<void> polite_quit(client::SmtpClient& c) {
 
 }  // namespace
 
+std::optional<asio::ip::address> source_for(const ProbeOptions& options, std::int64_t host_id,
+                                            const asio::ip::address& peer) {
+  std::size_t n = 0;
+  for (const auto& s : options.sources) n += s.is_v6() == peer.is_v6() ? 1 : 0;
+  if (n == 0) {
+    const auto& local = options.client.local_address;
+    if (local && local->is_v6() == peer.is_v6()) return local;
+    return std::nullopt;
+  }
+  auto k = static_cast<std::size_t>(host_id < 0 ? -host_id : host_id) % n;
+  for (const auto& s : options.sources) {
+    if (s.is_v6() != peer.is_v6()) continue;
+    if (k-- == 0) return s;
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
                                         const net::ScopeGuard& scope, FallbackGate may_try_fallback,
                                         bool* local_failure) {
@@ -75,7 +92,9 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
       transcript.push_back({elapsed_us(), '*', "not an IP address: " + ip});
       continue;
     }
-    c.emplace(ex, scope, options.client, &transcript, started);
+    auto client_options = options.client;
+    client_options.local_address = source_for(options, target.host_id, address);
+    c.emplace(ex, scope, std::move(client_options), &transcript, started);
     connected = co_await c->connect({address, options.port});
     if (connected.ok()) {
       p.ip = ip;

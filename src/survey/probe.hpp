@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct ProbeOptions {
   bool variants_all = false;  // also try the relay tricks (variants.hpp)
   // All of a host's time, its variants' reconnections included (--host-timeout).
   std::chrono::milliseconds host_timeout{15 * 60 * 1000};
+  // Our addresses (--source, repeatable): each probe binds to one of the
+  // destination's family, spread round-robin by host (see source_for). Empty:
+  // client.local_address, or the kernel's choice. Not part of the run's
+  // stored parameters: they belong to the machine (a --join worker has its own).
+  std::vector<asio::ip::address> sources;
 };
 
 struct ProbeTarget {
@@ -41,6 +47,14 @@ struct ProbeTarget {
 // skips it. The runner answers false while another probe may be connected
 // there (address_claims.hpp).
 using FallbackGate = std::function<bool(const std::string& ip)>;
+
+// The source address of a probe of host `host_id` to `peer`: among the
+// --source addresses of the peer's family, the (host_id mod n)-th, so that
+// consecutive hosts take turns and one host (its reconnections and a retry)
+// always comes from the same address. None of that family: the options'
+// local_address when of the family, else none (the kernel chooses).
+std::optional<asio::ip::address> source_for(const ProbeOptions& options, std::int64_t host_id,
+                                            const asio::ip::address& peer);
 
 // Never throws for network reasons; the result always has an outcome. Every
 // wait in it is bounded by the options' timeouts, so it always ends. When the

@@ -14,7 +14,8 @@ namespace relayscope::survey {
 
 asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
     const std::vector<store::Domain>& domains, const ResolutionConfig& config,
-    const net::ScopeGuard& scope, const bool& stop) {
+    const net::ScopeGuard& scope, const bool& stop,
+    std::vector<std::vector<std::string>>* more_ips) {
   auto ex = co_await asio::this_coro::executor;
   dns::ResolverConfig rc;
   rc.servers = config.dns_servers;
@@ -22,6 +23,9 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
   rc.tries = config.tries;
   rc.scope = scope;
   rc.max_fallbacks = config.want_fallbacks ? 5 : 0;
+  rc.want_v4 = config.want_v4;
+  rc.want_v6 = config.want_v6;
+  if (more_ips) more_ips->assign(domains.size(), {});
   auto resolver = dns::Resolver::create(ex, rc);
   if (!resolver) co_return resolver.error();
 
@@ -41,6 +45,17 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
       r.ip = mh.ip;
       r.fallback_ips = mh.fallback_ips;
       r.detail = mh.detail;
+      if (mh.ips.size() > 1) {
+        // The row keeps an address in scope when there is one.
+        auto first_in = std::find_if(mh.ips.begin(), mh.ips.end(),
+                                     [&](const std::string& ip) { return !!scope.check(ip); });
+        if (first_in != mh.ips.end()) r.ip = *first_in;
+        for (const auto& ip : mh.ips) {
+          if (ip == r.ip) continue;
+          r.detail += "; also " + ip;
+          if (more_ips) (*more_ips)[i].push_back(ip);
+        }
+      }
       // A host outside the scope is discarded here, before any packet
       // leaves; the connect-time check stays as the last guard. Its
       // address stays in the row: the funnel counts it as excluded.
@@ -67,19 +82,32 @@ asio::awaitable<Expected<std::vector<store::Resolution>>> resolve_domains(
 }
 
 std::vector<store::Host> group_into_hosts(const std::vector<store::Resolution>& resolutions,
-                                          const std::vector<std::string>& direct_ips) {
+                                          const std::vector<std::string>& direct_ips,
+                                          const std::vector<std::vector<std::string>>& more_ips) {
   std::map<IpAddress, store::Host> by_ip;
-  for (const auto& r : resolutions) {
-    if (r.status != "ok") continue;
-    auto ip = IpAddress::parse(r.ip);
-    if (!ip) continue;
+  auto add = [&by_ip](const store::Resolution& r, const std::string& text) {
+    auto ip = IpAddress::parse(text);
+    if (!ip) return;
     auto& h = by_ip[*ip];
     if (h.ip.empty()) {
       h.ip = ip->to_string();
       h.mx_host = r.mx_host;
-      h.fallback_ips = r.fallback_ips;
+      // A fallback of the other family would fail for another reason
+      // (no route) than the host's: each address falls back in its family.
+      for (const auto& f : r.fallback_ips) {
+        auto fa = IpAddress::parse(f);
+        if (fa && fa->is_v4 == ip->is_v4) h.fallback_ips.push_back(f);
+      }
     }
     h.domains.push_back(r.domain);
+  };
+  for (std::size_t i = 0; i < resolutions.size(); ++i) {
+    const auto& r = resolutions[i];
+    if (r.status != "ok") continue;
+    add(r, r.ip);
+    if (i < more_ips.size()) {
+      for (const auto& ip : more_ips[i]) add(r, ip);
+    }
   }
   for (const auto& text : direct_ips) {
     auto ip = IpAddress::parse(text);

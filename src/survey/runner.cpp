@@ -15,6 +15,7 @@
 #include "common/open_files.hpp"
 #include "common/seeded_rng.hpp"
 #include "dns/server_spec.hpp"
+#include "net/route_check.hpp"
 #include "store/probe_writer.hpp"
 #include "survey/address_claims.hpp"
 #include "survey/resolution.hpp"
@@ -27,8 +28,20 @@ namespace relayscope::survey {
 using namespace asio::experimental::awaitable_operators;
 using json = nlohmann::json;
 
+std::string family_name(const SurveyOptions& o) {
+  return o.want_v4 && o.want_v6 ? "both" : o.want_v6 ? "6" : "4";
+}
+
+bool set_family(SurveyOptions& o, const std::string& name) {
+  if (name != "4" && name != "6" && name != "both") return false;
+  o.want_v4 = name != "6";
+  o.want_v6 = name != "4";
+  return true;
+}
+
 std::string options_to_json(const SurveyOptions& o) {
   json j;
+  j["family"] = family_name(o);
   j["targets_file"] = o.targets_file;
   j["domains_mode"] = o.domains_mode;
   j["dns_servers"] = o.dns_servers;
@@ -85,6 +98,7 @@ Expected<SurveyOptions> options_from_json(const std::string& text) {
     o.exclude_file = j.value("exclude_file", "");
     o.dns_timeout = std::chrono::milliseconds(j.value("dns_timeout_ms", std::int64_t{3000}));
     o.dns_tries = j.value("dns_tries", 2);
+    if (!set_family(o, j.value("family", "4"))) return make_error("the run's family is unknown");
   } catch (const json::exception& e) {
     return make_error(std::string("the run's parameters are unreadable: ") + e.what());
   }
@@ -386,7 +400,7 @@ asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
                                                 const Targets& targets,
                                                 const net::ScopeGuard& scope, store::Store& store,
                                                 std::int64_t run_id, store::Funnel& f,
-                                                const bool& stop) {
+                                                std::int64_t& no_route, const bool& stop) {
   f = store::Funnel{};
   f.names = targets.names;
   if (options.domains_mode) {
@@ -402,12 +416,15 @@ asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
 
   ResolutionConfig rc{options.dns_servers,         options.dns_timeout, options.dns_tries,
                       options.resolve_concurrency, options.seed,        options.probe.mx_fallback};
-  auto resolved = co_await resolve_domains(domains, rc, scope, stop);
+  rc.want_v4 = options.want_v4;
+  rc.want_v6 = options.want_v6;
+  std::vector<std::vector<std::string>> more_ips;  // the other family's addresses (--family both)
+  auto resolved = co_await resolve_domains(domains, rc, scope, stop, &more_ips);
   if (stop) co_return Prepared{{}, true};
   if (!resolved) co_return resolved.error();
   if (auto s = store.add_resolutions(run_id, *resolved); !s) co_return s.error();
 
-  auto hosts = group_into_hosts(*resolved, targets.ips);
+  auto hosts = group_into_hosts(*resolved, targets.ips, more_ips);
   // Mail hosts whose address the run may not touch were resolved all the
   // same: they count among the resolved hosts and as excluded, each address
   // once (none of them is among `hosts`).
@@ -424,11 +441,24 @@ asio::awaitable<Expected<Prepared>> prepare_run(const SurveyOptions& options,
   std::vector<std::size_t> eligible;
   eligible.reserve(hosts.size());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
-    if (scope.check(hosts[i].ip)) {
-      eligible.push_back(i);
-    } else {
+    if (!scope.check(hosts[i].ip)) {
       ++f.excluded;
+      continue;
     }
+    // A family the run does not probe (a target IP given directly), or an
+    // IPv6 address this machine has no route to: dropped here with that
+    // reason, never a CONNECT outcome.
+    const bool v6 = hosts[i].ip.find(':') != std::string::npos;
+    if (v6 ? !options.want_v6 : !options.want_v4) {
+      ++f.excluded;
+      continue;
+    }
+    if (v6 && !net::has_route(hosts[i].ip)) {
+      ++f.excluded;
+      ++no_route;
+      continue;
+    }
+    eligible.push_back(i);
   }
   auto chosen = sample_indices(
       eligible.size(), options.sample == 0 ? eligible.size() : options.sample, options.seed);
@@ -488,9 +518,11 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     // visibly may change on resume.
     auto concurrency = options.concurrency;
     auto progress = options.progress;
+    auto sources = std::move(options.probe.sources);  // the machine's, as --join's
     options = std::move(*saved);
     options.concurrency = concurrency;
     options.progress = progress;
+    options.probe.sources = std::move(sources);
     run_id = run->id;
     summary.funnel = run->funnel;
     prepared = run->prepared;
@@ -528,8 +560,8 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
       if (!id) co_return id.error();
       run_id = summary.run_id = *id;
     }
-    auto ready =
-        co_await prepare_run(options, *targets, *scope, store, run_id, summary.funnel, stop);
+    auto ready = co_await prepare_run(options, *targets, *scope, store, run_id, summary.funnel,
+                                      summary.no_route, stop);
     if (!ready) co_return ready.error();
     if (ready->stopped) {
       summary.interrupted = true;

@@ -40,6 +40,10 @@ struct SurveyOptions {
   std::size_t resolve_concurrency = 500;
   bool progress = false;      // a progress line on the terminal
   bool prepare_only = false;  // read, resolve, sample and store the hosts; probe nothing
+  // --family 4|6|both: the address families probed. With both, each address
+  // of a mail host is a host (a row) of its own.
+  bool want_v4 = true;
+  bool want_v6 = false;
 };
 
 struct SurveySummary {
@@ -57,7 +61,14 @@ struct SurveySummary {
   // the sample), then probing. Probes per second are probed_now / probing.
   double preparing_seconds = 0;
   double probing_seconds = 0;
+  // IPv6 addresses dropped before the sample because this machine has no
+  // route to them (counted among funnel.excluded too); never an outcome.
+  std::int64_t no_route = 0;
 };
+
+// "4", "6" or "both" for the options' families, and back (false: no such).
+std::string family_name(const SurveyOptions& options);
+bool set_family(SurveyOptions& options, const std::string& name);
 
 // Serialises options for the run's record, and back for `--resume`.
 std::string options_to_json(const SurveyOptions& options);

@@ -87,6 +87,21 @@ bool read_bounded_line(std::istream& in, std::string& line, bool& overlong) {
     }
   }
 }
+// A host given by address: bare ("2001:db8::25", "192.0.2.1"), in brackets
+// as in URLs ("[2001:db8::25]") or as an RFC 5321 address literal
+// ("[IPv6:2001:db8::25]", "[192.0.2.1]"). No port: one --port serves a run.
+std::optional<IpAddress> address_target(std::string_view text) {
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+    if (text.size() > 5 && (text.substr(0, 5) == "IPv6:" || text.substr(0, 5) == "ipv6:")) {
+      auto ip = IpAddress::parse(text.substr(5));
+      if (ip && ip->is_v4) return std::nullopt;
+      return ip;
+    }
+  }
+  return IpAddress::parse(text);
+}
+
 }  // namespace
 
 Expected<std::string> normalise_domain(std::string_view domain) {
@@ -162,7 +177,7 @@ Targets read_targets(std::istream& in, TargetFormat format) {
     }
     if (text[0] == '#' && part == Part::list) continue;
     if (format == TargetFormat::domains) {
-      if (auto ip = IpAddress::parse(text)) {
+      if (auto ip = address_target(text)) {
         t.ips.push_back(ip->to_string());
         continue;
       }

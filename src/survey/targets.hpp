@@ -1,8 +1,8 @@
 // Step 1 of the survey: from e-mail addresses to unique domains with how many
 // names each had. Reads plain address lists (one a line), mbox or header
 // files (addresses on From:/To:/Cc: lines), or, with --domains, domains and
-// bare IP addresses directly. A line without an address is counted, never
-// fatal. Domains are lower-cased and converted to A-labels (libidn2).
+// IP addresses directly (bare, "[2001:db8::25]" or "[IPv6:2001:db8::25]"). A line without an
+// address is counted, never fatal. Domains are lower-cased and converted to A-labels (libidn2).
 #pragma once
 
 #include <cstdint>

@@ -185,7 +185,7 @@ bool cut_off(const TransactionResult& r) {
 // closed first, so that the address never has two of ours at once.
 asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net::ScopeGuard& scope,
                                 client::Transcript* transcript, const ProbeOptions& options,
-                                const std::string& ip) {
+                                const std::string& ip, std::int64_t host_id) {
   c->close();
   std::error_code ec;
   auto address = asio::ip::make_address(ip, ec);
@@ -193,7 +193,9 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   auto ex = co_await asio::this_coro::executor;
   // The probe's clock goes on: the new client counts from the same epoch.
   const auto epoch = c->epoch();
-  c.emplace(ex, scope, options.client, transcript, epoch);
+  auto client_options = options.client;
+  client_options.local_address = source_for(options, host_id, address);  // as the first time
+  c.emplace(ex, scope, std::move(client_options), transcript, epoch);
   auto connected = co_await c->connect({address, options.port});
   if (!connected.ok()) co_return false;
   auto greeting = co_await c->greeting();
@@ -249,7 +251,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       }
       progress = false;
       note("connection closed: reconnecting for the remaining variants");
-      bool ok = co_await reconnect(c, scope, transcript, options, probe.ip);
+      bool ok = co_await reconnect(c, scope, transcript, options, probe.ip, probe.host_id);
       if (!ok) {
         gave_up = "connection closed; reconnection failed";
         break;

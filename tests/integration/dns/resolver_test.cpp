@@ -63,6 +63,15 @@ const std::vector<std::string> kZone = {
     "mx.many.test. A 127.0.6.1",
     "mx.many.test. A 127.0.6.2",
     "mx.many.test. A 127.0.6.3",
+    // IPv6 (--family): a host with A and AAAA, an IPv6-only fallback, an
+    // IPv6-only domain.
+    "dual.test. MX 10 mx.dual.test.",
+    "dual.test. MX 20 mx2.dual.test.",
+    "mx.dual.test. A 127.0.7.1",
+    "mx.dual.test. AAAA 2001:db8::71",
+    "mx2.dual.test. AAAA 2001:db8::72",
+    "six.test. MX 10 mx.six.test.",
+    "mx.six.test. AAAA 2001:db8::61",
     // TXT: a DNSBL-style reason of two strings, and one too big for 512-byte UDP.
     "2.0.0.127.bl.test. TXT \"listed\" \" for spam\"",
 };
@@ -266,6 +275,50 @@ TEST_F(ResolverTest, AddressChoiceAmongSeveralIsSeeded) {
   }
   EXPECT_GT(seen.size(), 1u);
   for (const auto& ip : seen) EXPECT_EQ(ip.rfind("127.0.6.", 0), 0u) << ip;
+}
+
+TEST_F(ResolverTest, AaaaLookupGivesIpv6Text) {
+  auto r = make();
+  auto a = run(io_, r.aaaa("mx.dual.test"));
+  ASSERT_EQ(a.status, DnsStatus::ok) << a.detail;
+  EXPECT_EQ(a.addresses, std::vector<std::string>{"2001:db8::71"});
+  EXPECT_EQ(run(io_, r.aaaa("amx.test")).status, DnsStatus::nodata);
+}
+
+TEST_F(ResolverTest, FamilyFourIsTheDefaultAndAsksNoAaaa) {
+  auto r = make();
+  auto h = mail_host(r, "dual.test");
+  ASSERT_EQ(h.status, DnsStatus::ok) << h.detail;
+  EXPECT_EQ(h.ips, std::vector<std::string>{"127.0.7.1"});
+  auto six = mail_host(r, "six.test");
+  EXPECT_EQ(six.status, DnsStatus::no_address) << six.detail;
+  EXPECT_NE(six.detail.find("IPv4"), std::string::npos) << six.detail;
+}
+
+TEST_F(ResolverTest, FamilySixTakesAaaaOnly) {
+  ResolverConfig c;
+  c.want_v4 = false;
+  c.want_v6 = true;
+  auto r = make(c);
+  EXPECT_EQ(mail_host(r, "dual.test").ip, "2001:db8::71");
+  auto six = mail_host(r, "six.test");
+  ASSERT_EQ(six.status, DnsStatus::ok) << six.detail;
+  EXPECT_EQ(six.ip, "2001:db8::61");
+  EXPECT_EQ(mail_host(r, "amx.test").status, DnsStatus::nodata);
+}
+
+TEST_F(ResolverTest, BothFamiliesGiveEachAddressOfTheHost) {
+  ResolverConfig c;
+  c.want_v6 = true;
+  auto r = make(c);
+  auto h = mail_host(r, "dual.test");
+  ASSERT_EQ(h.status, DnsStatus::ok) << h.detail;
+  EXPECT_EQ(h.ip, "127.0.7.1");
+  EXPECT_EQ(h.ips, (std::vector<std::string>{"127.0.7.1", "2001:db8::71"}));
+  EXPECT_EQ(h.fallback_ips, std::vector<std::string>{"2001:db8::72"});
+  // A host with one family only is one address.
+  EXPECT_EQ(mail_host(r, "six.test").ips, std::vector<std::string>{"2001:db8::61"});
+  EXPECT_EQ(mail_host(r, "amx.test").ips, std::vector<std::string>{"127.0.3.1"});
 }
 
 TEST_F(ResolverTest, IpAddressesNeedNoLookup) {

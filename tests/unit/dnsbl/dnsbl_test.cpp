@@ -135,6 +135,18 @@ TEST(ZoneWriter, BindZoneUsesReversedNamesWithTxt) {
   EXPECT_NE(z.find("2.0.0.127 IN A 127.0.0.2\n"), std::string::npos);
 }
 
+TEST(ZoneWriter, BindZoneWithIpv6ListingsHasTheIpv6TestEntry) {
+  // RFC 5782 5: ::FFFF:7F00:2 listed (in nibbles), ::FFFF:7F00:1 never.
+  const std::string test6 = "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0";
+  auto with6 = write_bind({{"2001:db8::25", "2026-11-30", "imc", 1}}, ZoneOptions{});
+  EXPECT_NE(with6.find(test6 + " IN A 127.0.0.2\n"), std::string::npos) << with6;
+  EXPECT_NE(with6.find("5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2 IN TXT"),
+            std::string::npos);
+  EXPECT_EQ(with6.find("1.0.0.0.0.0.f.7.f.f.f.f"), std::string::npos);
+  auto only4 = write_bind({{"192.0.2.99", "2026-11-30", "imc", 1}}, ZoneOptions{});
+  EXPECT_EQ(only4.find(test6), std::string::npos);
+}
+
 TEST(ZoneWriter, ReversesIpv6IntoNibbles) {
   EXPECT_EQ(reversed_name("2001:db8::1"),
             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2");

@@ -3,6 +3,8 @@
 #include "net/connection.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "../support/loopback_peer.hpp"
 
@@ -138,6 +140,33 @@ TEST(Connection, RefusedConnectionIsReportedAsRefused) {
       asio::detached);
   io.run_for(10s);
   EXPECT_EQ(error, IoError::refused);
+}
+
+TEST(Connection, ASourceAddressIsBoundWithoutReservingAPort) {
+  Peer p;
+  std::string seen_from;
+  int no_port = -1;
+  std::string local;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        seen_from = s.remote_endpoint().address().to_string();
+        co_await write(s, "220 hi\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        Connection c(p.io.get_executor());
+        auto r = co_await c.connect(p.endpoint(), ScopeGuard::loopback_only(), 5s,
+                                    asio::ip::make_address("127.0.0.3"));
+        EXPECT_TRUE(r) << r.detail;
+        // The port is picked at connect() per destination, not at bind().
+        socklen_t len = sizeof no_port;
+        ::getsockopt(c.socket().native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &no_port,
+                     &len);
+        local = c.local_address();
+        co_await c.read_line(5s);
+      });
+  EXPECT_EQ(seen_from, "127.0.0.3");
+  EXPECT_EQ(local, "127.0.0.3");
+  EXPECT_EQ(no_port, 1);
 }
 
 TEST(Connection, OutOfScopeSendsNothing) {

@@ -99,6 +99,20 @@ TEST(Targets, DomainsModeTakesDomainsAndBareIps) {
   EXPECT_EQ(t.lines_without_address, 1);
 }
 
+TEST(Targets, DomainsModeTakesIpv6InBracketsAndAsAddressLiterals) {
+  auto t = read(
+      "2001:DB8::25\n[2001:db8::26]\n[IPv6:2001:db8::27]\n[192.0.2.1]\n"
+      "[IPv6:192.0.2.2]\n[2001:db8::28]:25\n",
+      TargetFormat::domains);
+  ASSERT_EQ(t.ips.size(), 4u);
+  EXPECT_EQ(t.ips[0], "2001:db8::25");  // canonical text
+  EXPECT_EQ(t.ips[1], "2001:db8::26");
+  EXPECT_EQ(t.ips[2], "2001:db8::27");
+  EXPECT_EQ(t.ips[3], "192.0.2.1");
+  // An IPv4 address is no IPv6 literal; a port has no place (one --port a run).
+  EXPECT_EQ(t.lines_without_address, 2);
+}
+
 TEST(Targets, AnEndlessLineIsCountedNotHeld) {
   std::string huge(200 * 1024, 'a');
   auto t = read(huge + "@x.test\nok@y.test\nlast@z.test");
