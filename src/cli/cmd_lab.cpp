@@ -1,6 +1,8 @@
 // relayscope lab: simulated mail hosts and their DNS on loopback, from a
 // profile (DESIGN.md contract: command line). Runs until SIGINT or SIGTERM,
 // then stops cleanly and writes the final ground truth.
+#include <spdlog/spdlog.h>
+
 #include <asio.hpp>
 #include <chrono>
 #include <cstdio>
@@ -79,6 +81,10 @@ int run(LabArgs& a) {
   o.limits.command_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
 
+  // The hosts run the one server session (src/smtpd), which logs what a
+  // real server would at info; a simulator's hosts stay quiet but for
+  // warnings.
+  spdlog::set_level(spdlog::level::warn);
   asio::io_context io;
   auto started = lab::Lab::start(io.get_executor(), o);
   if (!started) {

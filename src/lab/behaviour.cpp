@@ -109,10 +109,8 @@ bool has_listener(Behaviour b) {
   return b != Behaviour::refused;
 }
 
-bool greylistable(Behaviour b) {
+bool accepts_any_recipient(Behaviour b) {
   switch (b) {
-    case B::relay_denied:
-    case B::helo_only:
     case B::relay:
     case B::accept_drop:
     case B::bounce:
@@ -124,6 +122,10 @@ bool greylistable(Behaviour b) {
     default:
       return false;
   }
+}
+
+bool greylistable(Behaviour b) {
+  return b == B::relay_denied || b == B::helo_only || accepts_any_recipient(b);
 }
 
 std::vector<std::string> trick_variants(Behaviour b) {

@@ -79,6 +79,9 @@ const char* to_string(Fate f);
 bool is_trick(Behaviour b);
 // Does the host accept mail at all (so that it needs STARTTLS, DATA...)?
 bool has_listener(Behaviour b);
+// Does the host accept any recipient at RCPT TO (an open relay's manners,
+// whatever it does later with the message)?
+bool accepts_any_recipient(Behaviour b);
 // Does the plain (IMC) test reach RCPT TO with an ordinary answer there, so
 // that a greylisting host shows it (timing.hpp)? Trick hosts are left out:
 // each variant would be a new triplet and change what the variants find.

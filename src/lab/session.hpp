@@ -1,9 +1,10 @@
-// One SMTP session of a lab host: a scripted server that misbehaves the way
-// its behaviour says, on the project's own pieces (net::Connection for timed,
-// bounded I/O; smtp::parse_command for commands; smtp::DataReader for DATA).
-// One coroutine per connection; every wait has a timeout, every buffer a
-// limit; a client that stalls is dropped. Accepted mail goes to the outbox
-// (relay, bounce) or the ledger (dropped, local).
+// One connection to a lab host: the one server session (src/smtpd) with the
+// host's policy (host_policy.hpp), sink (host_sink.hpp) and stream wrapper
+// (host_stream.hpp), or, for hosts that never hold an SMTP dialogue, a short
+// script (scripts.hpp). One coroutine per connection, no thread; every wait
+// has a timeout, every buffer a limit; a client that stalls is dropped.
+// Accepted mail goes to the outbox (relay, bounce) or the ledger (dropped,
+// local).
 #pragma once
 
 #include <asio.hpp>

@@ -36,7 +36,7 @@ asio::awaitable<Outcome> Session::on_starttls(const smtp::Command&) {
 
 asio::awaitable<Outcome> Session::on_auth(const smtp::Command& c) {
   if (!s_.auth) co_return Outcome{make_reply(502, "5.5.1 AUTH not available")};
-  if (!io_.tls_active()) {
+  if (!io_.tls_active() && !s_.auth_without_tls) {
     co_return Outcome{make_reply(530, "5.7.0 Must issue a STARTTLS command first")};
   }
   if (!env_.auth_user.empty()) co_return Outcome{make_reply(503, "5.5.1 Already authenticated")};

@@ -114,10 +114,16 @@ std::optional<Outcome> Session::raw_mail_rcpt(std::string_view line) {
   auto verb = upper(line.substr(0, 5));
   bool mail = verb == "MAIL ";
   if (!mail && verb != "RCPT ") return std::nullopt;
+  // Only in sequence and under the recipient limit: otherwise the parsed
+  // command's own answer (503, 452) is the one to give.
+  if (check_sequence(command_spec(mail ? smtp::Verb::mail : smtp::Verb::rcpt), phase_)) {
+    return std::nullopt;
+  }
+  if (!mail && env_.recipients.size() >= s_.max_recipients) return std::nullopt;
   auto raw = policy_.raw_command(view(), line);
   if (!raw) return std::nullopt;
-  // A positive answer takes the line as written, where the sequence allows.
-  if (raw->positive() && phase_.greeted && (mail ? !phase_.in_mail : phase_.in_mail)) {
+  // A positive answer takes the line as written.
+  if (raw->positive()) {
     auto colon = line.find(':');
     auto path =
         std::string(colon == std::string_view::npos ? line.substr(5) : line.substr(colon + 1));
@@ -127,7 +133,7 @@ std::optional<Outcome> Session::raw_mail_rcpt(std::string_view line) {
       env_.tls = io_.tls_active();
       phase_.in_mail = true;
       phase_.has_rcpt = false;
-    } else if (env_.recipients.size() < s_.max_recipients) {
+    } else {
       env_.recipients.push_back(path);
       phase_.has_rcpt = true;
     }

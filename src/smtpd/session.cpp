@@ -45,6 +45,22 @@ std::optional<smtp::Reply> SessionPolicy::check_sender(const SessionView&, const
 
 void SessionPolicy::shape_reply(const SessionView&, smtp::Verb, smtp::Reply&) {}
 
+std::optional<smtp::Reply> SessionPolicy::greeting(const SessionView&) {
+  return std::nullopt;
+}
+
+std::optional<smtp::Reply> SessionPolicy::check_command(const SessionView&, const smtp::Command&) {
+  return std::nullopt;
+}
+
+asio::awaitable<bool> SessionPolicy::before_reply(const SessionView&, const smtp::Reply&) {
+  co_return true;
+}
+
+std::optional<smtp::Reply> SessionPolicy::close_after(const SessionView&, const smtp::Reply&) {
+  return std::nullopt;
+}
+
 namespace detail {
 
 namespace {
@@ -79,8 +95,16 @@ asio::awaitable<bool> Session::flush() {
   co_return static_cast<bool>(r);
 }
 
-asio::awaitable<bool> Session::send_now(const Reply& r) {
+asio::awaitable<bool> Session::queue(const Reply& r) {
+  auto v = view();
+  bool go_on = co_await policy_.before_reply(v, r);
   out_ += r.wire();
+  co_return go_on;
+}
+
+asio::awaitable<bool> Session::send_now(const Reply& r) {
+  bool go_on = co_await queue(r);
+  if (!go_on) co_return false;
   bool ok = co_await flush();
   co_return ok;
 }
@@ -123,7 +147,10 @@ asio::awaitable<bool> Session::greet() {
       co_return false;
     }
   }
-  bool greeted = co_await send_now(make_reply(220, host + " " + s_.banner));
+  auto greeting = policy_.greeting(view());
+  if (!greeting) greeting = make_reply(220, host + " " + s_.banner);
+  refusing_ = greeting->code == 554;
+  bool greeted = co_await send_now(*greeting);
   co_return greeted;
 }
 
@@ -135,6 +162,7 @@ asio::awaitable<void> Session::run() {
   for (;;) {
     auto timeout = phase_.in_mail ? s_.command_timeout : s_.idle_timeout;
     auto got = co_await read_line(Clock::now() + timeout, line);
+    line_ = got == LineResult::line ? std::string_view(line) : std::string_view();
     Outcome outcome;
     unsigned flags = ends_group;
     auto verb = smtp::Verb::unknown;
@@ -148,7 +176,7 @@ asio::awaitable<void> Session::run() {
       // Answered at once; the rest of the line is skipped as it arrives and
       // what the client pipelined behind it is kept.
       outcome.reply = make_reply(500, "5.5.6 Line too long");
-    } else if (auto raw = raw_mail_rcpt(line)) {
+    } else if (auto raw = refusing_ ? std::nullopt : raw_mail_rcpt(line)) {
       outcome = std::move(*raw);
       flags = 0;
     } else {
@@ -159,11 +187,14 @@ asio::awaitable<void> Session::run() {
         verb = parsed.command->verb;
         const auto& spec = command_spec(verb);
         flags = spec.flags;
+        auto refused = refusing_ ? refuse_all_but_quit(verb) : std::nullopt;
+        if (!refused) refused = check_sequence(spec, phase_);
+        if (!refused) refused = policy_.check_command(view(), *parsed.command);
         if ((flags & junk) && ++junk_ > s_.max_junk) {
           log_info("too many junk commands");
           outcome = closing(421, "4.7.0 " + host + " Too many junk commands, closing");
-        } else if (auto bad = check_sequence(spec, phase_)) {
-          outcome.reply = *bad;
+        } else if (refused) {
+          outcome.reply = std::move(*refused);
         } else {
           outcome = co_await dispatch(*parsed.command);
         }
@@ -171,8 +202,17 @@ asio::awaitable<void> Session::run() {
     }
     if (outcome.reply.code != 0) policy_.shape_reply(view(), verb, outcome.reply);
     if (outcome.reply.code >= 500) ++errors_;
-    if (outcome.reply.code != 0) out_ += outcome.reply.wire();
+    if (outcome.reply.code != 0) {
+      bool go_on = co_await queue(outcome.reply);
+      if (!go_on) co_return;
+    }
     if (outcome.close) {
+      co_await flush();
+      co_return;
+    }
+    auto hang_up = policy_.close_after(view(), outcome.reply);
+    if (hang_up) {
+      co_await queue(*hang_up);
       co_await flush();
       co_return;
     }

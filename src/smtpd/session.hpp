@@ -58,6 +58,7 @@ struct SessionView {
   std::string_view authorised_user = {};
   bool authorised = false;
   std::size_t recipients = 0;  // recipients accepted so far in this transaction
+  std::string_view line{};     // the command line being answered (empty elsewhere)
 };
 
 // What SessionPolicy::authorise() grants a client that has not authenticated.
@@ -100,6 +101,20 @@ class SessionPolicy {
   // unknown for a line that did not parse): reply text as policy data, so
   // the lab's hosts can sound like the servers they imitate.
   virtual void shape_reply(const SessionView& s, smtp::Verb verb, smtp::Reply& reply);
+
+  // Hooks for servers that imitate others (the lab); the defaults change
+  // nothing. The greeting to send instead of "220 hostname banner": a 554
+  // keeps the session open and answers 503 to all but QUIT (RFC 5321 3.1).
+  virtual std::optional<smtp::Reply> greeting(const SessionView& s);
+  // Before a parsed command's handler runs (its sequence already checked):
+  // a refusal to send instead, or nothing.
+  virtual std::optional<smtp::Reply> check_command(const SessionView& s, const smtp::Command& c);
+  // Before any reply is written (the greeting, intermediate 354/334, and
+  // every reply to a command): waits as long as the policy wants (round
+  // trips, error sleep). False ends the session.
+  virtual asio::awaitable<bool> before_reply(const SessionView& s, const smtp::Reply& reply);
+  // After a command's reply: a reply to close the session with, or nothing.
+  virtual std::optional<smtp::Reply> close_after(const SessionView& s, const smtp::Reply& reply);
 };
 
 // One message on its way to safety: the session streams the un-stuffed
@@ -166,6 +181,8 @@ struct SessionSettings {
   // Unauthenticated clients that send the message before the 354 are
   // dropped (Postfix smtpd_forbid_unauth_pipelining).
   bool forbid_unauth_pipelining = true;
+  // AUTH offered without TLS too (the lab's hosts that imitate old servers).
+  bool auth_without_tls = false;
   std::size_t data_chunk = 64 * 1024;  // what the sink is given at a time
 };
 

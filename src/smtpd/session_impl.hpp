@@ -51,7 +51,15 @@ class Session {
   asio::awaitable<LineResult> read_line(Deadline deadline, std::string& line);
   asio::awaitable<net::IoResult> fill(Deadline deadline);
   asio::awaitable<bool> flush();
+  // Lets the policy wait (before_reply), then adds the reply to what goes
+  // out with the next flush; false: the policy ends the session.
+  asio::awaitable<bool> queue(const Reply& r);
   asio::awaitable<bool> send_now(const Reply& r);
+  // After a 554 greeting (RFC 5321 3.1): 503 to all but QUIT.
+  static std::optional<Reply> refuse_all_but_quit(smtp::Verb verb) {
+    if (verb == smtp::Verb::quit) return std::nullopt;
+    return make_reply(503, "5.5.1 No SMTP service here; QUIT only");
+  }
   asio::awaitable<bool> greet();
   asio::awaitable<Outcome> dispatch(const smtp::Command& c);
   asio::awaitable<void> pause(std::chrono::milliseconds d);
@@ -75,7 +83,8 @@ class Session {
                        env_.auth_user,
                        env_.authorised_user,
                        env_.authorised,
-                       env_.recipients.size()};
+                       env_.recipients.size(),
+                       line_};
   }
 
   Stream& io_;
@@ -91,6 +100,8 @@ class Session {
   int junk_ = 0;
   std::size_t overshoot_ = 0;
   int auth_failures_ = 0;
+  bool refusing_ = false;  // the greeting was a 554
+  std::string_view line_;  // the command line being answered, for the policy
 };
 
 }  // namespace relayscope::smtpd::detail

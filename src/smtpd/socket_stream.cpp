@@ -55,4 +55,11 @@ asio::awaitable<bool> SocketStream::bytes_arrive_before(Deadline deadline) {
   }
 }
 
+void SocketStream::reset() {
+  // Linger 0 then close without shutdown: the kernel sends RST, not FIN.
+  std::error_code ignored;
+  conn_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+  conn_.socket().close(ignored);
+}
+
 }  // namespace relayscope::smtpd

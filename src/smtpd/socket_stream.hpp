@@ -18,6 +18,9 @@ class SocketStream final : public Stream {
   bool tls_active() const override { return conn_.tls_active(); }
   asio::awaitable<bool> bytes_arrive_before(Deadline deadline) override;
   void close() override { conn_.close(); }
+  // Ends the connection with a TCP reset rather than a FIN (the lab's hosts
+  // that hang up mid-session).
+  void reset();
 
  private:
   net::Connection conn_;

@@ -7,12 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "collect/collector_parts.hpp"
+#include "dialogue_files.hpp"
 #include "server/config.hpp"
 #include "server/policy.hpp"
 #include "server/relay_parts.hpp"
@@ -22,14 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path dir = fs::path(RELAYSCOPE_SOURCE_DIR) / "tests/unit/smtpd/dialogues";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace files = smtpd::dialogue_files;
 
 // The relay as configured by a TOML file (no TLS, no users, no DNSBL): the
 // client 192.0.2.7 is a stranger, local.test its one local domain.
@@ -73,30 +64,18 @@ struct CollectorConfiguration {
 };
 
 void check_golden(const fs::path& golden, const std::string& transcript) {
-  if (std::getenv("RELAYSCOPE_UPDATE_GOLDEN")) {
-    std::ofstream(golden, std::ios::binary) << transcript;
-    return;
-  }
+  if (files::update_golden(golden, transcript)) return;
   ASSERT_TRUE(fs::exists(golden)) << golden << " is missing (RELAYSCOPE_UPDATE_GOLDEN=1)";
-  EXPECT_EQ(slurp(golden), transcript) << golden;
-}
-
-std::vector<fs::path> dialogues() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".dlg") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  EXPECT_EQ(files::slurp(golden), transcript) << golden;
 }
 
 TEST(Dialogues, ThereAreSome) {
-  EXPECT_GE(dialogues().size(), 10u);
+  EXPECT_GE(files::all().size(), 10u);
 }
 
 TEST(Dialogues, RelayConfiguration) {
-  for (const auto& path : dialogues()) {
-    auto script = slurp(path);
+  for (const auto& path : files::all()) {
+    auto script = files::slurp(path);
     if (!smtpd::dialogue_applies(script, "relay")) continue;
     RelayConfiguration relay;
     smtpd::MemorySink sink;
@@ -107,8 +86,8 @@ TEST(Dialogues, RelayConfiguration) {
 }
 
 TEST(Dialogues, CollectorConfiguration) {
-  for (const auto& path : dialogues()) {
-    auto script = slurp(path);
+  for (const auto& path : files::all()) {
+    auto script = files::slurp(path);
     if (!smtpd::dialogue_applies(script, "collector")) continue;
     CollectorConfiguration collector;
     smtpd::MemorySink sink;
