@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/help.hpp"
 #include "common/cidr.hpp"
+#include "common/durable_file.hpp"
 #include "dnsbl/listing.hpp"
 #include "dnsbl/zone_writer.hpp"
 #include "store/store.hpp"
@@ -27,15 +28,12 @@ struct DnsblArgs {
   std::string ns_address = "127.0.0.1";
 };
 
+// The one durable write: a zone file is never seen half written.
 bool write_atomically(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!(f << text) || !f.flush()) return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  return !ec;
+  DurableOptions o;
+  o.mode = 0644;
+  o.replace_stale_tmp = true;
+  return static_cast<bool>(write_durably(path + ".tmp", path, text, true, o));
 }
 
 int run_export(const DnsblArgs& a) {

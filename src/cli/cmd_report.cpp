@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/help.hpp"
+#include "common/durable_file.hpp"
 #include "report/build.hpp"
 #include "report/render.hpp"
 #include "store/store.hpp"
@@ -32,31 +33,11 @@ struct ReportArgs {
 // Written beside the target, flushed to disk, then renamed over it: a reader
 // sees the old report or the new one, never half of one.
 Status write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("cannot write '" + path + "': " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      auto err = std::string(std::strerror(errno));
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error("cannot write '" + path + "': " + err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    auto err = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error("cannot write '" + path + "': " + err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error("cannot write '" + path + "': " + err);
-  }
+  DurableOptions o;
+  o.mode = 0644;
+  o.replace_stale_tmp = true;
+  auto s = write_durably(path + ".tmp." + std::to_string(::getpid()), path, text, true, o);
+  if (!s) return make_error("cannot write '" + path + "': " + s.error().message);
   return Ok{};
 }
 

@@ -2,6 +2,7 @@
 #include "common/durable_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,10 +17,23 @@ Error sys_error(const std::string& what) {
 }
 }  // namespace
 
-Expected<DurableFile> DurableFile::create(std::string tmp_path, std::string final_path) {
-  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+Expected<DurableFile> DurableFile::create(std::string tmp_path, std::string final_path,
+                                          const DurableOptions& options) {
+  if (options.replace_stale_tmp) ::unlink(tmp_path.c_str());
+  // O_EXCL: never write through a link or into another writer's file.
+  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
   if (fd < 0) return sys_error("cannot create " + tmp_path);
-  return DurableFile(fd, std::move(tmp_path), std::move(final_path));
+  DurableFile f(fd, std::move(tmp_path), std::move(final_path));
+  struct stat old {};
+  if (options.keep_existing_owner_and_mode && ::stat(f.final_.c_str(), &old) == 0) {
+    f.full_sync_ = true;
+    if (::fchmod(fd, old.st_mode & 07777) != 0) return sys_error("cannot chmod " + f.tmp_);
+    if ((old.st_uid != ::geteuid() || old.st_gid != ::getegid()) &&
+        ::fchown(fd, old.st_uid, old.st_gid) != 0) {
+      return sys_error("cannot chown " + f.tmp_);
+    }
+  }
+  return f;
 }
 
 DurableFile::DurableFile(DurableFile&& o) noexcept
@@ -27,7 +41,9 @@ DurableFile::DurableFile(DurableFile&& o) noexcept
       tmp_(std::move(o.tmp_)),
       final_(std::move(o.final_)),
       size_(o.size_),
-      done_(o.done_) {
+      done_(o.done_),
+      published_(o.published_),
+      full_sync_(o.full_sync_) {
   o.fd_ = -1;
   o.done_ = true;
 }
@@ -58,13 +74,19 @@ Status DurableFile::write_at(std::uint64_t offset, std::string_view data) {
   return Ok{};
 }
 
-Status DurableFile::finish(bool sync) {
-  // The data must be on disk before the name points at it.
-  if (sync && ::fdatasync(fd_) != 0) {
+Status DurableFile::sync() {
+  if (fd_ < 0) return make_error("cannot fsync " + tmp_ + ": not open");
+  int r = full_sync_ ? ::fsync(fd_) : ::fdatasync(fd_);
+  if (r != 0) {
     auto e = sys_error("cannot fsync " + tmp_);
     abandon();
     return e;
   }
+  return Ok{};
+}
+
+Status DurableFile::publish() {
+  if (fd_ < 0) return make_error("cannot rename " + tmp_ + ": not open");
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) {
@@ -78,7 +100,16 @@ Status DurableFile::finish(bool sync) {
     return e;
   }
   done_ = true;
+  published_ = true;
   return Ok{};
+}
+
+Status DurableFile::finish(bool sync) {
+  // The data must be on disk before the name points at it.
+  if (sync) {
+    if (auto s = this->sync(); !s) return s;
+  }
+  return publish();
 }
 
 void DurableFile::abandon() {
@@ -101,14 +132,18 @@ Status sync_directory(const std::string& dir, bool sync) {
   return Ok{};
 }
 
+std::string parent_directory(const std::string& path) {
+  auto dir = std::filesystem::path(path).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
 Status write_durably(const std::string& tmp_path, const std::string& final_path,
-                     std::string_view data, bool sync) {
-  auto f = DurableFile::create(tmp_path, final_path);
+                     std::string_view data, bool sync, const DurableOptions& options) {
+  auto f = DurableFile::create(tmp_path, final_path, options);
   if (!f) return f.error();
   if (auto s = f->append(data); !s) return s;
   if (auto s = f->finish(sync); !s) return s;
-  auto dir = std::filesystem::path(final_path).parent_path().string();
-  return sync_directory(dir.empty() ? "." : dir, sync);
+  return sync_directory(parent_directory(final_path), sync);
 }
 
 }  // namespace relayscope

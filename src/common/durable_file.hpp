@@ -1,10 +1,13 @@
-// The one durable write of relayscope (spool, Maildirs, collector): write a
-// temporary file, fdatasync it, rename it to its final name, fsync the
-// directory. Only after the last step may anyone be told the data is safe.
-// Blocking: call it off the event loop (a worker thread). The directory
-// sync is left to the caller when it can share one sync among many files
-// (group commit); write_durably() does all four steps for one file.
+// The one durable write of relayscope (spool, Maildirs, collector, users
+// file, relay windows, reports): write a temporary file, fdatasync it,
+// rename it to its final name, fsync the directory. Only after the last step
+// may anyone be told the data is safe. Blocking: call it off the event loop
+// (a worker thread). The data sync and the directory sync can be left to the
+// caller when it shares one sync among many files (group commit:
+// server/group_commit.hpp); write_durably() does all four steps for one file.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -14,10 +17,21 @@
 
 namespace relayscope {
 
+struct DurableOptions {
+  mode_t mode = 0600;  // of a new file (the umask applies)
+  // A file already at the final name passes its owner and mode on to the
+  // new one (a users file that the relay re-reads after dropping root).
+  bool keep_existing_owner_and_mode = false;
+  // A temporary file left by a writer that died is removed first (names
+  // with a pid in them); off, an existing temporary file is an error.
+  bool replace_stale_tmp = false;
+};
+
 class DurableFile {
  public:
-  // Creates `tmp_path` (which must not exist), to become `final_path`.
-  static Expected<DurableFile> create(std::string tmp_path, std::string final_path);
+  // Creates `tmp_path`, to become `final_path`.
+  static Expected<DurableFile> create(std::string tmp_path, std::string final_path,
+                                      const DurableOptions& options = {});
   DurableFile(DurableFile&& other) noexcept;
   DurableFile& operator=(DurableFile&&) = delete;
   DurableFile(const DurableFile&) = delete;
@@ -26,11 +40,21 @@ class DurableFile {
   Status append(std::string_view data);
   Status write_at(std::uint64_t offset, std::string_view data);  // overwrite in place
   std::uint64_t size() const { return size_; }
-  // fdatasync (when `sync`), close, rename. The directory is not synced.
+  // The two halves of finish(), for a caller that syncs many files at once:
+  // sync() puts the data on disk (fdatasync; fsync when owner or mode were
+  // set, which are metadata), publish() closes and renames. A group commit
+  // may skip sync() when one syncfs() of the file's filesystem, started
+  // after the last write, succeeded.
+  Status sync();
+  Status publish();
+  // sync() (when `sync`) then publish(). The directory is not synced.
   Status finish(bool sync);
-  // Close and remove the temporary file.
+  // Close and remove the temporary file (or nothing once published).
   void abandon();
+  int fd() const { return fd_; }
+  const std::string& tmp_path() const { return tmp_; }
   const std::string& final_path() const { return final_; }
+  bool published() const { return published_; }
 
  private:
   DurableFile(int fd, std::string tmp, std::string final_path)
@@ -40,13 +64,18 @@ class DurableFile {
   std::string final_;
   std::uint64_t size_ = 0;
   bool done_ = false;
+  bool published_ = false;
+  bool full_sync_ = false;  // owner or mode changed: fsync, not fdatasync
 };
 
 // fsync of a directory (after a rename or a create in it); Ok when !sync.
 Status sync_directory(const std::string& dir, bool sync);
 
+// The directory a path's entry lives in ("." for a bare name).
+std::string parent_directory(const std::string& path);
+
 // All four steps for one file whose content is at hand.
 Status write_durably(const std::string& tmp_path, const std::string& final_path,
-                     std::string_view data, bool sync = true);
+                     std::string_view data, bool sync = true, const DurableOptions& options = {});
 
 }  // namespace relayscope

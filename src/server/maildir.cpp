@@ -3,17 +3,14 @@
 // Python's mailbox) take them.
 #include "server/maildir.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
+
+#include "common/durable_file.hpp"
 
 namespace relayscope::server {
 
@@ -53,43 +50,15 @@ Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMai
     batch.sync_dir_later(root);
   }
   auto name = maildir_unique_name(hostname);
-  auto tmp = (dir / "tmp" / name).string();
-  auto final_path = (dir / "new" / name).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return make_error("cannot create " + tmp + ": " + std::strerror(errno));
-  }
-  std::size_t total = prefix.size() + message.size(), done = 0;
-  bool ok = true;
-  while (ok && done < total) {
-    iovec iov[2];
-    int n = 0;
-    if (done < prefix.size()) {
-      iov[n++] = {const_cast<char*>(prefix.data()) + done, prefix.size() - done};
-      iov[n++] = {const_cast<char*>(message.data()), message.size()};
-    } else {
-      auto off = done - prefix.size();
-      iov[n++] = {const_cast<char*>(message.data()) + off, message.size() - off};
-    }
-    auto w = ::writev(fd, iov, n);
-    if (w < 0 && errno == EINTR) {
-      continue;
-    }
-    if (w <= 0) {
-      ok = false;
-    } else {
-      done += static_cast<std::size_t>(w);
-    }
-  }
-  if (ok && batch.fsync_enabled()) {
-    ok = ::fdatasync(fd) == 0;
-  }
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    auto err = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error("cannot deliver to " + dir.string() + ": " + err);
-  }
+  // The one durable write: tmp/, fdatasync, rename into new/; new/ itself
+  // is fsync'd by the batch before anyone is told.
+  auto file = DurableFile::create((dir / "tmp" / name).string(), (dir / "new" / name).string());
+  if (!file) return make_error("cannot deliver to " + dir.string() + ": " + file.error().message);
+  auto s = file->append(prefix);
+  if (s) s = file->append(message);
+  if (s) s = file->finish(batch.fsync_enabled());
+  if (!s) return make_error("cannot deliver to " + dir.string() + ": " + s.error().message);
+  auto final_path = file->final_path();
   batch.sync_dir_later((dir / "new").string());
   return final_path;
 }

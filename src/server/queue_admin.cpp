@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/durable_file.hpp"
+
 namespace relayscope::server {
 
 namespace fs = std::filesystem;
@@ -28,12 +30,7 @@ std::string hold_of(const std::string& spool) {
 }
 
 Status sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error("cannot open " + dir + ": " + std::strerror(errno));
-  int r = ::fsync(fd);
-  ::close(fd);
-  if (r != 0) return make_error("cannot fsync " + dir + ": " + std::strerror(errno));
-  return Ok{};
+  return sync_directory(dir, true);  // the one in common/durable_file
 }
 
 // A directory of the spool made by root (the tool) belongs to the spool's

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/durable_file.hpp"
 #include "server/users_file.hpp"
 
 namespace relayscope::server {
@@ -56,36 +57,14 @@ Status check_dir_mode(const std::string& dir) {
   return Ok{};
 }
 
+// The one durable write (common/durable_file.hpp); group-readable, for a
+// relay that has dropped root into the directory's group.
 Status write_atomically(const std::string& dir, const std::string& name, const std::string& data) {
-  auto path = dir + "/" + name;
-  auto tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd < 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  bool ok = true;
-  while (ok && done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      ok = false;
-    else
-      done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error("cannot write " + path + ": " + err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || ::fsync(dfd) != 0) {
-    auto err = std::string(std::strerror(errno));
-    if (dfd >= 0) ::close(dfd);
-    return make_error("cannot sync " + dir + ": " + err);
-  }
-  ::close(dfd);
-  return Ok{};
+  DurableOptions o;
+  o.mode = 0640;
+  o.replace_stale_tmp = true;
+  return write_durably(dir + "/." + name + ".tmp." + std::to_string(::getpid()), dir + "/" + name,
+                       data, true, o);
 }
 
 std::optional<std::string> read_small(const std::string& path) {

@@ -164,7 +164,8 @@ Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
 
 }  // namespace
 
-Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& worker) {
+Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& worker,
+                                             GroupCommit::DataSync data_sync) {
   std::error_code ec;
   for (auto d : {dir, dir + "/tmp", dir + "/queue", dir + "/state"}) {
     fs::create_directories(d, ec);
@@ -183,7 +184,27 @@ Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& wor
       return s.error();
     }
   }
-  return std::unique_ptr<Spool>(new Spool(dir, worker));
+  return std::unique_ptr<Spool>(new Spool(dir, worker, data_sync));
+}
+
+Spool::Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync)
+    : dir_(std::move(dir)), worker_(worker) {
+  GroupCommit::Settings g;
+  g.dir = queue_dir();
+  g.fsync = worker.fsync_enabled();
+  g.data_sync = data_sync;
+  group_ = std::make_unique<GroupCommit>(std::move(g));
+}
+
+Spool::~Spool() {
+  auto s = group_->stats();
+  group_.reset();  // finishes what was handed in
+  if (s.rounds == 0) return;
+  spdlog::info(
+      "spool: group commit made {} changes durable in {} rounds ({:.1f} a round, at most {}): "
+      "{} fdatasync, {} syncfs, {} fsync of queue/, {} failed",
+      s.items, s.rounds, static_cast<double>(s.items) / static_cast<double>(s.rounds),
+      s.largest_round, s.file_syncs, s.filesystem_syncs, s.dir_syncs, s.failed);
 }
 
 Expected<std::vector<SpoolEntry>> Spool::recover(std::size_t& removed_tmp) {
@@ -356,29 +377,21 @@ asio::awaitable<Status> Spool::append(std::shared_ptr<Incoming> message, std::st
 }
 
 asio::awaitable<Expected<std::string>> Spool::commit(std::shared_ptr<Incoming> message) {
-  auto queue = queue_dir();
-  auto final_path = message->file.final_path();
-  auto job = [message, queue](Batch& b) -> Expected<std::string> {
+  // The size, known now, is the file's last write (on the sync thread).
+  auto last_write = [message]() -> Status {
     auto digits = std::to_string(message->file.size() - message->body_start);
     digits.insert(0, size_digits - digits.size(), '0');
-    auto s = message->file.write_at(message->size_at, digits);
-    if (s) s = message->file.finish(b.fsync_enabled());
-    if (!s) return s.error();
-    b.sync_dir_later(queue);
-    return message->id;
+    return message->file.write_at(message->size_at, digits);
   };
-  auto stored = co_await worker_.run<std::string>(std::move(job));
-  if (!stored) {
-    // As in store(): the client is told 451 and sends again; never keep a
-    // copy whose rename may not be durable.
-    auto undo = [final_path, queue](Batch& b) -> Status {
-      if (::unlink(final_path.c_str()) == 0) b.sync_dir_later(queue);
-      return Ok{};
-    };
-    auto undone = co_await worker_.run<Ok>(std::move(undo));
-    (void)undone;
+  GroupCommit::Item item{std::shared_ptr<DurableFile>(message, &message->file), last_write};
+  Status durable = co_await group_->commit(std::move(item));
+  if (!durable) {
+    // Whatever is left of it goes (the group commit already took away a
+    // name whose directory sync failed); the client is told 451.
+    co_await discard(message);
+    co_return durable.error();
   }
-  co_return stored;
+  co_return message->id;
 }
 
 asio::awaitable<void> Spool::discard(std::shared_ptr<Incoming> message) {
@@ -436,18 +449,19 @@ asio::awaitable<Status> Spool::mark_done(std::string id,
 asio::awaitable<Status> Spool::remove(std::string id) {
   auto path = queue_dir() + "/" + id;
   auto state = state_dir() + "/" + id;
-  auto queue = queue_dir();
-  auto job = [path, state, queue](Batch& b) -> Status {
+  // The unlinks run on the sync thread, and the round's one fsync of queue/
+  // makes them durable along with the messages accepted meanwhile.
+  auto unlink = [path, state]() -> Status {
     // The message first: a .done file left alone is harmless (removed at start).
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return make_error("cannot remove " + path + ": " + std::strerror(errno));
     }
     ::unlink((path + ".done").c_str());
     ::unlink(state.c_str());
-    b.sync_dir_later(queue);
     return Ok{};
   };
-  auto removed = co_await worker_.run<Ok>(std::move(job));
+  GroupCommit::Item item{nullptr, unlink};
+  Status removed = co_await group_->commit(std::move(item));
   co_return removed;
 }
 

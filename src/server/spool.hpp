@@ -1,12 +1,13 @@
 // The spool: every accepted message, with its envelope, on disk and fsync'd
-// before the 250. A message is written to tmp/<id>, fsync'd, renamed into
-// queue/<id>, and queue/ is fsync'd (group commit: one directory fsync per
-// batch of the worker). Recipients that are finished are appended to
-// queue/<id>.done (fsync'd) so a restart never delivers them again. On start,
-// tmp/ leftovers (half-written: never answered 250) are deleted, unreadable
-// queue files are moved to corrupt/ (kept, never delivered) and queue/ is read
-// back. state/<id> holds advisory retry facts for `relayscope queue` (not
-// fsync'd: losing it loses nothing). Limits: one server per spool (pid lock).
+// before the 250. A message is written to tmp/<id> (worker threads), then
+// made durable by the group commit (group_commit.hpp): its data synced,
+// renamed into queue/<id>, queue/ fsync'd, one round of syncs for every
+// message finished meanwhile; removals from queue/ share those rounds. Recipients that are finished
+// are appended to queue/<id>.done (fsync'd) so a restart never delivers them again. On start, tmp/
+// leftovers (half-written: never answered 250) are deleted, unreadable queue files are moved to
+// corrupt/ (kept, never delivered) and queue/ is read back. state/<id> holds advisory retry facts
+// for `relayscope queue` (not fsync'd: losing it loses nothing). Limits: one server per spool (pid
+// lock).
 #pragma once
 
 #include <asio.hpp>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "server/group_commit.hpp"
 #include "server/spool_format.hpp"
 #include "server/worker.hpp"
 
@@ -32,7 +34,10 @@ struct SpoolEntry {
 class Spool {
  public:
   // Creates dir/, dir/tmp/ and dir/queue/ when missing.
-  static Expected<std::unique_ptr<Spool>> open(const std::string& dir, Worker& worker);
+  static Expected<std::unique_ptr<Spool>> open(
+      const std::string& dir, Worker& worker,
+      GroupCommit::DataSync data_sync = GroupCommit::DataSync::automatic);
+  ~Spool();  // logs what the group commit did
 
   // At start, before any session: deletes tmp/ leftovers, moves unreadable
   // queue files to corrupt/, returns the queue.
@@ -52,9 +57,9 @@ class Spool {
   asio::awaitable<Expected<std::string>> store(SpoolEnvelope envelope, std::string message);
   // The same, streamed: begin() writes the envelope and `first` (the
   // Received: header) into tmp/<id>; append() adds the message as it
-  // arrives; commit() makes it durable (fdatasync, rename into queue/, the
-  // directory's fsync shared by the batch) and returns the id; discard()
-  // removes it. One message's steps are awaited one after the other.
+  // arrives; commit() makes it durable (data sync, rename into queue/, the
+  // directory's fsync: one round of the group commit) and returns the id;
+  // discard() removes it. One message's steps are awaited one after the other.
   struct Incoming;
   asio::awaitable<Expected<std::shared_ptr<Incoming>>> begin(SpoolEnvelope envelope,
                                                              std::string first);
@@ -65,7 +70,8 @@ class Spool {
   // Records finished recipients (durably) before anything acts on it.
   asio::awaitable<Status> mark_done(std::string id,
                                     std::vector<std::pair<std::string, std::string>> done);
-  // Removes a message whose every recipient is finished.
+  // Removes a message whose every recipient is finished (durably: the
+  // unlink waits for the group commit's next fsync of queue/).
   asio::awaitable<Status> remove(std::string id);
   // Records the retry facts of a message (advisory; no fsync).
   asio::awaitable<Status> write_state(std::string id, RetryState state);
@@ -79,12 +85,14 @@ class Spool {
   std::string tmp_dir() const { return dir_ + "/tmp"; }
   std::string state_dir() const { return dir_ + "/state"; }
   std::string corrupt_dir() const { return dir_ + "/corrupt"; }
+  GroupCommit::Stats commit_stats() const { return group_->stats(); }
 
  private:
-  Spool(std::string dir, Worker& worker) : dir_(std::move(dir)), worker_(worker) {}
+  Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync);
   std::string dir_;
   Worker& worker_;
   std::uint32_t counter_ = 0;
+  std::unique_ptr<GroupCommit> group_;
 };
 
 }  // namespace relayscope::server

@@ -1,18 +1,16 @@
 // See users_file.hpp. libsodium does the hashing and the constant-time check.
 #include "server/users_file.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "common/durable_file.hpp"
 
 namespace relayscope::server {
 
@@ -135,43 +133,16 @@ std::string UsersFile::text() const {
 }
 
 Status UsersFile::save(const std::string& path) const {
-  auto p = std::filesystem::path(path);
-  auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
-  auto tmp = (dir / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error("cannot create " + tmp + ": " + std::strerror(errno));
-  auto data = text();
-  std::size_t done = 0;
-  bool ok = true;
-  while (ok && done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      ok = false;
-    else
-      done += static_cast<std::size_t>(n);
-  }
+  auto tmp = parent_directory(path) + "/." + std::filesystem::path(path).filename().string() +
+             ".tmp." + std::to_string(::getpid());
   // A file that exists keeps its owner and mode (the relay, once it has
   // dropped root, re-reads it as its own user: see relayscope.toml(5)).
-  struct stat old {};
-  if (ok && ::stat(path.c_str(), &old) == 0) {
-    ok = ::fchmod(fd, old.st_mode & 07777) == 0;
-    if (ok && (old.st_uid != ::geteuid() || old.st_gid != ::getegid())) {
-      ok = ::fchown(fd, old.st_uid, old.st_gid) == 0;
-    }
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error("cannot write " + path + ": " + err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  DurableOptions o;
+  o.mode = 0600;
+  o.keep_existing_owner_and_mode = true;
+  o.replace_stale_tmp = true;
+  auto s = write_durably(tmp, path, text(), true, o);
+  if (!s) return make_error("cannot write " + path + ": " + s.error().message);
   return Ok{};
 }
 

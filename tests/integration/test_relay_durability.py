@@ -195,15 +195,17 @@ class RelayDurabilityTest(unittest.TestCase):
         self.assertEqual(len(acked) + len(load.skipped - acked), MESSAGES)
 
     def test_250_only_after_the_file_and_its_directory_are_fsyncd(self):
-        # Watch the system calls: for every message, fdatasync of the file
-        # returns before the rename into queue/ starts, an fsync of queue/
-        # starts after the rename returned, and the 250 is sent after that
-        # fsync returned.
+        # Watch the system calls: for every message, its data is synced
+        # (fdatasync of the file, or a syncfs of the spool's filesystem that
+        # started after the file's last write: the group commit's two ways)
+        # before the rename into queue/ starts, an fsync of queue/ starts
+        # after the rename returned, and the 250 is sent after that fsync
+        # returned.
         relay = DeliveryRelay(self.dir, delivery={"smarthost": "127.0.0.1:1", "retry": ["1h"]})
         self.addCleanup(relay.stop)
         trace = os.path.join(self.dir, "strace.txt")
         relay.start(wrapper=["strace", "-f", "-y", "-s", "200", "-o", trace, "-e",
-                             "trace=openat,fdatasync,fsync,rename,write,writev,sendto,sendmsg"])
+                             "trace=openat,fdatasync,fsync,syncfs,rename,write,writev,pwrite64,sendto,sendmsg"])
         errors = []
 
         def client(n):
@@ -232,17 +234,25 @@ class RelayDurabilityTest(unittest.TestCase):
         for reply in replies:
             qid = re.search(r"queued as (\w+)", reply[4]).group(1)
             tmp_path = os.path.join(relay.spool_dir, "tmp", qid)
-            data_sync = [c for c in calls if c[3] == "fdatasync" and "<%s>" % tmp_path in c[4]
-                         and c[4].rstrip().endswith("= 0")]
             renamed = [c for c in calls if c[3] == "rename" and '"%s"' % tmp_path in c[4]
                        and c[4].rstrip().endswith("= 0")]
-            self.assertEqual(len(data_sync), 1, qid)
             self.assertEqual(len(renamed), 1, qid)
-            self.assertLess(data_sync[0][1], renamed[0][0], "fdatasync before rename: " + qid)
+            # The first argument names the file (strace -y): "pwrite64(7</...>, ...".
+            writes = [c for c in calls if c[3] in ("write", "writev", "pwrite64")
+                      and "<%s>" % tmp_path in c[4].split(",", 1)[0]]
+            self.assertTrue(writes, "no write into " + tmp_path)
+            last_write = max(c[1] for c in writes)
+            data_sync = [c for c in calls if c[4].rstrip().endswith("= 0") and (
+                (c[3] == "fdatasync" and "<%s>" % tmp_path in c[4]) or
+                (c[3] == "syncfs" and c[0] > last_write)) and c[1] < renamed[0][0]]
+            self.assertTrue(data_sync, "no data sync after the last write and before the "
+                            "rename of " + qid)
             synced = [c for c in dir_syncs if c[0] > renamed[0][1] and c[1] < reply[0]]
             self.assertTrue(synced, "no fsync of queue/ between the rename and the 250 of " + qid)
-        print("\nfsync order: %d messages, %d fsyncs of queue/" % (
-            len(replies), len(dir_syncs)))
+        data_syncs = [c for c in calls if c[3] in ("fdatasync", "syncfs") and
+                      c[4].rstrip().endswith("= 0")]
+        print("\nfsync order: %d messages, %d data syncs (fdatasync or syncfs), %d fsyncs of "
+              "queue/" % (len(replies), len(data_syncs), len(dir_syncs)))
 
     def test_recovery_never_delivers_unacknowledged_or_cut_spool_files(self):
         # The smarthost is down at first: the messages wait in the spool.

@@ -232,6 +232,63 @@ TEST_F(SpoolTest, ListShowsTheRetryStateAndRecoveryDropsOrphans) {
   EXPECT_EQ(r->entries.size(), 1u);
 }
 
+TEST_F(SpoolTest, StreamedMessagesCommittedTogetherAreAllKeptWithTheirSizes) {
+  // Sessions streaming at once: each begins, appends in pieces and commits;
+  // the group commit makes them durable in shared rounds.
+  asio::io_context io;
+  constexpr int n = 24;
+  std::vector<std::string> ids(n);
+  for (int i = 0; i < n; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          auto e = envelope();
+          e.id = spool->new_id();
+          auto in = co_await spool->begin(e, "Received: by test\r\n");
+          if (!in) co_return;
+          auto part1 = co_await spool->append(*in, "Subject: " + std::to_string(i) + "\r\n\r\n");
+          auto part2 =
+              co_await spool->append(*in, std::string(static_cast<std::size_t>(i) * 100, 'b'));
+          if (!part1 || !part2) co_return;
+          auto id = co_await spool->commit(*in);
+          if (id) ids[static_cast<std::size_t>(i)] = *id;
+        },
+        asio::detached);
+  }
+  io.run();
+  EXPECT_TRUE(fs::is_empty(spool->tmp_dir()));
+  auto r = spool->recover_all();
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->entries.size(), static_cast<std::size_t>(n));
+  EXPECT_TRUE(r->corrupt.empty());
+  for (int i = 0; i < n; ++i) {
+    ASSERT_FALSE(ids[static_cast<std::size_t>(i)].empty()) << i;
+    auto m = spool->read_message(ids[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(*m, "Received: by test\r\nSubject: " + std::to_string(i) + "\r\n\r\n" +
+                      std::string(static_cast<std::size_t>(i) * 100, 'b'));
+  }
+  auto st = spool->commit_stats();
+  EXPECT_EQ(st.items, static_cast<std::size_t>(n));
+  EXPECT_EQ(st.failed, 0u);
+  EXPECT_GE(st.dir_syncs, 1u);
+  EXPECT_LE(st.dir_syncs, st.rounds);
+}
+
+TEST_F(SpoolTest, ADiscardedMessageLeavesNothing) {
+  auto e = envelope();
+  e.id = spool->new_id();
+  auto in = run_coroutine(spool->begin(e, "Received: x\r\n"));
+  ASSERT_TRUE(in);
+  ASSERT_TRUE(run_coroutine(spool->append(*in, "m\r\n")));
+  run_coroutine([&]() -> asio::awaitable<bool> {
+    co_await spool->discard(*in);
+    co_return true;
+  }());
+  EXPECT_TRUE(fs::is_empty(spool->tmp_dir()));
+  EXPECT_TRUE(fs::is_empty(spool->queue_dir()));
+}
+
 TEST(SpoolList, NoSpoolIsAnError) {
   ScratchDir dir;
   auto entries = Spool::list(dir.path() + "/none");

@@ -1,0 +1,140 @@
+// Group commit of the spool's queue/ directory: the files of many messages
+// made durable by one round of syncs, as a group-committed journal does. A
+// sync thread takes every item handed in since its last round, makes the
+// files' data durable (one fdatasync each, or one syncfs of the spool's
+// filesystem when that is cheaper: measured as it runs), renames them into
+// queue/, runs the items' other changes there (removals), fsyncs queue/ once,
+// and only then completes each waiter, on its own executor. So no 250 is
+// sent before a message's data and its directory entry are on disk, while
+// one round serves every session that finished its DATA meanwhile. The event
+// loop never waits: it hands an item over (a bounded queue; full, the item
+// fails at once) and its coroutine resumes when the round is done. An error
+// fails only the items it touches: a file whose data cannot be synced fails
+// alone; a failed fsync of queue/ fails its round (the renamed files are
+// taken away again, since their names may not be durable) and every later
+// round too (the kernel may have dropped what it could not write: a retried
+// fsync would wrongly report success).
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/durable_file.hpp"
+#include "common/expected.hpp"
+
+namespace relayscope::server {
+
+class GroupCommit {
+ public:
+  // How a round makes its files' data durable.
+  enum class DataSync { automatic, each_file, filesystem };
+
+  struct Settings {
+    std::string dir;                  // where the files are renamed to (queue/)
+    bool fsync = true;                // false: no sync at all (throwaway test setups)
+    std::size_t max_pending = 16384;  // items waiting at most; more fail at once
+    std::size_t max_round = 1024;     // items in one round at most
+    DataSync data_sync = DataSync::automatic;
+  };
+
+  // The system calls of a round, replaceable by tests (the defaults are the
+  // real ones: DurableFile::sync, syncfs(2), sync_directory).
+  struct Ops {
+    std::function<Status(DurableFile&)> sync_file;
+    std::function<Status(int fd)> sync_filesystem;
+    std::function<Status(const std::string& dir)> sync_dir;
+  };
+  static Ops system_ops();
+
+  // What the rounds did, for the metrics, the logs and the tests.
+  struct Stats {
+    std::uint64_t rounds = 0;
+    std::uint64_t items = 0;
+    std::uint64_t file_syncs = 0;        // fdatasync calls
+    std::uint64_t filesystem_syncs = 0;  // syncfs calls
+    std::uint64_t dir_syncs = 0;
+    std::uint64_t failed = 0;
+    std::size_t largest_round = 0;
+  };
+
+  // One change made durable by a round. `file` (may be null) is synced and
+  // renamed into the directory; `before` (may be empty) runs first on the
+  // sync thread: the last write of a file (its size), or a change of its
+  // own in the directory (an unlink) that the round's fsync makes durable.
+  struct Item {
+    std::shared_ptr<DurableFile> file;
+    std::function<Status()> before;
+  };
+
+  explicit GroupCommit(Settings settings, Ops ops = system_ops());
+  ~GroupCommit();  // finishes the rounds handed in, then joins
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // Hands the item to the next round; resumes the awaiting coroutine on its
+  // own executor once the round made it durable (or with the error that
+  // stopped it). Not a coroutine itself: the item is handed over once.
+  asio::awaitable<Status> commit(Item item) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(Status)>(
+        [this](auto handler, Item i) {
+          auto ex = asio::get_associated_executor(handler);
+          push(std::move(i), std::make_unique<TypedWaiter<decltype(handler), decltype(ex)>>(
+                                 std::move(handler), std::move(ex)));
+        },
+        asio::use_awaitable, std::move(item));
+  }
+
+  Stats stats() const;
+
+ private:
+  struct Waiter {
+    virtual ~Waiter() = default;
+    virtual void complete(Status s) = 0;  // posts the result to the caller
+  };
+  template <class Handler, class Executor>
+  struct TypedWaiter : Waiter {
+    TypedWaiter(Handler h, Executor e) : handler(std::move(h)), ex(std::move(e)) {}
+    Handler handler;
+    Executor ex;
+    void complete(Status s) override {
+      asio::post(ex, [h = std::move(handler), s = std::move(s)]() mutable { std::move(h)(s); });
+    }
+  };
+  struct Pending {
+    Item item;
+    std::unique_ptr<Waiter> waiter;
+    Status result = Ok{};
+  };
+
+  void push(Item item, std::unique_ptr<Waiter> waiter);
+  void loop();
+  void run_round(std::vector<Pending>& round);
+  // Makes the data of the round's files durable; false where it failed.
+  void sync_data(std::vector<Pending*>& files);
+  bool use_filesystem_sync(std::size_t files);
+
+  Settings settings_;
+  Ops ops_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::string broken_;  // the first failed fsync of the directory, sticky
+  Stats stats_;
+  // Measured costs (microseconds, moving averages) for DataSync::automatic.
+  double file_sync_us_ = 0;
+  double filesystem_sync_us_ = 0;
+  std::uint64_t rounds_since_filesystem_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace relayscope::server
