@@ -27,6 +27,9 @@ struct ProbeOptions {
   bool variants_all = false;  // also try the relay tricks (variants.hpp)
   // All of a host's time, its variants' reconnections included (--host-timeout).
   std::chrono::milliseconds host_timeout{15 * 60 * 1000};
+  // --contact: an opt-out address and a sentence on what the survey is, in
+  // the test message's body and its X-Relayscope-Contact header; empty: none.
+  std::string contact;
 };
 
 struct ProbeTarget {
@@ -35,6 +38,9 @@ struct ProbeTarget {
   std::string domain;
   std::string mx_host;
   std::vector<std::string> fallback_ips;
+  // Empty: the probe draws a new token. A greylist retry (greylist.hpp)
+  // carries the first try's, so its sender and recipient are the same.
+  std::string token;
 };
 
 // Asked just before a fallback MX address is tried (--mx-fallback); false

@@ -183,6 +183,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
   f.token = tx.token;
   f.timestamp = rfc5322_now();
   f.helo_name = options.client.helo_name;
+  f.contact = options.contact;
   auto data = co_await c.data(build_test_message(f));
   if (!data.ok()) co_return result_of("DATA", data);
   co_return TransactionResult{"OK", data.code(), "ok", false};
