@@ -248,6 +248,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   const auto deadline = c->epoch() + options.host_timeout;
   bool usable = !cut_off(last);
   bool progress = true;   // the IMC transaction was answered on this connection
+  bool fresh = false;     // a new session wanted (after the failed-AUTH variant)
   bool retrying = false;  // the current variant was cut off once already
   std::optional<Transaction> tx;
   std::size_t next = 0;
@@ -263,7 +264,10 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
         break;
       }
       progress = false;
-      note("connection closed: reconnecting for the remaining variants");
+      note(fresh ? "a new session for the remaining variants: a failed AUTH must not carry "
+                   "over to them"
+                 : "connection closed: reconnecting for the remaining variants");
+      fresh = false;
       bool ok = co_await reconnect(c, scope, transcript, options, probe.ip);
       if (!ok) {
         gave_up = "connection closed; reconnection failed";
@@ -294,6 +298,14 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     }
     probe.variants.push_back({tx->name, tx->mail_from, tx->rcpt_to, r.outcome, r.code, tx->token});
     progress = true;
+    // A server that relayed after a failed AUTH may keep doing so for the
+    // rest of the session: the variants after it get a session of their
+    // own, so that each relays (or not) on its own merits.
+    if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < names.size()) {
+      co_await c->quit();
+      usable = false;
+      fresh = true;
+    }
     tx.reset();
     retrying = false;
     ++next;
