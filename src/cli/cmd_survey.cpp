@@ -3,16 +3,19 @@
 
 #include <asio.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "cli/commands.hpp"
 #include "cli/help.hpp"
+#include "common/cidr.hpp"
 #include "report/model.hpp"
 #include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/join.hpp"
 #include "survey/runner.hpp"
+#include "survey/test_message.hpp"
 
 namespace relayscope::cli {
 
@@ -28,11 +31,14 @@ struct SurveyArgs {
   std::vector<std::string> sources;
   std::string family = "4";
   double lease_seconds = 60;
-  CLI::Option* helo_option = nullptr;  // given or not: a worker keeps the run's otherwise
+  CLI::Option* helo_option = nullptr;      // given or not: a worker keeps the run's otherwise
+  CLI::Option* greylist_option = nullptr;  // given or not: --resume keeps the run's otherwise
   std::string variants = "imc";
   bool no_data = false;
   bool quiet = false;
   std::string host_timeout = "15m";
+  std::string greylist_retry = "6m";
+  std::vector<std::string> excludes;  // --exclude: files or CIDRs, in the order given
 };
 
 int run(SurveyArgs& a) {
@@ -88,6 +94,14 @@ int run(SurveyArgs& a) {
     return exit_usage;
   }
   o.probe.host_timeout = std::chrono::milliseconds(host_timeout->count());
+  auto greylist_retry = server::parse_duration(a.greylist_retry);
+  if (!greylist_retry || greylist_retry->count() > 24LL * 3600 * 1000) {
+    std::fprintf(stderr, "relayscope survey: --greylist-retry: %s\n",
+                 greylist_retry ? "at most 24h" : greylist_retry.error().message.c_str());
+    return exit_usage;
+  }
+  o.greylist_retry = std::chrono::milliseconds(greylist_retry->count());
+  o.greylist_retry_given = a.greylist_option->count() > 0;
   auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
   o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
       o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
@@ -98,10 +112,34 @@ int run(SurveyArgs& a) {
   o.probe.send_data = !a.no_data;
   o.probe.variants_all = a.variants == "all";
   o.progress = !a.quiet && isatty(STDERR_FILENO);
+  // --exclude: an existing file of CIDRs, else a CIDR or an address.
+  for (const auto& e : a.excludes) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(e, ec)) {
+      o.exclude_files.push_back(std::filesystem::absolute(e, ec).string());
+    } else if (Cidr::parse(e)) {
+      o.exclude.push_back(e);
+    } else {
+      std::fprintf(stderr,
+                   "relayscope survey: --exclude: '%s' is neither a readable file nor a CIDR\n",
+                   e.c_str());
+      return exit_usage;
+    }
+  }
+  if (!o.probe.contact.empty()) {
+    if (auto s = survey::check_contact(o.probe.contact); !s) {
+      std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
+      return exit_usage;
+    }
+  }
   // A mistyped --dns, --scope or --exclude is a usage error, found before the
   // database is opened so that it leaves no run behind. On resume the run's
   // stored options are used (and checked by run_survey).
   if (!a.resume && !a.join) {
+    if (auto s = survey::check_identity(o); !s) {
+      std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
+      return exit_usage;
+    }
     if (auto s = survey::check_options(o); !s) {
       std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
       return exit_usage;
@@ -190,6 +228,12 @@ int run(SurveyArgs& a) {
   std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",
               s.preparing_seconds, s.probing_seconds, static_cast<long long>(s.probed_now),
               s.probing_seconds > 0 ? static_cast<double>(s.probed_now) / s.probing_seconds : 0.0);
+  if (s.greylist_retried > 0) {
+    std::printf(
+        "greylisting: %lld hosts answered 4xx at RCPT TO and were probed again after "
+        "--greylist-retry (report --hosts: greylisted)\n",
+        static_cast<long long>(s.greylist_retried));
+  }
   if (s.local_failures > 0) {
     std::printf(
         "local failures: %lld probes could not connect for a shortage of our own (open files, "
@@ -265,8 +309,17 @@ Registered add_survey(CLI::App& parent) {
   app->add_option("--scope", o.scope, "Only touch these CIDRs (default: any)")
       ->type_name("CIDR")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app->add_option("--exclude", o.exclude_file, "File of CIDRs never to touch")
-      ->check(CLI::ExistingFile);
+  app->add_option("--exclude", a->excludes,
+                  "A file of CIDRs (one a line, # comments: opt-out lists) or a CIDR never to "
+                  "touch; repeatable, all read before the first packet. Special-purpose ranges "
+                  "(RFC 6890: private, loopback, documentation, multicast...) are excluded "
+                  "besides, unless a --scope CIDR lies within one")
+      ->type_name("FILE|CIDR")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app->add_option("--contact", o.probe.contact,
+                  "An address to opt out at and a sentence on the survey, put into the test "
+                  "message (body and an X-Relayscope-Contact header)")
+      ->type_name("TEXT");
   app->add_option("--rate", o.rate, "At most N new connections per second (0: no limit)")
       ->default_val(0);
   app->add_flag("--no-data", a->no_data, "Stop after RCPT TO (RSET, QUIT): send no message");
@@ -307,6 +360,13 @@ Registered add_survey(CLI::App& parent) {
                   "All of one host's time, its variants' reconnections included (e.g. 15m)")
       ->type_name("DURATION")
       ->default_val("15m");
+  a->greylist_option =
+      app->add_option("--greylist-retry", a->greylist_retry,
+                      "A host answering 4xx at RCPT TO is probed once more after this delay, in "
+                      "the same run, with the same sender and recipient (0: off); the run waits "
+                      "for due retries before it ends")
+          ->type_name("DURATION")
+          ->default_val("6m");
   app->add_flag("--quiet", a->quiet, "No progress line");
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"

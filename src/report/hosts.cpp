@@ -1,12 +1,16 @@
 // `report --hosts`: one row per probed host, in every format. The CSV starts
 // with the contract's columns domain,ip,outcome,code,reason; the rest follow.
-// HTML is a page that sorts and filters by itself, offline.
+// HTML is a page that sorts and filters by itself, offline. Every format
+// ends with greylisted (yes/no: 4xx at RCPT TO, then retried) and verdict
+// (relayed, refused, inconclusive: model.hpp), then the first answer of a
+// greylisted host (first_reply).
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "report/escape.hpp"
+#include "report/model.hpp"
 #include "report/render.hpp"
 
 namespace relayscope::report {
@@ -29,13 +33,15 @@ std::string yes_no(bool b) {
 
 std::string hosts_csv(const std::vector<store::HostRow>& rows) {
   std::string out =
-      "domain,ip,outcome,code,reason,reply,delivered,bounced,relaying_variants,run_id,token\n";
+      "domain,ip,outcome,code,reason,reply,delivered,bounced,relaying_variants,run_id,token,"
+      "greylisted,verdict,first_reply\n";
   for (const auto& r : rows) {
     out += csv_field(r.domain) + "," + csv_field(r.ip) + "," + csv_field(r.outcome) + "," +
            code_of(r) + "," + csv_field(r.reason) + "," + csv_field(r.reply) + "," +
            (r.delivered ? "1" : "0") + "," + (r.bounced ? "1" : "0") + "," +
            csv_field(joined(r.relaying_variants, ";")) + "," + std::to_string(r.run_id) + "," +
-           csv_field(r.token) + "\n";
+           csv_field(r.token) + "," + yes_no(r.greylisted) + "," + verdict_of(r) + "," +
+           csv_field(r.first_reply) + "\n";
   }
   return out;
 }
@@ -43,17 +49,22 @@ std::string hosts_csv(const std::vector<store::HostRow>& rows) {
 std::string hosts_json(const std::vector<store::HostRow>& rows) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& r : rows) {
-    a.push_back({{"run_id", r.run_id},
-                 {"domain", r.domain},
-                 {"ip", r.ip},
-                 {"outcome", r.outcome},
-                 {"code", r.code > 0 ? nlohmann::json(r.code) : nlohmann::json(nullptr)},
-                 {"reason", r.reason},
-                 {"reply", r.reply},
-                 {"token", r.token},
-                 {"delivered", r.delivered},
-                 {"bounced", r.bounced},
-                 {"relaying_variants", r.relaying_variants}});
+    a.push_back(
+        {{"run_id", r.run_id},
+         {"domain", r.domain},
+         {"ip", r.ip},
+         {"outcome", r.outcome},
+         {"code", r.code > 0 ? nlohmann::json(r.code) : nlohmann::json(nullptr)},
+         {"reason", r.reason},
+         {"reply", r.reply},
+         {"token", r.token},
+         {"delivered", r.delivered},
+         {"bounced", r.bounced},
+         {"relaying_variants", r.relaying_variants},
+         {"greylisted", r.greylisted},
+         {"verdict", verdict_of(r)},
+         {"first_code", r.first_code > 0 ? nlohmann::json(r.first_code) : nlohmann::json(nullptr)},
+         {"first_reply", r.first_reply}});
     if (!r.transcript.empty()) {
       auto& t = a.back()["transcript"] = nlohmann::json::array();
       for (const auto& l : r.transcript) {
@@ -78,8 +89,9 @@ bool several_runs(const std::vector<store::HostRow>& rows) {
 std::string hosts_text(const std::vector<store::HostRow>& rows) {
   bool runs = several_runs(rows);
   std::vector<std::vector<std::string>> t;
-  std::vector<std::string> head = {"Domain",    "IP",      "Outcome",          "Code", "Reason",
-                                   "Delivered", "Bounced", "Variants relayed", "Reply"};
+  std::vector<std::string> head = {"Domain", "IP",         "Outcome", "Code",
+                                   "Reason", "Delivered",  "Bounced", "Variants relayed",
+                                   "Reply",  "Greylisted", "Verdict"};
   if (runs) head.insert(head.begin(), "Run");
   t.push_back(head);
   for (const auto& r : rows) {
@@ -87,9 +99,9 @@ std::string hosts_text(const std::vector<store::HostRow>& rows) {
     if (r.relaying_variants.size() == 1) variants = printable(r.relaying_variants.front());
     if (r.relaying_variants.size() > 1) variants = std::to_string(r.relaying_variants.size());
     std::vector<std::string> row = {
-        printable(r.domain), printable(r.ip),     printable(r.outcome), code_of(r),
-        printable(r.reason), yes_no(r.delivered), yes_no(r.bounced),    variants,
-        printable(r.reply)};
+        printable(r.domain), printable(r.ip),      printable(r.outcome), code_of(r),
+        printable(r.reason), yes_no(r.delivered),  yes_no(r.bounced),    variants,
+        printable(r.reply),  yes_no(r.greylisted), verdict_of(r)};
     if (runs) row.insert(row.begin(), std::to_string(r.run_id));
     t.push_back(std::move(row));
   }
@@ -99,13 +111,15 @@ std::string hosts_text(const std::vector<store::HostRow>& rows) {
 std::string hosts_markdown(const std::vector<store::HostRow>& rows) {
   std::string out =
       "| Run | Domain | IP | Outcome | Code | Reason | Delivered | Bounced | Variants that relayed "
-      "| Reply |\n|---:|---|---|---|---:|---|---|---|---|---|\n";
+      "| Reply | Greylisted | Verdict | First reply |\n"
+      "|---:|---|---|---|---:|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out += "| " + std::to_string(r.run_id) + " | " + markdown_escape(r.domain) + " | " +
            markdown_escape(r.ip) + " | " + markdown_escape(r.outcome) + " | " + code_of(r) + " | " +
            markdown_escape(r.reason) + " | " + yes_no(r.delivered) + " | " + yes_no(r.bounced) +
            " | " + markdown_escape(joined(r.relaying_variants, ", ")) + " | " +
-           markdown_escape(r.reply) + " |\n";
+           markdown_escape(r.reply) + " | " + yes_no(r.greylisted) + " | " + verdict_of(r) + " | " +
+           markdown_escape(r.first_reply) + " |\n";
   }
   return out;
 }
@@ -206,7 +220,8 @@ std::string hosts_html(const std::vector<store::HostRow>& rows) {
          "<table id=\"hosts\"><thead><tr><th data-type=\"number\">Run</th><th>Domain</th>"
          "<th data-type=\"number\">IP</th><th>Outcome</th><th data-type=\"number\">Code</th>"
          "<th>Reason</th><th>Delivered</th><th>Bounced</th><th>Variants that relayed</th>"
-         "<th>Reply</th></tr></thead><tbody>\n";
+         "<th>Reply</th><th>Greylisted</th><th>Verdict</th><th>First reply</th></tr></thead>"
+         "<tbody>\n";
   for (const auto& r : rows) {
     auto ip_key = ip_sort_key(r.ip);
     out += "<tr class=\"" + html_escape(r.outcome) + "\" data-outcome=\"" + html_escape(r.outcome) +
@@ -218,7 +233,9 @@ std::string hosts_html(const std::vector<store::HostRow>& rows) {
            "\">" + html_escape(r.outcome) + "</td><td class=\"n\">" + code_of(r) + "</td><td>" +
            html_escape(r.reason) + "</td><td>" + yes_no(r.delivered) + "</td><td>" +
            yes_no(r.bounced) + "</td><td>" + html_escape(joined(r.relaying_variants, ", ")) +
-           "</td><td><code>" + html_escape(r.reply) + "</code></td></tr>\n";
+           "</td><td><code>" + html_escape(r.reply) + "</code></td><td>" + yes_no(r.greylisted) +
+           "</td><td>" + verdict_of(r) + "</td><td><code>" + html_escape(r.first_reply) +
+           "</code></td></tr>\n";
   }
   return out + "</tbody></table>\n<script>" + kHostsScript + "</script>\n</body></html>\n";
 }

@@ -63,6 +63,13 @@ json run_json(const RunReport& r, const ReportData& d, const RenderOptions& opt)
   }
   j["variants"] = variants;
   j["relayed_by_any_variant"] = r.relayed_any;
+  // Hosts retried after a 4xx at RCPT TO, by the retry's outcome.
+  json grey = json::object();
+  for (const auto& [o, n] : r.greylisted) grey[o] = n;
+  j["greylisted"] = grey;
+  json verdicts = json::object();
+  for (const auto& v : verdict_order()) verdicts[v] = get(r.verdicts, v);
+  j["verdicts"] = verdicts;
   return j;
 }
 

@@ -145,6 +145,30 @@ std::string render_markdown(const ReportData& d, const RenderOptions& opt) {
           }));
     out += v.out;
   }
+  if (has_verdicts(d)) {
+    if (auto retried = greylisted_rows(d); !retried.empty()) {
+      out +=
+          "\n## Greylisted\n\nHosts that answered 4xx at RCPT TO, by what the retry "
+          "answered.\n\n";
+      Table g("Retry", d);
+      for (const auto& retry : retried) {
+        g.row("greylisted, then " + markdown_escape(retry), cells(d, [&](const RunReport& r) {
+                return std::to_string(count_of(r.greylisted, retry));
+              }));
+      }
+      out += g.out;
+    }
+    out += "\n## Verdicts\n\n";
+    Table v("Verdict", d);
+    for (const auto& name : verdict_order()) {
+      v.row(name, cells(d, [&](const RunReport& r) {
+              auto n = count_of(r.verdicts, name);
+              return std::to_string(n) + " (" + format_tenths(percent_tenths(n, percent_base(r))) +
+                     "%)";
+            }));
+    }
+    out += v.out;
+  }
   return out;
 }
 

@@ -171,6 +171,43 @@ std::string reason_of(const store::HostRow& row) {
   return "(no reason recorded)";
 }
 
+std::string verdict_of(const store::HostRow& row) {
+  if (row.outcome == "OK" || row.outcome == "QUIT" || !row.relaying_variants.empty() ||
+      row.delivered) {
+    return "relayed";
+  }
+  if (row.code >= 500 && row.code < 600) return "refused";
+  // No SMTP server there at all: the host cannot relay.
+  if (row.outcome == "CONNECT" && row.code == 0 && row.reason == "refused") return "refused";
+  return "inconclusive";
+}
+
+const std::vector<std::string>& verdict_order() {
+  static const std::vector<std::string> order = {"relayed", "refused", "inconclusive"};
+  return order;
+}
+
+std::vector<std::string> greylisted_rows(const ReportData& data) {
+  std::vector<std::string> out;
+  for (const auto& r : data.runs) {
+    for (const auto& [o, n] : r.greylisted) {
+      if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(o);
+    }
+  }
+  std::sort(out.begin(), out.end(), outcome_less);
+  return out;
+}
+
+bool has_verdicts(const ReportData& data) {
+  return std::any_of(data.runs.begin(), data.runs.end(),
+                     [](const RunReport& r) { return !r.verdicts.empty(); });
+}
+
+std::int64_t count_of(const std::map<std::string, std::int64_t>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
 void add_host(RunReport& run, const store::HostRow& row, bool with_arrivals) {
   std::string outcome = row.outcome.empty() ? "UNKNOWN" : row.outcome;
   ++run.probed;
@@ -185,6 +222,8 @@ void add_host(RunReport& run, const store::HostRow& row, bool with_arrivals) {
   }
   for (const auto& v : row.relaying_variants) ++run.variants[v].relayed;
   if (!row.relaying_variants.empty()) ++run.relayed_any;
+  if (row.greylisted) ++run.greylisted[outcome];
+  ++run.verdicts[verdict_of(row)];
 }
 
 void add_variants(RunReport& run, const std::vector<store::VariantResult>& variants) {

@@ -50,12 +50,26 @@ struct RunReport {
   std::optional<std::int64_t> bounced;
   std::map<std::string, VariantCount> variants;  // empty unless --variants all ran
   std::int64_t relayed_any = 0;                  // hosts relaying by any test (with variants)
+  // Hosts greylisted (4xx at RCPT TO, retried: --greylist-retry) by the
+  // retry's outcome: "greylisted, then TO", "greylisted, then OK".
+  std::map<std::string, std::int64_t> greylisted;
+  // Hosts per verdict (verdict_of): relayed, refused, inconclusive.
+  std::map<std::string, std::int64_t> verdicts;
 };
 
 struct ReportData {
   std::vector<RunReport> runs;  // in the order asked for (oldest first by default)
   std::int64_t unmatched_arrivals = 0;
 };
+
+// What a host's probe says about relaying, apart from the IMC's steps:
+// "relayed" (the test message, or any variant, was taken: OK, or QUIT after
+// DATA was accepted), "refused" (a permanent refusal, 5xx, or a refused
+// connection), "inconclusive" (nothing that judges it: only 4xx answers, a
+// timeout such as a tarpit or a silent host, a reset, garbage).
+std::string verdict_of(const store::HostRow& row);
+// The verdicts in the order reports list them.
+const std::vector<std::string>& verdict_order();
 
 // Counts one probed host into its run. with_arrivals: whether the collector's
 // figures are known, so delivered/bounced are counted (else left unset).
@@ -129,6 +143,14 @@ std::string plural_count(std::int64_t n, const std::string& singular, const std:
 
 // "4xx", "5xx" for a reason that starts with a reply code, else "".
 std::string reply_class(const std::string& reason);
+
+// The retry outcomes of greylisted hosts in any run, in outcome order (the
+// rows "greylisted, then TO"...); empty when no host was greylisted.
+std::vector<std::string> greylisted_rows(const ReportData& data);
+// Whether any run has verdicts (its figures come from hosts, not from a
+// printed table alone).
+bool has_verdicts(const ReportData& data);
+std::int64_t count_of(const std::map<std::string, std::int64_t>& m, const std::string& key);
 
 inline constexpr const char* kOtherReasons = "(other reasons)";
 

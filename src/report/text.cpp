@@ -114,13 +114,39 @@ std::string variants(const ReportData& d) {
   return "\nVariants that relayed (hosts)\n" + text_table(rows, {13, 11});
 }
 
+// Greylisted hosts apart (--greylist-retry), by what their retry answered,
+// then every host's verdict.
+std::string verdicts(const ReportData& d) {
+  if (!has_verdicts(d)) return {};
+  std::string out;
+  if (auto retried = greylisted_rows(d); !retried.empty()) {
+    std::vector<Row> rows = {{"Greylisted", "Number"}};
+    for (const auto& o : retried) {
+      rows.push_back({"greylisted, then " + printable(o), per_run(d, [&](const RunReport& r) {
+                        return std::to_string(count_of(r.greylisted, o));
+                      })});
+    }
+    out += "\n" + text_table(rows, {24, 11});
+  }
+  std::vector<Row> rows = {{"Verdict", "Number", "Percent"}};
+  for (const auto& v : verdict_order()) {
+    rows.push_back(
+        {v, per_run(d, [&](const RunReport& r) { return std::to_string(count_of(r.verdicts, v)); }),
+         per_run(d, [&](const RunReport& r) {
+           return format_tenths(percent_tenths(count_of(r.verdicts, v), percent_base(r)));
+         })});
+  }
+  return out + "\n" + text_table(rows, {13, 11});
+}
+
 }  // namespace
 
 std::string render_text(const ReportData& d, const RenderOptions& o) {
   if (d.runs.empty()) return "No runs.\n";
   std::string out;
   for (const auto& r : d.runs) out += run_heading(r);
-  out += "\n" + funnel(d) + "\n" + outcomes(d, o) + collector(d) + reasons(d) + variants(d);
+  out += "\n" + funnel(d) + "\n" + outcomes(d, o) + collector(d) + reasons(d) + variants(d) +
+         verdicts(d);
   return out;
 }
 

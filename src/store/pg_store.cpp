@@ -272,8 +272,8 @@ class PgStore final : public Store {
       std::map<std::int64_t, std::size_t> index;
       auto r =
           q("SELECT id, host_id, ip, domain, outcome, code, reason, token, started_at, "
-            "duration_us, greeting_host, esmtp, starttls_offered FROM probes "
-            "WHERE run_id = $1 ORDER BY id",
+            "duration_us, greeting_host, esmtp, starttls_offered, greylisted, first_code, "
+            "first_reply FROM probes WHERE run_id = $1 ORDER BY id",
             {p(run_id)});
       if (!r) return context(r.error(), "read probes");
       for (int i = 0; i < r->rows(); ++i) {
@@ -290,6 +290,9 @@ class PgStore final : public Store {
         x.greeting_host = r->text(i, 10);
         x.esmtp = r->i64(i, 11) != 0;
         x.starttls_offered = r->i64(i, 12) != 0;
+        x.greylisted = r->i64(i, 13) != 0;
+        x.first_code = static_cast<int>(r->i64(i, 14));
+        x.first_reply = r->text(i, 15);
         index[r->i64(i, 0)] = out.size();
         out.push_back(std::move(x));
       }
@@ -381,7 +384,7 @@ class PgStore final : public Store {
             "CASE WHEN p.code > 0 THEN (SELECT t.text FROM transcript_lines t "
             "  WHERE t.probe_id = p.id AND t.direction = '<' "
             "  AND substr(t.text, 1, 3) = CAST(p.code AS TEXT) ORDER BY t.seq DESC LIMIT 1) "
-            "ELSE NULL END "
+            "ELSE NULL END, p.greylisted, p.first_code, p.first_reply "
             "FROM probes p WHERE p.run_id = $1 ORDER BY p.id",
             {p(run_id)});
       if (!r) return context(r.error(), "read host rows");
@@ -395,6 +398,9 @@ class PgStore final : public Store {
         h.reason = r->text(i, 5);
         h.token = r->text(i, 6);
         h.reply = r->text(i, 7);
+        h.greylisted = r->i64(i, 8) != 0;
+        h.first_code = static_cast<int>(r->i64(i, 9));
+        h.first_reply = r->text(i, 10);
         if (!h.token.empty()) {
           h.delivered = delivered.count(h.token) > 0;
           h.bounced = bounced.count(h.token) > 0;
@@ -566,7 +572,7 @@ class PgStore final : public Store {
     if (!ids) return ids.error();
     if (ids->rows() != static_cast<int>(probes.size())) return make_error("probe ids not drawn");
     Column id, host, ip, domain, outcome, code, reason, token, started, duration, greeting, esmtp,
-        tls;
+        tls, grey, first_code, first_reply;
     for (std::size_t i = 0; i < probes.size(); ++i) {
       const auto& x = probes[i];
       id.add(ids->i64(static_cast<int>(i), 0));
@@ -582,23 +588,31 @@ class PgStore final : public Store {
       greeting.add(x.greeting_host);
       esmtp.add(static_cast<std::int64_t>(x.esmtp ? 1 : 0));
       tls.add(static_cast<std::int64_t>(x.starttls_offered ? 1 : 0));
+      grey.add(static_cast<std::int64_t>(x.greylisted ? 1 : 0));
+      first_code.add(static_cast<std::int64_t>(x.first_code));
+      first_reply.add(x.first_reply);
     }
     std::string sql =
         "INSERT INTO probes (id, run_id, host_id, ip, domain, outcome, code, reason, token, "
-        "started_at, duration_us, greeting_host, esmtp, starttls_offered) "
+        "started_at, duration_us, greeting_host, esmtp, starttls_offered, greylisted, first_code, "
+        "first_reply) "
         "SELECT u.id, $1::bigint, NULLIF(u.host, 0), u.ip, u.domain, u.outcome, u.code, u.reason, "
-        "u.token, u.started, u.duration, u.greeting, u.esmtp, u.tls FROM unnest($2::bigint[], "
+        "u.token, u.started, u.duration, u.greeting, u.esmtp, u.tls, u.grey, u.first_code, "
+        "u.first_reply FROM unnest($2::bigint[], "
         "$3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], "
-        "$10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[]) AS u(id, host, ip, "
-        "domain, outcome, code, reason, token, started, duration, greeting, esmtp, tls)";
+        "$10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], "
+        "$16::bigint[], $17::text[]) AS u(id, host, ip, "
+        "domain, outcome, code, reason, token, started, duration, greeting, esmtp, tls, grey, "
+        "first_code, first_reply)";
     std::vector<Param> params = {
-        p(run_id),        id.param(),       host.param(),   ip.param(),    domain.param(),
-        outcome.param(),  code.param(),     reason.param(), token.param(), started.param(),
-        duration.param(), greeting.param(), esmtp.param(),  tls.param()};
+        p(run_id),          id.param(),         host.param(),   ip.param(),    domain.param(),
+        outcome.param(),    code.param(),       reason.param(), token.param(), started.param(),
+        duration.param(),   greeting.param(),   esmtp.param(),  tls.param(),   grey.param(),
+        first_code.param(), first_reply.param()};
     if (owner) {
       sql +=
           " WHERE u.host = 0 OR EXISTS (SELECT 1 FROM hosts h WHERE h.id = u.host AND "
-          "h.run_id = $1 AND h.lease_owner = $15) "
+          "h.run_id = $1 AND h.lease_owner = $18) "
           "ON CONFLICT (run_id, host_id) WHERE host_id IS NOT NULL DO NOTHING";
       params.push_back(p(*owner));
     }

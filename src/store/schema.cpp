@@ -140,7 +140,16 @@ constexpr const char* kV4 = R"sql(
 ALTER TABLE runs ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<const char*, 4> kMigrations = {kV1, kV2, kV3, kV4};
+// Version 5: greylisting (--greylist-retry). A probe whose first try got a
+// 4xx at RCPT TO was retried after the delay: its outcome is the retry's,
+// the first try's reply code and line are kept beside it.
+constexpr const char* kV5 = R"sql(
+ALTER TABLE probes ADD COLUMN greylisted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE probes ADD COLUMN first_code INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE probes ADD COLUMN first_reply TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<const char*, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 
 Expected<std::int64_t> pragma_int(sql::Db& db, const char* sql) {
   auto st = db.prepare(sql);

@@ -278,8 +278,10 @@ class SqliteStore final : public Store {
     return in_transaction(*db_, "add probes", [&]() -> Status {
       auto probe = db_->prepare(
           "INSERT INTO probes (run_id, host_id, ip, domain, outcome, code, reason, token, "
-          "started_at, duration_us, greeting_host, esmtp, starttls_offered) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+          "started_at, duration_us, greeting_host, esmtp, starttls_offered, greylisted, "
+          "first_code, "
+          "first_reply) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
       if (!probe) return probe.error();
       auto line = db_->prepare(
           "INSERT INTO transcript_lines (probe_id, seq, t_us, direction, text) "
@@ -306,7 +308,10 @@ class SqliteStore final : public Store {
             .bind(10, p.duration_us)
             .bind(11, p.greeting_host)
             .bind(12, p.esmtp)
-            .bind(13, p.starttls_offered);
+            .bind(13, p.starttls_offered)
+            .bind(14, p.greylisted)
+            .bind(15, p.first_code)
+            .bind(16, p.first_reply);
         if (auto r = probe->run(); !r) {
           if ((db_->errcode() & 0xff) == SQLITE_CONSTRAINT) {
             return make_error("host " + std::to_string(p.host_id) + " (" + p.ip +
@@ -365,8 +370,9 @@ class SqliteStore final : public Store {
     {
       auto st = db_->prepare(
           "SELECT id, host_id, ip, domain, outcome, code, reason, token, started_at, "
-          "duration_us, greeting_host, esmtp, starttls_offered FROM probes "
-          "WHERE run_id = ?1 ORDER BY id");
+          "duration_us, greeting_host, esmtp, starttls_offered, greylisted, first_code, "
+          "first_reply "
+          "FROM probes WHERE run_id = ?1 ORDER BY id");
       if (!st) return st.error();
       st->bind(1, run_id);
       for (;;) {
@@ -386,6 +392,9 @@ class SqliteStore final : public Store {
         p.greeting_host = st->text(10);
         p.esmtp = st->i64(11) != 0;
         p.starttls_offered = st->i64(12) != 0;
+        p.greylisted = st->i64(13) != 0;
+        p.first_code = st->i32(14);
+        p.first_reply = st->text(15);
         index[st->i64(0)] = out.size();
         out.push_back(std::move(p));
       }
@@ -499,7 +508,7 @@ class SqliteStore final : public Store {
           "CASE WHEN p.code > 0 THEN (SELECT t.text FROM transcript_lines t "
           "  WHERE t.probe_id = p.id AND t.direction = '<' "
           "  AND substr(t.text, 1, 3) = CAST(p.code AS TEXT) ORDER BY t.seq DESC LIMIT 1) "
-          "ELSE NULL END "
+          "ELSE NULL END, p.greylisted, p.first_code, p.first_reply "
           "FROM probes p WHERE p.run_id = ?1 ORDER BY p.id");
       if (!st) return st.error();
       st->bind(1, run_id);
@@ -516,6 +525,9 @@ class SqliteStore final : public Store {
         h.reason = st->text(5);
         h.token = st->text(6);
         h.reply = st->text(7);
+        h.greylisted = st->i64(8) != 0;
+        h.first_code = st->i32(9);
+        h.first_reply = st->text(10);
         if (!h.token.empty()) {
           h.delivered = delivered.count(h.token) > 0;
           h.bounced = bounced.count(h.token) > 0;

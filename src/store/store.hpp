@@ -108,6 +108,13 @@ struct Probe {
   bool starttls_offered = false;
   std::vector<TranscriptLine> transcript;
   std::vector<VariantResult> variants;
+  // --greylist-retry (schema v5): the first try answered 4xx at RCPT TO and
+  // the host was probed again after the delay; outcome, code and reason are
+  // the retry's, first_code and first_reply the first try's answer, and the
+  // transcript holds both dialogues (a '*' line between them).
+  bool greylisted = false;
+  int first_code = 0;
+  std::string first_reply;
 };
 
 // What the collector received (issue: verified delivery).
@@ -138,6 +145,10 @@ struct HostRow {
   // transcript), for the reasons table; empty where no code came.
   std::string reply;
   std::vector<TranscriptLine> transcript;  // filled only where asked for (report --hosts json)
+  // Answered 4xx at RCPT TO first and retried (Probe::greylisted).
+  bool greylisted = false;
+  int first_code = 0;
+  std::string first_reply;
 };
 
 class Store {

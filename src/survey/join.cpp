@@ -14,6 +14,7 @@
 
 #include "store/probe_writer.hpp"
 #include "survey/address_claims.hpp"
+#include "survey/greylist.hpp"
 #include "survey/test_message.hpp"
 
 namespace relayscope::survey {
@@ -70,7 +71,8 @@ class Worker {
         join_(join),
         run_id_(run_id),
         writer_(writer),
-        stop_(stop) {}
+        stop_(stop),
+        greylist_(options.greylist_retry) {}
 
   asio::awaitable<Status> run(SurveySummary& summary) {
     auto ex = co_await asio::this_coro::executor;
@@ -162,7 +164,9 @@ class Worker {
       for (const auto& h : *got) queue_.push_back(to_target(h));
       claimed_ += got->size();
       if (!got->empty()) continue;
-      if (!queue_.empty() || in_flight_ > 0 || writer_.pending() > 0) {
+      // Greylist retries waiting keep their hosts leased (unprobed, renewed
+      // with the rest) until they are done.
+      if (!queue_.empty() || in_flight_ > 0 || writer_.pending() > 0 || greylist_.waiting() > 0) {
         co_await sleep_for(std::chrono::milliseconds(50));
         continue;
       }
@@ -195,7 +199,18 @@ class Worker {
   asio::awaitable<void> prober() {
     for (;;) {
       if (stopping_) co_return;
+      // A greylist retry that is due comes first: it has waited its delay.
+      if (auto retry = greylist_.take_due(std::chrono::steady_clock::now())) {
+        ++in_flight_;
+        co_await probe(retry->target, &*retry);
+        --in_flight_;
+        continue;
+      }
       if (queue_.empty()) {
+        if (greylist_.waiting() > 0) {
+          co_await sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
         if (!feeding_) co_return;
         co_await sleep_for(std::chrono::milliseconds(20));
         continue;
@@ -211,11 +226,12 @@ class Worker {
     }
   }
 
-  asio::awaitable<void> probe(const ProbeTarget& target) {
+  // `retry`: a greylist retry, with the first try's answer.
+  asio::awaitable<void> probe(const ProbeTarget& target, GreylistRetries::Entry* retry = nullptr) {
     co_await pace();
     bool held = co_await claims_->claim(target.ip, stopping_);
     if (!held) {
-      queue_.push_front(target);  // stopped first: released with the rest
+      if (!retry) queue_.push_front(target);  // stopped first: released with the rest
       co_return;
     }
     // Fallback MX addresses: claimed in the run's table for all workers,
@@ -240,6 +256,7 @@ class Worker {
       local.push_back(ip);
       return true;
     };
+    const auto probe_started = std::chrono::steady_clock::now();
     auto p = co_await run_probe(target, options_.probe, scope_, gate);
     for (const auto& ip : local) claims_->release(ip);
     for (const auto& ip : allowed) {
@@ -247,6 +264,15 @@ class Worker {
       auto owner = join_.owner;
       writer_.submit(
           [run_id, ip, owner](store::Store& s) { (void)s.release_address(run_id, ip, owner); });
+    }
+    if (retry) {
+      p = merge_greylist_retry(std::move(retry->first), std::move(p),
+                               retry->offset_us(probe_started));
+    } else if (greylist_.wants_retry(target, p)) {
+      // Greylisted, perhaps: probed again after the delay, stored then (a
+      // worker killed meanwhile leaves the host unprobed for another).
+      greylist_.defer(target, std::move(p), std::chrono::steady_clock::now());
+      co_return;
     }
     ++outcomes_[p.outcome];
     ++done_;
@@ -278,6 +304,7 @@ class Worker {
   std::string failure_;
   std::map<std::string, std::int64_t> outcomes_;
   std::chrono::steady_clock::time_point started_, next_slot_;
+  GreylistRetries greylist_;
 };
 
 }  // namespace

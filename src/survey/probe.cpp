@@ -56,7 +56,7 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   p.ip = target.ip;
   p.domain = target.domain;
   p.started_at = iso8601_now();
-  p.token = new_token();
+  p.token = target.token.empty() ? new_token() : target.token;
   client::Transcript transcript;
   auto ex = co_await asio::this_coro::executor;
 

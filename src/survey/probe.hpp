@@ -33,6 +33,9 @@ struct ProbeOptions {
   // client.local_address, or the kernel's choice. Not part of the run's
   // stored parameters: they belong to the machine (a --join worker has its own).
   std::vector<asio::ip::address> sources;
+  // --contact: an opt-out address and a sentence on what the survey is, in
+  // the test message's body and its X-Relayscope-Contact header; empty: none.
+  std::string contact;
 };
 
 struct ProbeTarget {
@@ -41,6 +44,9 @@ struct ProbeTarget {
   std::string domain;
   std::string mx_host;
   std::vector<std::string> fallback_ips;
+  // Empty: the probe draws a new token. A greylist retry (greylist.hpp)
+  // carries the first try's, so its sender and recipient are the same.
+  std::string token;
 };
 
 // Asked just before a fallback MX address is tried (--mx-fallback); false

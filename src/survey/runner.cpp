@@ -18,8 +18,10 @@
 #include "net/route_check.hpp"
 #include "store/probe_writer.hpp"
 #include "survey/address_claims.hpp"
+#include "survey/greylist.hpp"
 #include "survey/resolution.hpp"
 #include "survey/sample.hpp"
+#include "survey/special_purpose.hpp"
 #include "survey/targets.hpp"
 #include "survey/test_message.hpp"
 
@@ -56,13 +58,15 @@ std::string options_to_json(const SurveyOptions& o) {
   j["mx_fallback"] = o.probe.mx_fallback;
   j["variants_all"] = o.probe.variants_all;
   j["host_timeout_ms"] = o.probe.host_timeout.count();
+  j["greylist_retry_ms"] = o.greylist_retry.count();
   j["timeout_ms"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(o.probe.client.command_timeout).count();
   j["concurrency"] = o.concurrency;
   j["rate"] = o.rate;
   j["scope"] = o.scope;
   j["exclude"] = o.exclude;
-  j["exclude_file"] = o.exclude_file;
+  j["exclude_files"] = o.exclude_files;
+  j["contact"] = o.probe.contact;
   j["dns_timeout_ms"] = o.dns_timeout.count();
   j["dns_tries"] = o.dns_tries;
   return j.dump();
@@ -88,6 +92,8 @@ Expected<SurveyOptions> options_from_json(const std::string& text) {
     o.probe.variants_all = j.value("variants_all", false);
     o.probe.host_timeout =
         std::chrono::milliseconds(j.value("host_timeout_ms", std::int64_t{15 * 60 * 1000}));
+    // Runs recorded before --greylist-retry existed did not retry.
+    o.greylist_retry = std::chrono::milliseconds(j.value("greylist_retry_ms", std::int64_t{0}));
     auto timeout = std::chrono::milliseconds(j.value("timeout_ms", std::int64_t{30000}));
     o.probe.client.connect_timeout = o.probe.client.greeting_timeout =
         o.probe.client.command_timeout = o.probe.client.data_timeout = timeout;
@@ -95,7 +101,12 @@ Expected<SurveyOptions> options_from_json(const std::string& text) {
     o.rate = j.value("rate", 0.0);
     o.scope = j.value("scope", std::vector<std::string>{});
     o.exclude = j.value("exclude", std::vector<std::string>{});
-    o.exclude_file = j.value("exclude_file", "");
+    o.exclude_files = j.value("exclude_files", std::vector<std::string>{});
+    // Runs recorded before --exclude was repeatable kept one file.
+    if (auto one = j.value("exclude_file", std::string()); !one.empty()) {
+      o.exclude_files.push_back(one);
+    }
+    o.probe.contact = j.value("contact", "");
     o.dns_timeout = std::chrono::milliseconds(j.value("dns_timeout_ms", std::int64_t{3000}));
     o.dns_tries = j.value("dns_tries", 2);
     if (!set_family(o, j.value("family", "4"))) return make_error("the run's family is unknown");
@@ -131,7 +142,8 @@ class ProbeScheduler {
         store_(store),
         run_id_(run_id),
         targets_(std::move(targets)),
-        stop_(stop) {}
+        stop_(stop),
+        greylist_(options.greylist_retry) {}
 
   asio::awaitable<Status> run(SurveySummary& summary) {
     auto ex = co_await asio::this_coro::executor;
@@ -194,6 +206,10 @@ class ProbeScheduler {
     summary.interrupted = (stopping_ && done_ < targets_.size()) || given_up_ > 0;
     summary.local_failures = static_cast<std::int64_t>(local_failures_);
     summary.given_up = static_cast<std::int64_t>(given_up_);
+    summary.greylist_retried = static_cast<std::int64_t>(greylist_retried_);
+    // Retries still waiting when the run stopped: their hosts are unrecorded
+    // (not done), so --resume probes them again from the start.
+    greylist_.clear();
     for (auto& [k, v] : outcomes_) summary.outcomes[k] += v;
     if (!failure_.empty()) co_return make_error(failure_);
     co_return Ok{};
@@ -257,15 +273,33 @@ class ProbeScheduler {
     co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
 
+  // Waits until the next greylist retry is due, or the stop.
+  asio::awaitable<void> wait_for_retry() {
+    auto due = greylist_.next_due();
+    if (!due) co_return;
+    asio::steady_timer t(co_await asio::this_coro::executor, *due);
+    co_await (t.async_wait(asio::experimental::as_tuple(asio::use_awaitable)) ||
+              broadcast_->wait());
+  }
+
   asio::awaitable<void> worker() {
     while (!stopping_) {
       co_await wait_for_room();
       if (stopping_) break;
-      auto index = take();
-      // Nothing left: a host handed back after a local failure is taken
-      // again by the worker that handed it back.
-      if (!index) break;
-      const ProbeTarget& target = targets_[*index];
+      // A greylist retry that is due comes first: it has waited its delay.
+      auto retry = greylist_.take_due(std::chrono::steady_clock::now());
+      std::optional<std::size_t> index;
+      if (!retry) index = take();
+      if (!retry && !index) {
+        // Nothing to start now. Retries still wait: this worker serves the
+        // next one that is due (the run does not end before they are done).
+        // Else nothing is left: a host handed back after a local failure
+        // is taken again by the worker that handed it back.
+        if (greylist_.waiting() == 0) break;
+        co_await wait_for_retry();
+        continue;
+      }
+      const ProbeTarget& target = retry ? retry->target : targets_[*index];
       co_await pace();
       if (stopping_) break;
       // At most one connection at a time to any one address, fallbacks
@@ -280,13 +314,34 @@ class ProbeScheduler {
       // Not raced with the stop: a probe that started is finished and
       // recorded (a second signal ends the process instead).
       ++running_;
+      if (retry) ++retries_running_;
       bool local = false;
+      const auto probe_started = std::chrono::steady_clock::now();
       auto probe = co_await run_probe(target, options_.probe, scope_, gate, &local);
       --running_;
       wake_one();
       for (const auto& ip : held) claims_->release(ip);
+      if (retry) --retries_running_;
+      if (local && retry) {
+        // The retry could not connect for a shortage of ours: it waits
+        // again, briefly, its first answer kept.
+        ++local_failures_;
+        cap_ = std::max<std::size_t>(1, std::min(cap_, running_ + 1) * 3 / 4);
+        greylist_.put_back(std::move(*retry),
+                           std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+        continue;
+      }
       if (local) {
         co_await after_local_failure(*index);
+        continue;
+      }
+      if (retry) {
+        probe = merge_greylist_retry(std::move(retry->first), std::move(probe),
+                                     retry->offset_us(probe_started));
+        ++greylist_retried_;
+      } else if (greylist_.wants_retry(target, probe)) {
+        // Greylisted, perhaps: probed again after the delay, recorded then.
+        greylist_.defer(target, std::move(probe), std::chrono::steady_clock::now());
         continue;
       }
       // Room comes back slowly once probes connect again.
@@ -322,6 +377,10 @@ class ProbeScheduler {
     std::string tail;
     if (final) {
       tail = "\n";
+    } else if (next_ >= targets_.size() && !stopping_ &&
+               greylist_.waiting() + retries_running_ > 0) {
+      tail = ", waiting for " + std::to_string(greylist_.waiting() + retries_running_) +
+             " greylist retries (--greylist-retry)";
     } else if (next_ >= targets_.size() || stopping_) {
       // Every probe has started: what is left are the slow ones.
       tail = ", waiting for the last " + std::to_string(running_) +
@@ -372,6 +431,9 @@ class ProbeScheduler {
   std::size_t local_failures_ = 0;
   std::size_t given_up_ = 0;
   asio::steady_timer* room_ = nullptr;  // wait_for_room's wake-ups
+  GreylistRetries greylist_;
+  std::size_t retries_running_ = 0;
+  std::size_t greylist_retried_ = 0;
   std::size_t waiting_ = 0;
   std::chrono::steady_clock::time_point started_, next_slot_;
 };
@@ -475,19 +537,49 @@ Expected<Targets> read_targets(const SurveyOptions& options) {
                            options.domains_mode ? TargetFormat::domains : TargetFormat::addresses);
 }
 
-// The scope of a run: --scope, less the exclusions (--exclude FILE).
+// The scope of a run: --scope, less the exclusions (--exclude CIDR or FILE,
+// every file read here, before any packet), less the special-purpose ranges
+// that no --scope CIDR lies within; the --dns servers are spared from those.
 Expected<net::ScopeGuard> make_scope(const SurveyOptions& o) {
   std::vector<std::string> excluded = o.exclude;
-  auto guard = net::ScopeGuard::from_strings(o.scope, excluded);
-  if (!guard) return guard.error();
-  if (o.exclude_file.empty()) return guard;
-  auto file = net::ScopeGuard::read_exclusion_file(o.exclude_file);
-  if (!file) return make_error("--exclude: " + file.error().message);
-  for (const auto& b : file->blocks()) excluded.push_back(b.to_string());
+  for (const auto& path : o.exclude_files) {
+    auto file = net::ScopeGuard::read_exclusion_file(path);
+    if (!file) return make_error("--exclude: " + file.error().message);
+    for (const auto& b : file->blocks()) excluded.push_back(b.to_string());
+  }
+  auto scope = CidrSet::parse(o.scope);
+  if (!scope) return make_error("--scope: " + scope.error().message);
+  std::vector<IpAddress> dns;
+  if (auto specs = dns::parse_server_specs(o.dns_servers)) {
+    for (const auto& s : *specs) dns.push_back(s.address);
+  }
+  for (const auto& b : without_addresses(default_exclusions(*scope).blocks(), dns)) {
+    excluded.push_back(b.to_string());
+  }
   return net::ScopeGuard::from_strings(o.scope, excluded);
 }
 
 }  // namespace
+
+Status check_identity(const SurveyOptions& o) {
+  auto scope = CidrSet::parse(o.scope);
+  if (!scope || !reaches_beyond_special_purpose(*scope)) return Ok{};
+  const ProbeOptions defaults;
+  const client::ClientOptions client_defaults;
+  std::vector<std::string> missing;
+  if (o.probe.client.helo_name == client_defaults.helo_name) missing.push_back("--helo");
+  if (o.probe.mail_from == defaults.mail_from) missing.push_back("--mail-from");
+  if (o.probe.rcpt_to == defaults.rcpt_to) missing.push_back("--rcpt-to");
+  if (missing.empty()) return Ok{};
+  std::string names;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    names += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
+  }
+  return make_error(names + (missing.size() == 1 ? " is" : " are") +
+                    " required when --scope reaches beyond the special-purpose ranges (the "
+                    "real Internet): name this host and a sender and recipient at a domain "
+                    "whose mail you receive");
+}
 
 Expected<net::ScopeGuard> check_options(const SurveyOptions& o) {
   auto scope = make_scope(o);
@@ -519,10 +611,13 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     auto concurrency = options.concurrency;
     auto progress = options.progress;
     auto sources = std::move(options.probe.sources);  // the machine's, as --join's
+    const auto greylist_retry = options.greylist_retry;
+    const bool greylist_retry_given = options.greylist_retry_given;
     options = std::move(*saved);
     options.concurrency = concurrency;
     options.progress = progress;
     options.probe.sources = std::move(sources);
+    if (greylist_retry_given) options.greylist_retry = greylist_retry;
     run_id = run->id;
     summary.funnel = run->funnel;
     prepared = run->prepared;
@@ -531,6 +626,9 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
 
   // Everything that can be wrong in the options is found before a run is
   // created, so that a mistyped option leaves no run behind.
+  if (!resume_run) {
+    if (auto s = check_identity(options); !s) co_return s.error();
+  }
   auto scope = check_options(options);
   if (!scope) co_return scope.error();
 

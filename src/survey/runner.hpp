@@ -31,10 +31,13 @@ struct SurveyOptions {
   std::string label;
   ProbeOptions probe;
   std::size_t concurrency = 100;
-  double rate = 0;                   // new connections per second, 0: unlimited
-  std::vector<std::string> scope;    // CIDRs; empty: any
+  double rate = 0;                 // new connections per second, 0: unlimited
+  std::vector<std::string> scope;  // CIDRs; empty: any
+  // --exclude (repeatable): CIDRs and files of CIDRs never touched, all
+  // read before the first packet. The special-purpose ranges are excluded
+  // besides (special_purpose.hpp).
   std::vector<std::string> exclude;  // CIDRs never touched
-  std::string exclude_file;
+  std::vector<std::string> exclude_files;
   std::chrono::milliseconds dns_timeout{3000};
   int dns_tries = 2;
   std::size_t resolve_concurrency = 500;
@@ -44,6 +47,12 @@ struct SurveyOptions {
   // of a mail host is a host (a row) of its own.
   bool want_v4 = true;
   bool want_v6 = false;
+  // A host answering 4xx at RCPT TO is probed once more after this delay
+  // (greylist.hpp); 0: off. Just past Postgrey's 5 minutes.
+  std::chrono::milliseconds greylist_retry{6 * 60 * 1000};
+  // Given on the command line: on --resume it replaces the run's own (when
+  // the retries are due changes nothing of what is probed). Not stored.
+  bool greylist_retry_given = false;
 };
 
 struct SurveySummary {
@@ -57,6 +66,8 @@ struct SurveySummary {
   // (left unprobed, so the run is not done: --resume finishes it).
   std::int64_t local_failures = 0;
   std::int64_t given_up = 0;
+  // Hosts that answered 4xx at RCPT TO and were probed again (--greylist-retry).
+  std::int64_t greylist_retried = 0;
   // Wall time of the two phases: reading targets and resolving them (with
   // the sample), then probing. Probes per second are probed_now / probing.
   double preparing_seconds = 0;
@@ -73,6 +84,12 @@ bool set_family(SurveyOptions& options, const std::string& name);
 // Serialises options for the run's record, and back for `--resume`.
 std::string options_to_json(const SurveyOptions& options);
 Expected<SurveyOptions> options_from_json(const std::string& json);
+
+// A new run whose scope reaches beyond the special-purpose ranges (the real
+// Internet) must name itself: --helo, --mail-from and --rcpt-to given, not
+// the built-in relayscope.invalid ones that servers refuse. The error names
+// the options.
+Status check_identity(const SurveyOptions& options);
 
 // Checks what can be wrong in the options without the network or a store
 // (DNS server specs, scope CIDRs, the exclusion file); the error names the

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/expected.hpp"
+
 namespace relayscope::survey {
 
 struct TestMessageFields {
@@ -17,7 +19,13 @@ struct TestMessageFields {
   std::string token;
   std::string timestamp;  // RFC 5322 date
   std::string helo_name;
+  std::string contact;  // --contact; empty: no contact paragraph or header
 };
+
+// Checks --contact: one line of printable US-ASCII (it rides in a header),
+// at most 400 characters, holding an e-mail address to opt out at. The
+// error says what is wrong.
+Status check_contact(const std::string& text);
 
 // A fresh random token: 20 lower-case letters and digits (safe in local parts).
 std::string new_token();

@@ -62,58 +62,72 @@ std::vector<Transaction> trick_transactions(const VariantContext& v, const std::
   const std::string at_domain = "<" + v.sender_user + "@" + v.host_domain + ">";
   const std::string at_server = "<" + v.sender_user + "@" + S + ">";
   const std::string at_literal = "<" + v.sender_user + "@" + IP + ">";
-  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> list = {
-      // Sender tricks with the plain recipient.
-      {"null-sender", {"<>", plain}},
-      {"sender-at-target-domain", {at_domain, plain}},
-      {"sender-at-server-name", {at_server, plain}},
-      {"sender-at-address-literal", {at_literal, plain}},
-      {"unqualified-sender", {"<" + v.sender_user + ">", plain}},
-      {"sender-localhost", {"<" + v.sender_user + "@localhost>", plain}},
-      {"sender-equals-recipient", {plain, plain}},
-      // Recipient spellings (nmap's, with its sender at the literal).
-      {"percent-hack-literal", {at_literal, "<" + T + "%" + D + "@" + IP + ">"}},
-      {"percent-hack", {at_literal, "<" + T + "%" + D + "@" + S + ">"}},
-      {"quoted-at", {at_literal, "<\"" + T + "@" + D + "\">"}},
-      {"quoted-percent", {at_literal, "<\"" + T + "%" + D + "\">"}},
-      {"double-at-literal", {at_literal, "<" + T + "@" + D + "@" + IP + ">"}},
-      {"quoted-at-literal", {at_literal, "<\"" + T + "@" + D + "\"@" + IP + ">"}},
-      {"double-at-server", {at_literal, "<" + T + "@" + D + "@" + S + ">"}},
-      {"source-route-literal", {at_literal, "<@" + IP + ":" + T + "@" + D + ">"}},
-      {"source-route", {at_literal, "<@" + S + ":" + T + "@" + D + ">"}},
-      {"bang-path", {at_literal, "<" + D + "!" + T + ">"}},
-      {"bang-path-literal", {at_literal, "<" + D + "!" + T + "@" + IP + ">"}},
-      {"bang-path-server", {at_literal, "<" + D + "!" + T + "@" + S + ">"}},
-      // Further spellings from relay testers' lists.
-      {"percent-hack-domain", {ours, "<" + T + "%" + D + "@" + v.host_domain + ">"}},
-      {"bang-path-domain", {ours, "<" + D + "!" + T + "@" + v.host_domain + ">"}},
-      {"quoted-at-domain", {ours, "<\"" + T + "@" + D + "\"@" + v.host_domain + ">"}},
-      {"source-route-domain", {ours, "<@" + v.host_domain + ":" + T + "@" + D + ">"}},
-      {"upper-case-domain", {ours, "<" + T + "@" + upper(D) + ">"}},
-      {"trailing-dot-domain", {ours, "<" + T + "@" + D + ".>"}},
-      {"trailing-at", {ours, "<" + T + "@" + D + "@>"}},
+  // How likely a server refuses the spelling as a syntax error (501, or 553
+  // for a malformed path) rather than judging it as a relay attempt. Exim
+  // counts such errors (smtp_max_synprot_errors, 3) and hangs up: sending
+  // these last lets the well-formed variants, the failed-AUTH one among
+  // them, be answered first (issue 12, item 7).
+  enum Risk { well_formed = 0, unusual_recipient = 1, malformed = 2, literal_sender = 3 };
+  struct Entry {
+    const char* name;
+    std::string from, to;
+    Risk risk;
+    bool fail_auth_first = false;
   };
+  std::vector<Entry> list = {
+      // Sender tricks with the plain recipient.
+      {"null-sender", "<>", plain, well_formed},
+      {"sender-at-target-domain", at_domain, plain, well_formed},
+      {"sender-at-server-name", at_server, plain, well_formed},
+      {"sender-localhost", "<" + v.sender_user + "@localhost>", plain, well_formed},
+      {"sender-equals-recipient", plain, plain, well_formed},
+      {"upper-case-domain", ours, "<" + T + "@" + upper(D) + ">", well_formed},
+      // A relay after a failed AUTH: a server that forgets the failure.
+      {"after-failed-auth", ours, plain, well_formed, true},
+      // Recipient spellings with our own, well-formed sender.
+      {"percent-hack-domain", ours, "<" + T + "%" + D + "@" + v.host_domain + ">",
+       unusual_recipient},
+      {"bang-path-domain", ours, "<" + D + "!" + T + "@" + v.host_domain + ">", unusual_recipient},
+      {"quoted-at-domain", ours, "<\"" + T + "@" + D + "\"@" + v.host_domain + ">",
+       unusual_recipient},
+      {"source-route-domain", ours, "<@" + v.host_domain + ":" + T + "@" + D + ">",
+       unusual_recipient},
+      // Paths that many servers refuse as malformed.
+      {"unqualified-sender", "<" + v.sender_user + ">", plain, malformed},
+      {"trailing-dot-domain", ours, "<" + T + "@" + D + ".>", malformed},
+      {"trailing-at", ours, "<" + T + "@" + D + "@>", malformed},
+      // nmap's recipient spellings, all with its sender at the address
+      // literal, which Exim refuses with 501 before it looks at them.
+      {"sender-at-address-literal", at_literal, plain, literal_sender},
+      {"percent-hack-literal", at_literal, "<" + T + "%" + D + "@" + IP + ">", literal_sender},
+      {"percent-hack", at_literal, "<" + T + "%" + D + "@" + S + ">", literal_sender},
+      {"quoted-at", at_literal, "<\"" + T + "@" + D + "\">", literal_sender},
+      {"quoted-percent", at_literal, "<\"" + T + "%" + D + "\">", literal_sender},
+      {"double-at-literal", at_literal, "<" + T + "@" + D + "@" + IP + ">", literal_sender},
+      {"quoted-at-literal", at_literal, "<\"" + T + "@" + D + "\"@" + IP + ">", literal_sender},
+      {"double-at-server", at_literal, "<" + T + "@" + D + "@" + S + ">", literal_sender},
+      {"source-route-literal", at_literal, "<@" + IP + ":" + T + "@" + D + ">", literal_sender},
+      {"source-route", at_literal, "<@" + S + ":" + T + "@" + D + ">", literal_sender},
+      {"bang-path", at_literal, "<" + D + "!" + T + ">", literal_sender},
+      {"bang-path-literal", at_literal, "<" + D + "!" + T + "@" + IP + ">", literal_sender},
+      {"bang-path-server", at_literal, "<" + D + "!" + T + "@" + S + ">", literal_sender},
+  };
+  // The order above is the order sent; keep it by risk even if entries move.
+  std::stable_sort(list.begin(), list.end(),
+                   [](const Entry& a, const Entry& b) { return a.risk < b.risk; });
   std::vector<Transaction> out;
-  out.reserve(list.size() + 1);
-  for (auto& [name, paths] : list) {
+  out.reserve(list.size());
+  for (auto& e : list) {
     Transaction t;
-    t.name = name;
+    t.name = e.name;
     t.token = token;
-    t.mail_from = paths.first;
-    t.rcpt_to = paths.second;
+    t.mail_from = std::move(e.from);
+    t.rcpt_to = std::move(e.to);
     t.envelope_from_address = v.sender_user + "@" + v.sender_domain;
     t.envelope_to_address = T + "@" + D;
+    t.fail_auth_first = e.fail_auth_first;
     out.push_back(std::move(t));
   }
-  Transaction after_auth;
-  after_auth.name = "after-failed-auth";
-  after_auth.token = token;
-  after_auth.mail_from = ours;
-  after_auth.rcpt_to = plain;
-  after_auth.envelope_from_address = v.sender_user + "@" + v.sender_domain;
-  after_auth.envelope_to_address = T + "@" + D;
-  after_auth.fail_auth_first = true;
-  out.push_back(std::move(after_auth));
   return out;
 }
 
@@ -169,6 +183,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
   f.token = tx.token;
   f.timestamp = rfc5322_now();
   f.helo_name = options.client.helo_name;
+  f.contact = options.contact;
   auto data = co_await c.data(build_test_message(f));
   if (!data.ok()) co_return result_of("DATA", data);
   co_return TransactionResult{"OK", data.code(), "ok", false};
@@ -235,6 +250,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   const auto deadline = c->epoch() + options.host_timeout;
   bool usable = !cut_off(last);
   bool progress = true;   // the IMC transaction was answered on this connection
+  bool fresh = false;     // a new session wanted (after the failed-AUTH variant)
   bool retrying = false;  // the current variant was cut off once already
   std::optional<Transaction> tx;
   std::size_t next = 0;
@@ -250,7 +266,10 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
         break;
       }
       progress = false;
-      note("connection closed: reconnecting for the remaining variants");
+      note(fresh ? "a new session for the remaining variants: a failed AUTH must not carry "
+                   "over to them"
+                 : "connection closed: reconnecting for the remaining variants");
+      fresh = false;
       bool ok = co_await reconnect(c, scope, transcript, options, probe.ip, probe.host_id);
       if (!ok) {
         gave_up = "connection closed; reconnection failed";
@@ -281,6 +300,14 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     }
     probe.variants.push_back({tx->name, tx->mail_from, tx->rcpt_to, r.outcome, r.code, tx->token});
     progress = true;
+    // A server that relayed after a failed AUTH may keep doing so for the
+    // rest of the session: the variants after it get a session of their
+    // own, so that each relays (or not) on its own merits.
+    if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < names.size()) {
+      co_await c->quit();
+      usable = false;
+      fresh = true;
+    }
     tx.reset();
     retrying = false;
     ++next;

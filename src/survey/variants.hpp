@@ -67,7 +67,9 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
 // connection or answers 421, a new one is opened to probe.ip (same scope,
 // timeouts and transcript) as long as the last one made progress (a variant
 // answered on it) and options.host_timeout, counted from the probe's start,
-// has not passed; a variant cut off is tried once more there. The variants
+// has not passed; a variant cut off is tried once more there. After the
+// failed-AUTH variant relayed, the rest go on in a new session, so that a
+// failure the server forgot does not make them look relaying. The variants
 // are built once per host, each with its own token. Every trick is recorded: those never
 // tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
 // last.connection_lost says whether the one left is usable.

@@ -184,7 +184,7 @@ class OptionsTest(SurveyCase):
         path = relayscope.write_targets(self.dir, targets, name + ".txt")
         argv = [relayscope.binary(), "survey", "--targets", path, "--dns", dns, "--db", self.db,
                 "--port", port, "--timeout", self.timeout, "--concurrency", concurrency,
-                "--scope", "127.0.0.0/8", "--domains", "--quiet"]
+                "--scope", "127.0.0.0/8", "--domains", "--quiet", "--greylist-retry", "0"]
         return process.start(self, argv, self.dir, name)
 
     def finish_interrupted(self, proc):
@@ -215,6 +215,13 @@ class OptionsTest(SurveyCase):
             "exclude": (dict(extra=["--exclude", bad_exclude]), "--exclude"),
             "helo-empty": (dict(extra=["--helo", ""]), "--helo"),
             "helo-not-a-host": (dict(extra=["--helo", "two words"]), "--helo"),
+            "exclude-neither-file-nor-cidr": (dict(extra=["--exclude", "no-such-file"]),
+                                              "--exclude"),
+            "contact-without-address": (dict(extra=["--contact", "a survey, no address"]),
+                                        "--contact"),
+            # A scope beyond the special-purpose ranges is the real Internet:
+            # the survey must name itself (the helper gives --helo only).
+            "identity": (dict(scope="198.41.0.0/24"), "--mail-from and --rcpt-to are required"),
         }
         for name, (kw, option) in cases.items():
             with self.subTest(option=option):

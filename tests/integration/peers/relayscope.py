@@ -65,10 +65,16 @@ def write_targets(workdir, lines, name="targets.txt"):
 
 
 def survey(targets, dns, db, port, timeout=5, concurrency=10, extra=(), wall_timeout=300,
-           domains=True, scope="127.0.0.0/8", helo="probe.relayscope.test"):
-    """relayscope survey with the options every test uses; returns a Result."""
+           domains=True, scope="127.0.0.0/8", helo="probe.relayscope.test", greylist_retry="0"):
+    """relayscope survey with the options every test uses; returns a Result.
+
+    greylist_retry: --greylist-retry; "0" (off) unless a test is about it,
+    since the labs' greylisting hosts would hold a run for the default 6
+    minutes; None leaves the option out (the default)."""
     args = ["survey", "--targets", targets, "--dns", dns, "--db", db, "--port", port,
             "--timeout", timeout, "--concurrency", concurrency, "--scope", scope]
+    if greylist_retry is not None:
+        args += ["--greylist-retry", greylist_retry]
     if domains:
         args.append("--domains")
     if helo:

@@ -174,7 +174,12 @@ TEST_F(ReportTest, TextGolden) {
             "percent-hack  { 0, 1 }   { 0, 2 }\n"
             "bang-path     { 0, 0 }   { 0, 1 }\n"
             "imc           { 0, 0 }   { 0, 2 }\n"
-            "any variant   { 0, 1 }   { 10, 3 }\n");
+            "any variant   { 0, 1 }   { 10, 3 }\n"
+            "\n"
+            "Verdict       Number     Percent\n"
+            "relayed       { 2, 1 }   { 20.0, 25.0 }\n"
+            "refused       { 7, 2 }   { 70.0, 50.0 }\n"
+            "inconclusive  { 1, 0 }   { 10.0, 0.0 }\n");
 }
 
 TEST_F(ReportTest, ReasonsFoldBeyondTheLimit) {
@@ -368,9 +373,9 @@ TEST(ReportEmpty, NoRunsIsNotAnError) {
   EXPECT_EQ(render_text(*d), "No runs.\n");
   EXPECT_NO_THROW(nlohmann::json::parse(render_json(*d)));
   EXPECT_NE(render_html(*d).find("No runs."), std::string::npos);
-  EXPECT_EQ(
-      render_hosts({}, Format::csv),
-      "domain,ip,outcome,code,reason,reply,delivered,bounced,relaying_variants,run_id,token\n");
+  EXPECT_EQ(render_hosts({}, Format::csv),
+            "domain,ip,outcome,code,reason,reply,delivered,bounced,relaying_variants,run_id,token,"
+            "greylisted,verdict,first_reply\n");
 }
 
 TEST(Escape, TextIsMadeSafe) {

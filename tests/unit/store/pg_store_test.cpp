@@ -54,7 +54,9 @@ TEST(PgStore, SchemaIsVersionedAndAnOldDatabaseIsMigrated) {
   ASSERT_OK(
       c->exec("DROP TABLE address_leases; ALTER TABLE hosts DROP COLUMN lease_owner; "
               "ALTER TABLE hosts DROP COLUMN lease_until; ALTER TABLE runs DROP COLUMN excluded; "
-              "ALTER TABLE runs DROP COLUMN prepared; "
+              "ALTER TABLE runs DROP COLUMN prepared; ALTER TABLE probes DROP COLUMN greylisted; "
+              "ALTER TABLE probes DROP COLUMN first_code; ALTER TABLE probes DROP COLUMN "
+              "first_reply; "
               "UPDATE relayscope_meta SET value = '1' WHERE name = 'schema_version'"));
   auto db = open_or_die(uri);
   ASSERT_TRUE(db);

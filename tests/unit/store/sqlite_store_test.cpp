@@ -39,7 +39,9 @@ TEST(SqliteStore, MigrationMarksOldRunsWithHostsPrepared) {
             raw,
             "DROP TABLE address_leases; ALTER TABLE hosts DROP COLUMN lease_owner; "
             "ALTER TABLE hosts DROP COLUMN lease_until; ALTER TABLE runs DROP COLUMN excluded; "
-            "ALTER TABLE runs DROP COLUMN prepared; PRAGMA user_version = 1",
+            "ALTER TABLE runs DROP COLUMN prepared; ALTER TABLE probes DROP COLUMN greylisted; "
+            "ALTER TABLE probes DROP COLUMN first_code; ALTER TABLE probes DROP COLUMN "
+            "first_reply; PRAGMA user_version = 1",
             nullptr, nullptr, nullptr),
         SQLITE_OK)
         << sqlite3_errmsg(raw);

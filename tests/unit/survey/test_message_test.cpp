@@ -30,6 +30,39 @@ TEST(TestMessage, NamesHostTimeAndTokenWithCrlfLines) {
   }
 }
 
+// --contact: the operator's opt-out address and sentence in a header and
+// in the body, wrapped; none without it.
+TEST(TestMessage, CarriesTheContactInAHeaderAndTheBody) {
+  TestMessageFields f;
+  f.mail_from = "probe+tok@collector.test";
+  f.rcpt_to = "relay-test+tok@collector.test";
+  f.token = "tok123";
+  EXPECT_EQ(build_test_message(f).find("Contact"), std::string::npos);
+  f.contact =
+      "Open relay survey by the Example Lab, run once a month to count open relays; to opt "
+      "out write to optout@example.org";
+  auto m = build_test_message(f);
+  EXPECT_NE(m.find("\r\nX-Relayscope-Contact: " + f.contact + "\r\n"), std::string::npos);
+  auto body = m.substr(m.find("\r\n\r\n"));
+  EXPECT_NE(body.find("About this survey, and to opt out:\r\nOpen relay survey"),
+            std::string::npos);
+  EXPECT_NE(body.find("optout@example.org\r\n"), std::string::npos);
+  for (std::size_t at = 0, next; (next = body.find("\r\n", at)) != std::string::npos;
+       at = next + 2) {
+    EXPECT_LE(next - at, 76U) << body.substr(at, next - at);
+  }
+}
+
+TEST(TestMessage, ContactMustBeOneLineWithAnAddress) {
+  EXPECT_TRUE(check_contact("Relay survey by Example Lab; opt out: optout@example.org"));
+  EXPECT_TRUE(check_contact("Relay survey, opt out at <optout@example.org>."));
+  EXPECT_FALSE(check_contact("Relay survey by Example Lab"));  // no address
+  EXPECT_FALSE(check_contact("opt out: nobody@localhost"));    // not a domain
+  EXPECT_FALSE(check_contact("survey optout@example.org\r\nBcc: x@example.org"));
+  EXPECT_FALSE(check_contact("survey optout@example.org \xe2\x82\xac"));
+  EXPECT_FALSE(check_contact(std::string(401, 'a') + " optout@example.org"));
+}
+
 TEST(TestMessage, TokensAreFreshAndSafeInLocalParts) {
   auto a = new_token(), b = new_token();
   EXPECT_NE(a, b);

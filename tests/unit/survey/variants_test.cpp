@@ -74,6 +74,44 @@ TEST(Variants, SenderTricksKeepThePlainRecipient) {
   EXPECT_TRUE(find(all, "after-failed-auth").fail_auth_first);
 }
 
+// Servers that hang up after a few syntax errors (Exim: 3) must have
+// answered the meaningful variants first: every address-literal sender and
+// every malformed path comes after every well-formed variant, and the relay
+// after a failed AUTH is among the first.
+TEST(Variants, ThoseLikelyRefusedAsSyntaxComeLast) {
+  auto all = trick_transactions(context(), "tok");
+  auto position = [&all](const std::string& name) {
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].name == name) return i;
+    }
+    throw std::runtime_error("no variant " + name);
+  };
+  const std::string literal = "@[127.0.0.9]>";
+  auto literal_sender = [&literal](const Transaction& t) {
+    return t.mail_from.size() >= literal.size() &&
+           t.mail_from.compare(t.mail_from.size() - literal.size(), literal.size(), literal) == 0;
+  };
+  std::size_t first_literal = all.size();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (literal_sender(all[i])) {
+      first_literal = std::min(first_literal, i);
+    } else {
+      EXPECT_LT(i, first_literal) << all[i].name << " comes after an address-literal sender";
+    }
+  }
+  ASSERT_LT(first_literal, all.size());
+  EXPECT_GE(all.size() - first_literal, 13U);  // nmap's spellings, all at the end
+  for (const char* malformed : {"unqualified-sender", "trailing-dot-domain", "trailing-at"}) {
+    for (const char* good : {"null-sender", "sender-at-target-domain", "sender-equals-recipient",
+                             "upper-case-domain", "after-failed-auth", "percent-hack-domain",
+                             "bang-path-domain", "quoted-at-domain", "source-route-domain"}) {
+      EXPECT_LT(position(good), position(malformed)) << good << " before " << malformed;
+    }
+    EXPECT_LT(position(malformed), first_literal) << malformed;
+  }
+  EXPECT_LT(position("after-failed-auth"), 8U);
+}
+
 TEST(Variants, ImcTransactionTagsBothAddressesWithTheToken) {
   ProbeOptions o;
   o.mail_from = "probe@collector.test";

@@ -1,0 +1,111 @@
+// The greylist retries' schedule (survey/greylist.hpp): which first answers
+// are retried, that retries wait their delay in due order without holding
+// anything else back, and what the stored probe keeps of both tries.
+#include "survey/greylist.hpp"
+
+#include <gtest/gtest.h>
+
+namespace relayscope::survey {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = GreylistRetries::Clock;
+
+store::Probe answered(const std::string& outcome, int code, const std::string& token = "tok1") {
+  store::Probe p;
+  p.host_id = 7;
+  p.ip = "127.0.0.7";
+  p.outcome = outcome;
+  p.code = code;
+  p.token = token;
+  p.started_at = "2026-11-30T07:00:00Z";
+  p.duration_us = 1000;
+  return p;
+}
+
+ProbeTarget target(std::int64_t id) {
+  ProbeTarget t;
+  t.host_id = id;
+  t.ip = "127.0.0." + std::to_string(id);
+  return t;
+}
+
+TEST(Greylist, OnlyAFourHundredAtRcptIsRetriedOnce) {
+  GreylistRetries g(6min);
+  EXPECT_TRUE(g.wants_retry(target(1), answered("TO", 450)));
+  EXPECT_TRUE(g.wants_retry(target(1), answered("TO", 451)));
+  EXPECT_FALSE(g.wants_retry(target(1), answered("TO", 554)));
+  EXPECT_FALSE(g.wants_retry(target(1), answered("MAIL", 450)));
+  EXPECT_FALSE(g.wants_retry(target(1), answered("CONNECT", 0)));
+  EXPECT_FALSE(g.wants_retry(target(1), answered("OK", 250)));
+  // A retry (its target carries the first try's token) is not retried again.
+  auto again = target(1);
+  again.token = "tok1";
+  EXPECT_FALSE(g.wants_retry(again, answered("TO", 450)));
+  // 0: off.
+  GreylistRetries off(0ms);
+  EXPECT_FALSE(off.enabled());
+  EXPECT_FALSE(off.wants_retry(target(1), answered("TO", 450)));
+}
+
+TEST(Greylist, RetriesWaitTheirDelayAndComeDueInOrder) {
+  GreylistRetries g(2s);
+  const auto t0 = Clock::now();
+  EXPECT_FALSE(g.next_due());
+  g.defer(target(2), answered("TO", 450, "second"), t0 + 500ms);
+  g.defer(target(1), answered("TO", 450, "first"), t0);
+  EXPECT_EQ(g.waiting(), 2U);
+  ASSERT_TRUE(g.next_due());
+  EXPECT_EQ(*g.next_due(), t0 + 2s);
+  // Not due before its delay: the slot serves other hosts meanwhile.
+  EXPECT_FALSE(g.take_due(t0 + 1999ms));
+  auto a = g.take_due(t0 + 2s);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target.host_id, 1);
+  EXPECT_EQ(a->target.token, "first");  // same token: same sender and recipient
+  EXPECT_EQ(a->first.code, 450);
+  EXPECT_FALSE(g.take_due(t0 + 2s));
+  EXPECT_EQ(*g.next_due(), t0 + 2500ms);
+  auto b = g.take_due(t0 + 10s);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->target.token, "second");
+  EXPECT_EQ(g.waiting(), 0U);
+  // Put back after a local failure: due again later, first answer kept.
+  g.put_back(std::move(*b), t0 + 11s);
+  EXPECT_FALSE(g.take_due(t0 + 10s));
+  auto c = g.take_due(t0 + 11s);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->first.token, "second");
+  g.defer(target(3), answered("TO", 450), t0);
+  g.clear();
+  EXPECT_EQ(g.waiting(), 0U);
+}
+
+TEST(Greylist, TheStoredProbeKeepsBothAnswers) {
+  auto first = answered("TO", 450);
+  first.transcript = {{0, '*', "connected"},
+                      {500, '>', "RCPT TO:<relay-test+tok1@collector.test>"},
+                      {900, '<', "450 4.7.1 <relay-test+tok1@collector.test>: Greylisted"}};
+  auto retry = answered("OK", 250);
+  retry.started_at = "2026-11-30T07:06:00Z";
+  retry.duration_us = 3000;
+  retry.transcript = {{0, '*', "connected"}, {2000, '<', "250 2.0.0 queued"}};
+  auto p = merge_greylist_retry(std::move(first), std::move(retry), 6'000'000);
+  EXPECT_TRUE(p.greylisted);
+  EXPECT_EQ(p.outcome, "OK");
+  EXPECT_EQ(p.code, 250);
+  EXPECT_EQ(p.first_code, 450);
+  EXPECT_EQ(p.first_reply, "450 4.7.1 <relay-test+tok1@collector.test>: Greylisted");
+  EXPECT_EQ(p.token, "tok1");
+  EXPECT_EQ(p.started_at, "2026-11-30T07:00:00Z");
+  EXPECT_EQ(p.duration_us, 4000);
+  ASSERT_EQ(p.transcript.size(), 6U);
+  EXPECT_EQ(p.transcript[3].direction, '*');
+  EXPECT_NE(p.transcript[3].text.find("greylisted (450"), std::string::npos);
+  EXPECT_EQ(p.transcript[4].t_us, 6'000'000);
+  EXPECT_EQ(p.transcript[5].t_us, 6'002'000);
+  EXPECT_EQ(p.transcript[5].text, "250 2.0.0 queued");
+}
+
+}  // namespace
+}  // namespace relayscope::survey
