@@ -203,6 +203,7 @@ class Worker {
       ProbeTarget target = std::move(queue_.front());
       queue_.pop_front();
       ++in_flight_;
+      if (join_.observer) join_.observer->started();
       co_await probe(target);
       --in_flight_;
       while (!writer_.has_room() && !stopping_ && !writer_.failed()) {
@@ -216,6 +217,7 @@ class Worker {
     bool held = co_await claims_->claim(target.ip, stopping_);
     if (!held) {
       queue_.push_front(target);  // stopped first: released with the rest
+      if (join_.observer) join_.observer->ended(nullptr);
       co_return;
     }
     // Fallback MX addresses: claimed in the run's table for all workers,
@@ -250,6 +252,7 @@ class Worker {
     }
     ++outcomes_[p.outcome];
     ++done_;
+    if (join_.observer) join_.observer->ended(&p);
     writer_.push(std::move(p));
   }
 
@@ -322,6 +325,11 @@ asio::awaitable<Expected<SurveySummary>> join_run(store::Store& store, std::int6
   {
     store::ProbeWriterOptions wo;
     wo.owner = join.owner;
+    if (auto* o = join.observer) {
+      wo.on_written = [o](std::int64_t id, const std::vector<store::Probe>& p) {
+        o->stored(id, p);
+      };
+    }
     store::ProbeWriter writer(store, run_id, wo);
     Worker worker(options, *scope, join, run_id, writer, stop);
     status = co_await worker.run(summary);

@@ -124,7 +124,13 @@ class ProbeScheduler {
     StopBroadcast broadcast(ex);
     broadcast_ = &broadcast;
     // Finished probes are written by the writer's thread (store/probe_writer.hpp).
-    store::ProbeWriter writer(store_, run_id_, {});
+    store::ProbeWriterOptions writer_options;
+    if (auto* o = options_.observer) {
+      writer_options.on_written = [o](std::int64_t id, const std::vector<store::Probe>& p) {
+        o->stored(id, p);
+      };
+    }
+    store::ProbeWriter writer(store_, run_id_, writer_options);
     writer_ = &writer;
     AddressClaims claims(ex);
     claims_ = &claims;
@@ -266,11 +272,13 @@ class ProbeScheduler {
       // Not raced with the stop: a probe that started is finished and
       // recorded (a second signal ends the process instead).
       ++running_;
+      if (options_.observer) options_.observer->started();
       bool local = false;
       auto probe = co_await run_probe(target, options_.probe, scope_, gate, &local);
       --running_;
       wake_one();
       for (const auto& ip : held) claims_->release(ip);
+      if (options_.observer) options_.observer->ended(local ? nullptr : &probe);
       if (local) {
         co_await after_local_failure(*index);
         continue;

@@ -18,6 +18,7 @@
 #include "common/expected.hpp"
 #include "net/scope_guard.hpp"
 #include "store/store.hpp"
+#include "survey/observer.hpp"
 #include "survey/probe.hpp"
 
 namespace relayscope::survey {
@@ -38,8 +39,9 @@ struct SurveyOptions {
   std::chrono::milliseconds dns_timeout{3000};
   int dns_tries = 2;
   std::size_t resolve_concurrency = 500;
-  bool progress = false;      // a progress line on the terminal
-  bool prepare_only = false;  // read, resolve, sample and store the hosts; probe nothing
+  bool progress = false;              // a progress line on the terminal
+  bool prepare_only = false;          // read, resolve, sample and store the hosts; probe nothing
+  ProbeObserver* observer = nullptr;  // --metrics, --jsonl (not part of the run's record)
 };
 
 struct SurveySummary {
