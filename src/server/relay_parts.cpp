@@ -7,6 +7,7 @@
 
 #include "mail/received.hpp"
 #include "server/log_lines.hpp"
+#include "server/refusal_log.hpp"
 #include "server/relay_metrics.hpp"
 #include "smtp/printable.hpp"
 
@@ -63,6 +64,10 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_recipient(const SessionView
   spdlog::debug("session {} client={} rcpt={} accepted: {}", s.client.session_id, s.client.address,
                 rcpt.wire(), to_string(verdict.rule));
   return std::nullopt;
+}
+
+void RelaySessionPolicy::command_refused(const SessionView& s, const smtpd::CommandRefusal& r) {
+  spdlog::info("{}", noqueue_line(s, r));
 }
 
 std::string received_header(const ClientInfo& client, const Envelope& envelope,

@@ -35,6 +35,8 @@ class RelaySessionPolicy : public SessionPolicy {
       : policy_(policy), dnsbl_(dnsbl) {}
   asio::awaitable<std::optional<smtp::Reply>> check_client(const ClientInfo& client) override;
   std::optional<smtp::Reply> check_recipient(const SessionView& s, const smtp::Path& rcpt) override;
+  // NOQUEUE: reject: lines (refusal_log.hpp).
+  void command_refused(const SessionView& s, const smtpd::CommandRefusal& r) override;
 
  private:
   const RelayPolicy& policy_;

@@ -29,6 +29,8 @@ std::optional<smtp::Reply> SessionPolicy::check_sender(const SessionView&, const
 
 void SessionPolicy::shape_reply(const SessionView&, smtp::Verb, smtp::Reply&) {}
 
+void SessionPolicy::command_refused(const SessionView&, const CommandRefusal&) {}
+
 namespace detail {
 
 namespace {
@@ -154,6 +156,10 @@ asio::awaitable<void> Session::run() {
       }
     }
     if (outcome.reply.code != 0) policy_.shape_reply(view(), verb, outcome.reply);
+    if (outcome.reply.code >= 400) {
+      policy_.command_refused(view(), CommandRefusal{line, verb, outcome.reply, env_.mail_from,
+                                                     phase_.in_mail, env_.esmtp});
+    }
     if (outcome.reply.code >= 500) ++errors_;
     if (outcome.reply.code != 0) out_ += outcome.reply.wire();
     if (outcome.close) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/cidr.hpp"
@@ -50,6 +51,17 @@ struct Envelope {
   std::vector<std::string> recipients;  // bare, as the client wrote them
 };
 
+// A command line answered with 4xx/5xx, as the session is about to send the
+// reply (after shape_reply): for the operator's log, nothing else.
+struct CommandRefusal {
+  std::string_view line;  // as received (its start, when too long)
+  smtp::Verb verb;        // unknown for a line that did not parse
+  const smtp::Reply& reply;
+  std::string_view mail_from;  // the transaction's sender, once MAIL was accepted
+  bool in_mail = false;        // a MAIL FROM was accepted
+  bool esmtp = false;          // EHLO (not HELO) was said
+};
+
 class SessionPolicy {
  public:
   virtual ~SessionPolicy() = default;
@@ -68,6 +80,9 @@ class SessionPolicy {
   // unknown for a line that did not parse): reply text as policy data, so
   // the lab's hosts can sound like the servers they imitate.
   virtual void shape_reply(const SessionView& s, smtp::Verb verb, smtp::Reply& reply);
+  // Every refusal of a command line (syntax errors too), to log; the reply
+  // is not changed here.
+  virtual void command_refused(const SessionView& s, const CommandRefusal& refusal);
 };
 
 // One message on its way to safety: the session streams the un-stuffed
