@@ -7,6 +7,7 @@
 #include "cli/help.hpp"
 #include "collect/collector.hpp"
 #include "metrics/server.hpp"
+#include "server/logging.hpp"
 #include "store/store.hpp"
 
 namespace relayscope::cli {
@@ -37,6 +38,9 @@ void register_metrics(metrics::Registry& r, const collect::Collector& c) {
 }
 
 int run(CollectArgs& a) {
+  // Its log lines (arrivals, NOQUEUE refusals) as the relay's: standard
+  // error, so that standard output keeps what it printed before.
+  (void)server::setup_logging("info", "stderr", "");
   if (!a.metrics.empty()) {
     if (auto ep = metrics::parse_listen(a.metrics); !ep) {
       std::fprintf(stderr, "relayscope collect: %s\n", ep.error().message.c_str());

@@ -9,13 +9,16 @@
 #include "cli/commands.hpp"
 #include "cli/help.hpp"
 #include "common/cidr.hpp"
+#include "metrics/server.hpp"
 #include "report/model.hpp"
 #include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/join.hpp"
+#include "survey/jsonl_sink.hpp"
 #include "survey/runner.hpp"
 #include "survey/test_message.hpp"
+#include "survey/survey_metrics.hpp"
 
 namespace relayscope::cli {
 
@@ -39,6 +42,8 @@ struct SurveyArgs {
   std::string host_timeout = "15m";
   std::string greylist_retry = "6m";
   std::vector<std::string> excludes;  // --exclude: files or CIDRs, in the order given
+  std::string jsonl;    // --jsonl FILE|-
+  std::string metrics;  // --metrics ADDR:PORT
 };
 
 int run(SurveyArgs& a) {
@@ -146,6 +151,26 @@ int run(SurveyArgs& a) {
     }
   }
 
+  if (!a.metrics.empty()) {
+    if (auto ep = metrics::parse_listen(a.metrics); !ep) {
+      std::fprintf(stderr, "relayscope survey: --metrics: %s\n", ep.error().message.c_str());
+      return exit_usage;
+    }
+  }
+  // --jsonl -: standard output carries the JSON lines alone.
+  const bool jsonl_stdout = a.jsonl == "-";
+  std::unique_ptr<survey::JsonlSink> jsonl;
+  if (!a.jsonl.empty()) {
+    auto j = survey::JsonlSink::open(a.jsonl);
+    if (!j) {
+      std::fprintf(stderr, "relayscope survey: %s\n", j.error().message.c_str());
+      return exit_usage;
+    }
+    jsonl = std::move(*j);
+  }
+  survey::ObserverList observers;
+  observers.add(jsonl.get());
+
   auto db = store::open_store(a.db, store::OpenMode::create);
   if (!db) {
     std::fprintf(stderr, "relayscope survey: %s\n", db.error().message.c_str());
@@ -160,6 +185,21 @@ int run(SurveyArgs& a) {
   }
 
   asio::io_context io;
+  std::unique_ptr<survey::SurveyMetrics> survey_metrics;
+  std::unique_ptr<metrics::Server> metrics_endpoint;
+  if (!a.metrics.empty()) {
+    survey_metrics = std::make_unique<survey::SurveyMetrics>(metrics::default_registry());
+    observers.add(survey_metrics.get());
+    auto m = metrics::Server::start(io.get_executor(), a.metrics, metrics::default_registry());
+    if (!m) {
+      std::fprintf(stderr, "relayscope survey: --metrics: %s\n", m.error().message.c_str());
+      return exit_failure;
+    }
+    metrics_endpoint = std::move(*m);
+    std::fprintf(stderr, "relayscope survey: metrics on http://%s/metrics\n",
+                 metrics_endpoint->endpoint().c_str());
+  }
+  if (!observers.empty()) o.observer = &observers;
   bool stop = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const std::error_code& ec, int) {
@@ -186,6 +226,7 @@ int run(SurveyArgs& a) {
           jo.sources = o.probe.sources;
           jo.lease = std::chrono::milliseconds(static_cast<std::int64_t>(a.lease_seconds * 1000));
           jo.progress = o.progress;
+          jo.observer = o.observer;
           result = co_await survey::join_run(**db, *a.join, jo, stop);
         } else {
           result = co_await survey::run_survey(o, **db, a.resume, stop);
@@ -200,8 +241,21 @@ int run(SurveyArgs& a) {
           }
         }
         signals.cancel();
+        if (metrics_endpoint) metrics_endpoint->stop();
       });
   io.run();
+  if (jsonl) {
+    if (auto s = jsonl->close(); !s) {
+      std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
+      if (result && *result) result = Expected<survey::SurveySummary>(s.error());
+    }
+  }
+  if (jsonl_stdout) {
+    // Everything printed from here on (the summary) goes to standard error,
+    // so that standard output is JSON lines only.
+    std::fflush(stdout);
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
   if (!result || !*result) {
     std::fprintf(stderr, "relayscope survey: %s\n",
                  result ? (*result).error().message.c_str() : "stopped");
@@ -368,6 +422,18 @@ Registered add_survey(CLI::App& parent) {
           ->type_name("DURATION")
           ->default_val("6m");
   app->add_flag("--quiet", a->quiet, "No progress line");
+  app->add_option("--jsonl", a->jsonl,
+                  "Write one JSON line per finished probe to FILE (- for standard output; the "
+                  "summary then goes to standard error), each as it is stored: the fields of "
+                  "`report --hosts --format json`, with delivered and bounced null (the collector "
+                  "learns them later)")
+      ->type_name("FILE|-");
+  app->add_option("--metrics", a->metrics,
+                  "Serve Prometheus metrics (GET /metrics) on ADDR:PORT while the survey runs: "
+                  "probes started, in flight, finished, per second, outcomes by step, store "
+                  "writes. One endpoint per process: with --join each worker serves its own and "
+                  "the run's figures are their sum")
+      ->type_name("ADDR:PORT");
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"
            "                  [--seed S] [--label TEXT] [--scope CIDR ...] [--variants imc|all]\n"

@@ -5,6 +5,7 @@
 #include "collect/collector_parts.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,8 @@
 
 #include "collect/envelope.hpp"
 #include "common/durable_file.hpp"
+#include "server/log_lines.hpp"
+#include "server/refusal_log.hpp"
 #include "smtp/route.hpp"
 #include "smtpd/off_loop.hpp"
 
@@ -64,6 +67,10 @@ std::optional<smtp::Reply> CollectorPolicy::check_recipient(const smtpd::Session
   ++counts_.refused_recipients;
   // The relay's words for the same situation (one reply per situation).
   return smtp::make_reply(554, "5.7.1 " + rcpt.wire() + ": Relay access denied");
+}
+
+void CollectorPolicy::command_refused(const smtpd::SessionView& s, const smtpd::CommandRefusal& r) {
+  spdlog::info("{}", server::noqueue_line(s, r));
 }
 
 struct CollectorSink::Context {
@@ -153,6 +160,13 @@ class CollectorWriter final : public smtpd::MessageWriter {
       co_return smtp::make_reply(451, "4.3.0 Cannot record the message now; try again later");
     }
     const auto& kind = kept.arrival.kind;
+    // One line per arrival, under the id the 250 names.
+    server::log_lines::Arrival line;
+    line.token = kept.arrival.token;
+    line.result = kind == "delivery" ? "delivered" : kind == "bounce" ? "bounced" : kind;
+    line.from = kept.arrival.mail_from;
+    line.client_ip = client_;
+    spdlog::info("{}", server::log_lines::arrival(id_, line));
     auto& n = c->counts;
     ++(kind == "delivery"  ? n.deliveries
        : kind == "bounce"  ? n.bounces

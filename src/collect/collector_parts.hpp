@@ -24,6 +24,8 @@ class CollectorPolicy final : public smtpd::SessionPolicy {
   CollectorPolicy(std::string domain, CollectorCounts& counts);
   std::optional<smtp::Reply> check_recipient(const smtpd::SessionView& s,
                                              const smtp::Path& rcpt) override;
+  // NOQUEUE: reject: lines, as the relay logs them.
+  void command_refused(const smtpd::SessionView& s, const smtpd::CommandRefusal& r) override;
 
  private:
   std::string domain_;  // lower case

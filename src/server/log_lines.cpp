@@ -34,6 +34,30 @@ std::string noqueue_reject(const Refusal& r) {
          "> proto=" + clean(r.proto) + " helo=<" + clean(r.helo) + ">";
 }
 
+std::string command_stage(std::string_view line) {
+  std::string word;
+  for (char c : line) {
+    if (c == ' ' || c == '\r' || c == '\n' || c == '\t') break;
+    bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!alpha || word.size() >= 16) return "UNKNOWN";
+    word += static_cast<char>(c & ~0x20);
+  }
+  return word.empty() ? "UNKNOWN" : word;
+}
+
+std::string command_address(std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return "";
+  auto rest = line.substr(colon + 1);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (!rest.empty() && rest.front() == '<') {
+    auto close = rest.find('>');
+    return clean(rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1));
+  }
+  auto end = rest.find_first_of(" \r\n");
+  return clean(rest.substr(0, end));
+}
+
 std::string queue_client(std::string_view id, std::string_view client_name,
                          std::string_view client_ip) {
   return std::string(id) + ": client=" + client(client_name, client_ip);

@@ -37,6 +37,13 @@ struct Refusal {
 };
 std::string noqueue_reject(const Refusal& r);
 
+// The stage of a refused command line: its first word upper-cased ("RCPT"),
+// "UNKNOWN" when it is no word.
+std::string command_stage(std::string_view line);
+// The address a MAIL FROM / RCPT TO line gives, as written (the brackets'
+// content, or the first word after the colon); empty when there is none.
+std::string command_address(std::string_view line);
+
 std::string queue_client(std::string_view id, std::string_view client_name,
                          std::string_view client_ip);
 

@@ -16,6 +16,7 @@
 #include "dns/resolver.hpp"
 #include "server/couriers.hpp"
 #include "server/dsn.hpp"
+#include "server/log_lines.hpp"
 #include "server/maildir.hpp"
 #include "server/relay_metrics.hpp"
 #include "server/routing.hpp"
@@ -230,8 +231,18 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   auto settled = settle(outcomes, expired);
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& [rcpt, o] = outcomes[i];
-    spdlog::info("{}: to=<{}> relay={} status={} ({} {})", id, rcpt,
-                 o.relay.empty() ? "none" : o.relay, settled.words[i].second, o.status, o.text);
+    // Postfix's fields: delay= since arrival (whole seconds are stored, so
+    // it may read up to a second long), dsn=, and the remote's own reply.
+    log_lines::Delivery d;
+    d.to = rcpt;
+    d.relay = o.relay;
+    d.delay_seconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+        static_cast<double>(env.arrival);
+    d.dsn = o.status;
+    d.status = settled.words[i].second;
+    d.remote_reply = o.text;
+    spdlog::info("{}", log_lines::delivery(id, d));
     relay_metrics::delivery(settled.words[i].second).inc();
   }
   auto done = settled.delivered;

@@ -7,6 +7,7 @@
 
 #include "mail/received.hpp"
 #include "server/log_lines.hpp"
+#include "server/refusal_log.hpp"
 #include "server/relay_metrics.hpp"
 #include "smtp/printable.hpp"
 
@@ -118,6 +119,10 @@ std::optional<smtp::Reply> RelaySessionPolicy::check_sender(const SessionView& s
                                                             const smtp::Path& from) {
   if (rules_) return rules_->check_sender(s, from);
   return std::nullopt;
+}
+
+void RelaySessionPolicy::command_refused(const SessionView& s, const smtpd::CommandRefusal& r) {
+  spdlog::info("{}", noqueue_line(s, r));
 }
 
 std::string received_header(const ClientInfo& client, const Envelope& envelope,

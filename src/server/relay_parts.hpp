@@ -52,6 +52,8 @@ class RelaySessionPolicy : public SessionPolicy {
   std::optional<smtpd::Authorisation> authorise(const SessionView& s) override;
   // POP-before-SMTP windows ([pop_before_smtp]); null: off.
   void set_windows(RelayWindows* windows) { windows_ = windows; }
+  // NOQUEUE: reject: lines (refusal_log.hpp).
+  void command_refused(const SessionView& s, const smtpd::CommandRefusal& r) override;
 
  private:
   const RelayPolicy& policy_;

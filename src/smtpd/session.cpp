@@ -61,6 +61,8 @@ std::optional<smtp::Reply> SessionPolicy::close_after(const SessionView&, const 
   return std::nullopt;
 }
 
+void SessionPolicy::command_refused(const SessionView&, const CommandRefusal&) {}
+
 namespace detail {
 
 namespace {
@@ -201,6 +203,10 @@ asio::awaitable<void> Session::run() {
       }
     }
     if (outcome.reply.code != 0) policy_.shape_reply(view(), verb, outcome.reply);
+    if (outcome.reply.code >= 400) {
+      policy_.command_refused(view(), CommandRefusal{line, verb, outcome.reply, env_.mail_from,
+                                                     phase_.in_mail, env_.esmtp});
+    }
     if (outcome.reply.code >= 500) ++errors_;
     if (outcome.reply.code != 0) {
       bool go_on = co_await queue(outcome.reply);

@@ -79,6 +79,17 @@ struct Envelope {
   std::vector<std::string> recipients;  // bare, as the client wrote them
 };
 
+// A command line answered with 4xx/5xx, as the session is about to send the
+// reply (after shape_reply): for the operator's log, nothing else.
+struct CommandRefusal {
+  std::string_view line;  // as received (its start, when too long)
+  smtp::Verb verb;        // unknown for a line that did not parse
+  const smtp::Reply& reply;
+  std::string_view mail_from;  // the transaction's sender, once MAIL was accepted
+  bool in_mail = false;        // a MAIL FROM was accepted
+  bool esmtp = false;          // EHLO (not HELO) was said
+};
+
 class SessionPolicy {
  public:
   virtual ~SessionPolicy() = default;
@@ -115,6 +126,9 @@ class SessionPolicy {
   virtual asio::awaitable<bool> before_reply(const SessionView& s, const smtp::Reply& reply);
   // After a command's reply: a reply to close the session with, or nothing.
   virtual std::optional<smtp::Reply> close_after(const SessionView& s, const smtp::Reply& reply);
+  // Every refusal of a command line (syntax errors too), to log; the reply
+  // is not changed here.
+  virtual void command_refused(const SessionView& s, const CommandRefusal& refusal);
 };
 
 // One message on its way to safety: the session streams the un-stuffed

@@ -132,6 +132,18 @@ bool ProbeWriter::write(std::vector<Probe>& batch, std::chrono::steady_clock::ti
       }
     }
     if (s) {
+      if (options_.on_written) {
+        if (discarded.empty()) {
+          options_.on_written(run_id_, batch);
+        } else {
+          std::set<std::int64_t> lost(discarded.begin(), discarded.end());
+          std::vector<Probe> kept;
+          for (const auto& p : batch) {
+            if (!lost.count(p.host_id)) kept.push_back(p);
+          }
+          options_.on_written(run_id_, kept);
+        }
+      }
       std::lock_guard lock(mu_);
       written_ += static_cast<std::int64_t>(batch.size() - discarded.size());
       discarded_ += static_cast<std::int64_t>(discarded.size());
@@ -176,7 +188,13 @@ bool ProbeWriter::write(std::vector<Probe>& batch, std::chrono::steady_clock::ti
     if (!done) continue;
     std::set<std::int64_t> stored(done->begin(), done->end());
     auto before = batch.size();
-    std::erase_if(batch, [&](const Probe& p) { return p.host_id > 0 && stored.count(p.host_id); });
+    auto stored_now = std::stable_partition(batch.begin(), batch.end(), [&](const Probe& p) {
+      return !(p.host_id > 0 && stored.count(p.host_id));
+    });
+    if (options_.on_written && stored_now != batch.end()) {
+      options_.on_written(run_id_, std::vector<Probe>(stored_now, batch.end()));
+    }
+    batch.erase(stored_now, batch.end());
     if (batch.size() != before) {
       std::lock_guard lock(mu_);
       written_ += static_cast<std::int64_t>(before - batch.size());

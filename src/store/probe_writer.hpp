@@ -31,6 +31,10 @@ struct ProbeWriterOptions {
   // How long close() keeps retrying a lost database before giving up.
   std::chrono::milliseconds retry_for{std::chrono::minutes(5)};
   bool log = true;  // retries and discarded probes on stderr
+  // Called on the writer's thread with each batch once it is stored (less
+  // the probes discarded for a lost lease): `survey --jsonl` and the store's
+  // write rate in `--metrics` hang here, off the probes' event loop.
+  std::function<void(std::int64_t run_id, const std::vector<Probe>&)> on_written;
 };
 
 class ProbeWriter {

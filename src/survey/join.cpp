@@ -202,6 +202,7 @@ class Worker {
       // A greylist retry that is due comes first: it has waited its delay.
       if (auto retry = greylist_.take_due(std::chrono::steady_clock::now())) {
         ++in_flight_;
+        if (join_.observer) join_.observer->started();
         co_await probe(retry->target, &*retry);
         --in_flight_;
         continue;
@@ -218,6 +219,7 @@ class Worker {
       ProbeTarget target = std::move(queue_.front());
       queue_.pop_front();
       ++in_flight_;
+      if (join_.observer) join_.observer->started();
       co_await probe(target);
       --in_flight_;
       while (!writer_.has_room() && !stopping_ && !writer_.failed()) {
@@ -232,6 +234,7 @@ class Worker {
     bool held = co_await claims_->claim(target.ip, stopping_);
     if (!held) {
       if (!retry) queue_.push_front(target);  // stopped first: released with the rest
+      if (join_.observer) join_.observer->ended(nullptr);
       co_return;
     }
     // Fallback MX addresses: claimed in the run's table for all workers,
@@ -272,10 +275,12 @@ class Worker {
       // Greylisted, perhaps: probed again after the delay, stored then (a
       // worker killed meanwhile leaves the host unprobed for another).
       greylist_.defer(target, std::move(p), std::chrono::steady_clock::now());
+      if (join_.observer) join_.observer->deferred();
       co_return;
     }
     ++outcomes_[p.outcome];
     ++done_;
+    if (join_.observer) join_.observer->ended(&p);
     writer_.push(std::move(p));
   }
 
@@ -349,6 +354,11 @@ asio::awaitable<Expected<SurveySummary>> join_run(store::Store& store, std::int6
   {
     store::ProbeWriterOptions wo;
     wo.owner = join.owner;
+    if (auto* o = join.observer) {
+      wo.on_written = [o](std::int64_t id, const std::vector<store::Probe>& p) {
+        o->stored(id, p);
+      };
+    }
     store::ProbeWriter writer(store, run_id, wo);
     Worker worker(options, *scope, join, run_id, writer, stop);
     status = co_await worker.run(summary);

@@ -28,6 +28,7 @@ struct JoinOptions {
   std::chrono::milliseconds lease{60000};  // renewed every third of it while probing
   std::string owner;                       // this worker's name; empty: host:pid:random
   bool progress = false;
+  ProbeObserver* observer = nullptr;  // --metrics, --jsonl
 };
 
 // A worker's name: the host name, the process id and a random part.

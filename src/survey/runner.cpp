@@ -150,7 +150,13 @@ class ProbeScheduler {
     StopBroadcast broadcast(ex);
     broadcast_ = &broadcast;
     // Finished probes are written by the writer's thread (store/probe_writer.hpp).
-    store::ProbeWriter writer(store_, run_id_, {});
+    store::ProbeWriterOptions writer_options;
+    if (auto* o = options_.observer) {
+      writer_options.on_written = [o](std::int64_t id, const std::vector<store::Probe>& p) {
+        o->stored(id, p);
+      };
+    }
+    store::ProbeWriter writer(store_, run_id_, writer_options);
     writer_ = &writer;
     AddressClaims claims(ex);
     claims_ = &claims;
@@ -315,6 +321,7 @@ class ProbeScheduler {
       // recorded (a second signal ends the process instead).
       ++running_;
       if (retry) ++retries_running_;
+      if (options_.observer) options_.observer->started();
       bool local = false;
       const auto probe_started = std::chrono::steady_clock::now();
       auto probe = co_await run_probe(target, options_.probe, scope_, gate, &local);
@@ -322,6 +329,7 @@ class ProbeScheduler {
       wake_one();
       for (const auto& ip : held) claims_->release(ip);
       if (retry) --retries_running_;
+      if (local && options_.observer) options_.observer->ended(nullptr);
       if (local && retry) {
         // The retry could not connect for a shortage of ours: it waits
         // again, briefly, its first answer kept.
@@ -342,6 +350,7 @@ class ProbeScheduler {
       } else if (greylist_.wants_retry(target, probe)) {
         // Greylisted, perhaps: probed again after the delay, recorded then.
         greylist_.defer(target, std::move(probe), std::chrono::steady_clock::now());
+        if (options_.observer) options_.observer->deferred();
         continue;
       }
       // Room comes back slowly once probes connect again.
@@ -350,6 +359,7 @@ class ProbeScheduler {
         since_raise_ = 0;
         wake_one();
       }
+      if (options_.observer) options_.observer->ended(&probe);
       ++outcomes_[probe.outcome];
       ++done_;
       writer_->push(std::move(probe));

@@ -18,6 +18,7 @@
 #include "common/expected.hpp"
 #include "net/scope_guard.hpp"
 #include "store/store.hpp"
+#include "survey/observer.hpp"
 #include "survey/probe.hpp"
 
 namespace relayscope::survey {
@@ -53,6 +54,7 @@ struct SurveyOptions {
   // Given on the command line: on --resume it replaces the run's own (when
   // the retries are due changes nothing of what is probed). Not stored.
   bool greylist_retry_given = false;
+  ProbeObserver* observer = nullptr;  // --metrics, --jsonl (not part of the run's record)
 };
 
 struct SurveySummary {

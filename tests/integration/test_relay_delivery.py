@@ -119,7 +119,7 @@ class RelayDeliveryTest(unittest.TestCase):
         t = token()
         relay.send("alice@example.test", ["tempfail-a@remote.test"], "retry " + t,
                    source=LOCAL_CLIENT)
-        relay.wait_log(r"to=<tempfail-a@remote.test> .*status=deferred")
+        relay.wait_log(r"to=<tempfail-a@remote.test>, .*status=deferred")
         first = time.monotonic()
         self.assertEqual(sink.messages(), [], "no message after the 450")
         m = sink.wait_for(t, timeout=30)
@@ -157,7 +157,7 @@ class RelayDeliveryTest(unittest.TestCase):
         relay = self.smarthost_relay(sink)
         t = token()
         relay.send("", ["reject-y@remote.test"], "null " + t, source=LOCAL_CLIENT)
-        relay.wait_log(r"to=<reject-y@remote.test> .*status=bounced")
+        relay.wait_log(r"to=<reject-y@remote.test>, .*status=bounced")
         relay.wait_queue_empty()
         relay.wait_log(r"null sender: no DSN")
         # Nothing was written anywhere: no Maildir, no message at the sink.
@@ -185,7 +185,7 @@ class RelayDeliveryTest(unittest.TestCase):
             "max_queue_time": "2s"})
         t = token()
         relay.send("alice@example.test", ["bob@remote.test"], "expire " + t, source=LOCAL_CLIENT)
-        relay.wait_log(r"to=<bob@remote.test> .*status=deferred")
+        relay.wait_log(r"to=<bob@remote.test>, .*status=deferred")
         raw = relay.wait_maildir("alice@example.test", "bob@remote.test", timeout=30)
         self.assertDsn(raw, "bob@remote.test", "5.4.7", t)
         self.assertIn(b"delivery time expired", raw)
@@ -200,7 +200,7 @@ class RelayDeliveryTest(unittest.TestCase):
         t = token()
         relay.send("alice@example.test", ["tempfail-q@remote.test"], "queue " + t,
                    source=LOCAL_CLIENT)
-        relay.wait_log(r"to=<tempfail-q@remote.test> .*status=deferred")
+        relay.wait_log(r"to=<tempfail-q@remote.test>, .*status=deferred")
         ids = relay.queued_ids()
         self.assertEqual(len(ids), 1)
 

@@ -83,5 +83,28 @@ TEST(LogLines, QueuedAndArrivalLinesStartWithTheQueueId) {
             "client=[127.0.0.5]");
 }
 
+TEST(LogLines, CommandStageIsTheUpperCasedVerb) {
+  EXPECT_EQ(command_stage("rcpt TO:<a@b>"), "RCPT");
+  EXPECT_EQ(command_stage("MAIL FROM:<>"), "MAIL");
+  EXPECT_EQ(command_stage("DATA"), "DATA");
+  EXPECT_EQ(command_stage(""), "UNKNOWN");
+  EXPECT_EQ(command_stage("\x16\x03\x01 tls hello"), "UNKNOWN");
+  EXPECT_EQ(command_stage("GET / HTTP/1.1"), "GET");
+  EXPECT_EQ(command_stage("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "UNKNOWN");
+}
+
+TEST(LogLines, CommandAddressIsWhatTheClientWrote) {
+  EXPECT_EQ(command_address("RCPT TO:<bob@remote.test>"), "bob@remote.test");
+  EXPECT_EQ(command_address("RCPT TO: <bob@remote.test> NOTIFY=NEVER"), "bob@remote.test");
+  EXPECT_EQ(command_address("MAIL FROM:<>"), "");
+  EXPECT_EQ(command_address("RCPT TO:bob@remote.test SIZE=1"), "bob@remote.test");
+  EXPECT_EQ(command_address("RCPT TO:<unclosed@x"), "unclosed@x");
+  EXPECT_EQ(command_address("RCPT bob"), "");
+  // A hostile address stays on one line.
+  EXPECT_EQ(command_address("RCPT TO:<a\x01"
+                            "b>"),
+            "a?b");
+}
+
 }  // namespace
 }  // namespace relayscope::server::log_lines
