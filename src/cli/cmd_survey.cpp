@@ -17,8 +17,8 @@
 #include "survey/join.hpp"
 #include "survey/jsonl_sink.hpp"
 #include "survey/runner.hpp"
-#include "survey/test_message.hpp"
 #include "survey/survey_metrics.hpp"
+#include "survey/test_message.hpp"
 
 namespace relayscope::cli {
 
@@ -42,8 +42,8 @@ struct SurveyArgs {
   std::string host_timeout = "15m";
   std::string greylist_retry = "6m";
   std::vector<std::string> excludes;  // --exclude: files or CIDRs, in the order given
-  std::string jsonl;    // --jsonl FILE|-
-  std::string metrics;  // --metrics ADDR:PORT
+  std::string jsonl;                  // --jsonl FILE|-
+  std::string metrics;                // --metrics ADDR:PORT
 };
 
 int run(SurveyArgs& a) {

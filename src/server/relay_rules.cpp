@@ -62,8 +62,7 @@ void add_unique(std::vector<std::string>& v, std::string s) {
 // POP-before-SMTP window granted with --user (the session sets
 // authorised_user at MAIL FROM to one or the other), which binds alike.
 std::string bound_user(const smtpd::SessionView& s) {
-  return ascii_lower(s.authorised_user.empty() ? std::string_view(s.auth_user)
-                                               : s.authorised_user);
+  return ascii_lower(s.authorised_user.empty() ? std::string_view(s.auth_user) : s.authorised_user);
 }
 
 std::string bound_user(const smtpd::Envelope& e) {
