@@ -244,14 +244,15 @@ class ProxyTest(RolesCase):
 
     def test_received_header_names_the_passed_address(self):
         t = token()
+        # postmaster@ is a mailbox of every local domain, users file or not.
         (code, _), s, f = self.rcpt(proxy_v2(PASSED_STRANGER, self.relay.addr),
-                                    rcpt="bob@example.test")
+                                    rcpt="postmaster@example.test")
         self.assertEqual(code, 250)
         s.sendall(b"DATA\r\n")
         self.assertEqual(read_reply(f)[0], 354)
         s.sendall(("Subject: %s\r\n\r\nhi\r\n.\r\n" % t).encode())
         self.assertEqual(read_reply(f)[0], 250)
-        msg = self.relay.wait_maildir("bob@example.test", t)
+        msg = self.relay.wait_maildir("postmaster@example.test", t)
         self.assertIn("[%s]" % PASSED_STRANGER, msg)
         self.assertNotIn("[%s]" % PROXY, msg)
 
