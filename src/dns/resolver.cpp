@@ -6,6 +6,8 @@
 #include <ares.h>
 #include <arpa/inet.h>
 
+#include <type_traits>
+
 #include "dns/dns_wire.hpp"
 #include "dns/resolver_state.hpp"
 
@@ -150,84 +152,82 @@ asio::awaitable<MxAnswer> do_mx(std::shared_ptr<ResolverState> state, std::strin
   co_return out;
 }
 
-asio::awaitable<AddressAnswer> do_a(std::shared_ptr<ResolverState> state, std::string name) {
+namespace {
+
+// The addresses of one family (A or AAAA) in c-ares' parsed form: the text
+// of each. The two families differ only in these few lines.
+void address_texts(const ares_addrttl* ttls, int count, std::vector<std::string>& out) {
+  for (int i = 0; i < count; ++i) {
+    char text[INET_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET, &ttls[i].ipaddr, text, sizeof text)) out.emplace_back(text);
+  }
+}
+
+void address_texts(const ares_addr6ttl* ttls, int count, std::vector<std::string>& out) {
+  for (int i = 0; i < count; ++i) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text)) out.emplace_back(text);
+  }
+}
+
+int parse_reply(const std::vector<unsigned char>& data, ares_addrttl* ttls, int* count) {
+  return ares_parse_a_reply(data.data(), static_cast<int>(data.size()), nullptr, ttls, count);
+}
+
+int parse_reply(const std::vector<unsigned char>& data, ares_addr6ttl* ttls, int* count) {
+  return ares_parse_aaaa_reply(data.data(), static_cast<int>(data.size()), nullptr, ttls, count);
+}
+
+// A (Ttl = ares_addrttl) or AAAA (ares_addr6ttl) records of `name`; an
+// address literal is answered without a query, in its own family only.
+template <class Ttl>
+asio::awaitable<AddressAnswer> do_address(std::shared_ptr<ResolverState> state, std::string name) {
+  constexpr bool v4 = std::is_same_v<Ttl, ares_addrttl>;
+  const std::string rr = v4 ? "A" : "AAAA";
   AddressAnswer out;
   const std::string n = normalize_name(name);
   if (auto ip = IpAddress::parse(n)) {
     out.canonical_name = n;
-    if (ip->is_v4) {
+    if (ip->is_v4 == v4) {
       out.status = DnsStatus::ok;
       out.addresses.push_back(ip->to_string());
-      out.detail = n + " is an IPv4 address: no query";
+      out.detail = n + (v4 ? " is an IPv4 address: no query" : " is an IPv6 address: no query");
     } else {
-      out.detail = n + " is an IPv6 address: only IPv4 is probed";
+      out.detail = v4 ? n + " is an IPv6 address: only IPv4 is probed"
+                      : n + " is an IPv4 address: it has no AAAA record";
     }
     co_return out;
   }
-  auto l = co_await lookup(state, name, QueryType::a);
+  auto l = co_await lookup(state, name, v4 ? QueryType::a : QueryType::aaaa);
   out.status = l.status;
   out.detail = std::move(l.detail);
   out.canonical_name = std::move(l.canonical_name);
   if (l.status != DnsStatus::ok) co_return out;
   constexpr int kMaxAddresses = 64;
-  ares_addrttl ttls[kMaxAddresses];
+  Ttl ttls[kMaxAddresses];
   int count = kMaxAddresses;
-  int rc =
-      ares_parse_a_reply(l.data.data(), static_cast<int>(l.data.size()), nullptr, ttls, &count);
+  int rc = parse_reply(l.data, ttls, &count);
   if (rc != ARES_SUCCESS) {
     out.status = rc == ARES_ENODATA ? DnsStatus::nodata : DnsStatus::error;
-    out.detail = "A " + n + ": " + status_words(rc);
+    out.detail = rr + " " + n + ": " + status_words(rc);
     co_return out;
   }
-  for (int i = 0; i < count; ++i) {
-    char text[INET_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET, &ttls[i].ipaddr, text, sizeof text)) out.addresses.emplace_back(text);
-  }
+  address_texts(ttls, count, out.addresses);
   if (out.addresses.empty()) {
     out.status = DnsStatus::nodata;
-    out.detail = "A " + n + ": no A record";
+    out.detail = rr + " " + n + ": no " + rr + " record";
   }
   co_return out;
 }
 
+}  // namespace
+
+asio::awaitable<AddressAnswer> do_a(std::shared_ptr<ResolverState> state, std::string name) {
+  return do_address<ares_addrttl>(std::move(state), std::move(name));
+}
+
 asio::awaitable<AddressAnswer> do_aaaa(std::shared_ptr<ResolverState> state, std::string name) {
-  AddressAnswer out;
-  const std::string n = normalize_name(name);
-  if (auto ip = IpAddress::parse(n)) {
-    out.canonical_name = n;
-    if (!ip->is_v4) {
-      out.status = DnsStatus::ok;
-      out.addresses.push_back(ip->to_string());
-      out.detail = n + " is an IPv6 address: no query";
-    } else {
-      out.detail = n + " is an IPv4 address: it has no AAAA record";
-    }
-    co_return out;
-  }
-  auto l = co_await lookup(state, name, QueryType::aaaa);
-  out.status = l.status;
-  out.detail = std::move(l.detail);
-  out.canonical_name = std::move(l.canonical_name);
-  if (l.status != DnsStatus::ok) co_return out;
-  constexpr int kMaxAddresses = 64;
-  ares_addr6ttl ttls[kMaxAddresses];
-  int count = kMaxAddresses;
-  int rc =
-      ares_parse_aaaa_reply(l.data.data(), static_cast<int>(l.data.size()), nullptr, ttls, &count);
-  if (rc != ARES_SUCCESS) {
-    out.status = rc == ARES_ENODATA ? DnsStatus::nodata : DnsStatus::error;
-    out.detail = "AAAA " + n + ": " + status_words(rc);
-    co_return out;
-  }
-  for (int i = 0; i < count; ++i) {
-    char text[INET6_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text)) out.addresses.emplace_back(text);
-  }
-  if (out.addresses.empty()) {
-    out.status = DnsStatus::nodata;
-    out.detail = "AAAA " + n + ": no AAAA record";
-  }
-  co_return out;
+  return do_address<ares_addr6ttl>(std::move(state), std::move(name));
 }
 
 asio::awaitable<TxtAnswer> do_txt(std::shared_ptr<ResolverState> state, std::string name) {
