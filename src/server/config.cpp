@@ -671,18 +671,6 @@ Expected<Config> read(const Ctx& c, const toml::table& root) {
 
 }  // namespace
 
-const char* to_string(ListenerRole role) {
-  switch (role) {
-    case ListenerRole::mx:
-      return "mx";
-    case ListenerRole::submission:
-      return "submission";
-    case ListenerRole::submissions:
-      return "submissions";
-  }
-  return "mx";
-}
-
 Expected<WindowSettings> parse_window_settings(const std::string& text, const std::string& path) {
   Ctx c{path};
   toml::table root;

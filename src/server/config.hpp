@@ -14,6 +14,7 @@
 
 #include "common/cidr.hpp"
 #include "common/expected.hpp"
+#include "smtpd/listener_role.hpp"
 
 namespace relayscope::server {
 
@@ -54,9 +55,10 @@ struct DeliveryConfig {
   Millis connect_timeout{std::chrono::seconds(30)};
 };
 
-// Issue 14: listener roles (RFC 6409 submission, RFC 8314 implicit TLS).
-enum class ListenerRole { mx, submission, submissions };
-const char* to_string(ListenerRole role);
+// Issue 14: listener roles (RFC 6409 submission, RFC 8314 implicit TLS),
+// the session's own type.
+using smtpd::ListenerRole;
+using smtpd::to_string;
 
 struct ListenerConfig {
   ListenAddress address;

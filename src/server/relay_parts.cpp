@@ -42,17 +42,15 @@ smtpd::SessionSettings listener_settings(const smtpd::SessionSettings& base,
   auto s = base;
   if (l.max_message_size) s.max_message_size = l.max_message_size;
   if (l.max_recipients) s.max_recipients = l.max_recipients;
+  s.role = l.role;
   switch (l.role) {
     case ListenerRole::mx:
-      s.role = smtpd::ListenerRole::mx;
       break;
     case ListenerRole::submission:
-      s.role = smtpd::ListenerRole::submission;
       s.require_auth = true;
       s.greet_pause = std::chrono::milliseconds(0);  // mail clients, not spam engines
       break;
     case ListenerRole::submissions:
-      s.role = smtpd::ListenerRole::submissions;
       s.require_auth = true;
       s.implicit_tls = true;
       s.greet_pause = std::chrono::milliseconds(0);  // the client speaks first (TLS)

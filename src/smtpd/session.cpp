@@ -23,18 +23,6 @@ std::optional<smtp::Reply> SessionPolicy::raw_command(const SessionView&, std::s
   return std::nullopt;
 }
 
-const char* to_string(ListenerRole role) {
-  switch (role) {
-    case ListenerRole::mx:
-      return "mx";
-    case ListenerRole::submission:
-      return "submission";
-    case ListenerRole::submissions:
-      return "submissions";
-  }
-  return "mx";
-}
-
 std::optional<Authorisation> SessionPolicy::authorise(const SessionView&) {
   return std::nullopt;
 }

@@ -21,17 +21,12 @@
 #include "smtp/command.hpp"
 #include "smtp/path.hpp"
 #include "smtp/reply.hpp"
+#include "smtpd/listener_role.hpp"
 #include "smtpd/stream.hpp"
 
 namespace relayscope::smtpd {
 
 class AuthGuard;
-
-// What a listener is for (RFC 6409 submission, RFC 8314 implicit TLS): the
-// session requires AUTH before MAIL on the submission roles, and the policy
-// lets local networks and POP-before-SMTP windows relay on mx only.
-enum class ListenerRole { mx, submission, submissions };
-const char* to_string(ListenerRole role);
 
 struct ClientInfo {
   std::string address;                   // text form of the peer's address
