@@ -6,9 +6,9 @@
 // run in one REPEATABLE READ snapshot, so a report read while workers write
 // is consistent.
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
+#include "store/json_list.hpp"
 #include "store/pg_conn.hpp"
 #include "store/pg_schema.hpp"
 #include "store/store.hpp"
@@ -22,22 +22,6 @@ using pg::Conn;
 using pg::p;
 using pg::Param;
 using pg::Result;
-
-std::string to_json_list(const std::vector<std::string>& v) {
-  if (v.empty()) return {};
-  return nlohmann::json(v).dump();
-}
-
-std::vector<std::string> from_json_list(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& e : j) {
-    if (e.is_string()) out.push_back(e.get<std::string>());
-  }
-  return out;
-}
 
 Error context(const Error& e, const std::string& what) {
   return make_error(what + ": " + e.message);

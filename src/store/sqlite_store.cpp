@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
+#include "store/json_list.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
@@ -22,22 +22,6 @@ using sql::Transaction;
 
 // The clock in Unix milliseconds: leases compare against it.
 constexpr const char* kNowMs = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
-
-std::string to_json_list(const std::vector<std::string>& v) {
-  if (v.empty()) return {};
-  return nlohmann::json(v).dump();
-}
-
-std::vector<std::string> from_json_list(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& e : j) {
-    if (e.is_string()) out.push_back(e.get<std::string>());
-  }
-  return out;
-}
 
 Error context(const Error& e, const std::string& what) {
   return make_error(what + ": " + e.message);
