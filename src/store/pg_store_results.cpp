@@ -1,5 +1,6 @@
 // PostgreSQL's Store (pg_store.hpp), its part on probes with their lines and variants,
 // arrivals, and the hosts table of reports.
+#include "store/host_row_arrivals.hpp"
 #include "store/pg_store.hpp"
 
 namespace relayscope::store::pg_backend {
@@ -129,13 +130,13 @@ Expected<std::vector<HostRow>> PgStore::host_rows(std::int64_t run_id) {
   std::vector<HostRow> out;
   auto s = in_snapshot([&]() -> Status {
     out.clear();
-    std::set<std::string> delivered, bounced;
+    ArrivedTokens arrived;
     auto a =
         q("SELECT token, kind FROM arrivals WHERE token <> '' "
           "AND kind IN ('delivery', 'bounce')");
     if (!a) return context(a.error(), "read arrivals");
     for (int i = 0; i < a->rows(); ++i) {
-      (a->text(i, 1) == "delivery" ? delivered : bounced).insert(a->text(i, 0));
+      arrived.add(a->text(i, 0), a->text(i, 1));
     }
     std::map<std::int64_t, std::size_t> index;
     auto r =
@@ -160,23 +161,14 @@ Expected<std::vector<HostRow>> PgStore::host_rows(std::int64_t run_id) {
       h.greylisted = r->i64(i, 8) != 0;
       h.first_code = static_cast<int>(r->i64(i, 9));
       h.first_reply = r->text(i, 10);
-      if (!h.token.empty()) {
-        h.delivered = delivered.count(h.token) > 0;
-        h.bounced = bounced.count(h.token) > 0;
-      }
+      mark_arrivals(h, arrived);
       index[r->i64(i, 0)] = out.size();
       out.push_back(std::move(h));
     }
     return read_variants(run_id, [&](std::int64_t probe_id, const VariantResult& v) {
       auto it = index.find(probe_id);
       if (it == index.end()) return;
-      auto& h = out[it->second];
-      if (v.outcome == "OK") h.relaying_variants.push_back(v.name);
-      if (v.outcome == variant_not_tried) h.untried_variants.push_back(v.name);
-      if (!v.token.empty()) {
-        h.delivered = h.delivered || delivered.count(v.token) > 0;
-        h.bounced = h.bounced || bounced.count(v.token) > 0;
-      }
+      fold_variant(out[it->second], v, arrived);
     });
   });
   if (!s) return s.error();

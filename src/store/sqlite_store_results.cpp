@@ -1,5 +1,6 @@
 // SQLite's Store (sqlite_store.hpp), its part on probes with their lines and variants,
 // arrivals, and the hosts table of reports.
+#include "store/host_row_arrivals.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace relayscope::store::sqlite_backend {
@@ -218,7 +219,7 @@ Expected<std::vector<Arrival>> SqliteStore::get_arrivals() {
 Expected<std::vector<HostRow>> SqliteStore::host_rows(std::int64_t run_id) {
   if (auto s = check_run(run_id); !s) return s.error();
   // What the collector saw, by token: the few arrivals fit in memory.
-  std::set<std::string> delivered, bounced;
+  ArrivedTokens arrived;
   {
     auto st = db_->prepare(
         "SELECT token, kind FROM arrivals WHERE token <> '' AND kind IN ('delivery', 'bounce')");
@@ -227,7 +228,7 @@ Expected<std::vector<HostRow>> SqliteStore::host_rows(std::int64_t run_id) {
       auto row = st->step();
       if (!row) return context(row.error(), "read arrivals");
       if (!*row) break;
-      (st->text(1) == "delivery" ? delivered : bounced).insert(st->text(0));
+      arrived.add(st->text(0), st->text(1));
     }
   }
   std::vector<HostRow> out;
@@ -260,10 +261,7 @@ Expected<std::vector<HostRow>> SqliteStore::host_rows(std::int64_t run_id) {
       h.greylisted = st->i64(8) != 0;
       h.first_code = st->i32(9);
       h.first_reply = st->text(10);
-      if (!h.token.empty()) {
-        h.delivered = delivered.count(h.token) > 0;
-        h.bounced = bounced.count(h.token) > 0;
-      }
+      mark_arrivals(h, arrived);
       index[st->i64(0)] = out.size();
       out.push_back(std::move(h));
     }
@@ -271,13 +269,7 @@ Expected<std::vector<HostRow>> SqliteStore::host_rows(std::int64_t run_id) {
   auto s = read_variants(run_id, [&](std::int64_t probe_id, const VariantResult& v) {
     auto it = index.find(probe_id);
     if (it == index.end()) return;
-    auto& h = out[it->second];
-    if (v.outcome == "OK") h.relaying_variants.push_back(v.name);
-    if (v.outcome == variant_not_tried) h.untried_variants.push_back(v.name);
-    if (!v.token.empty()) {
-      h.delivered = h.delivered || delivered.count(v.token) > 0;
-      h.bounced = h.bounced || bounced.count(v.token) > 0;
-    }
+    fold_variant(out[it->second], v, arrived);
   });
   if (!s) return s.error();
   return out;
