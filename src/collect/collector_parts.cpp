@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "collect/envelope.hpp"
+#include "common/ascii.hpp"
 #include "common/durable_file.hpp"
 #include "server/log_lines.hpp"
 #include "server/refusal_log.hpp"
@@ -24,10 +25,7 @@ namespace relayscope::collect {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using ascii::lower;  // one ASCII case helper (common/ascii.hpp)
 
 std::string now_iso() {
   auto t = std::time(nullptr);

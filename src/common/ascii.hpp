@@ -16,6 +16,17 @@ constexpr char upper(char c) {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
+// The ABNF core classes (RFC 5234: ALPHA, DIGIT) and RFC 5321's Let-dig.
+constexpr bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_let_dig(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+
 std::string lower(std::string_view s);
 std::string upper(std::string_view s);
 void lower_in_place(std::string& s);

@@ -7,6 +7,9 @@
 #include <array>
 #include <optional>
 
+#include "common/ascii.hpp"
+#include "smtp/printable.hpp"
+
 namespace relayscope::smtp {
 
 namespace {
@@ -34,28 +37,10 @@ constexpr std::array<VerbName, 14> verbs{{{"EHLO", Verb::ehlo},
                                           {"AUTH", Verb::auth},
                                           {"BDAT", Verb::bdat}}};
 
-char upper_char(char c) {
-  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
-}
-
-std::string upper(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = upper_char(c);
-  return o;
-}
-
-bool is_let_dig(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
 
 bool istarts(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && upper(s.substr(0, prefix.size())) == prefix;
-}
-
-// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-bool is_keyword(std::string_view k) {
-  if (k.empty() || !is_let_dig(k[0])) return false;
-  return std::all_of(k.begin(), k.end(), [](char c) { return is_let_dig(c) || c == '-'; });
+  return ascii::istarts_with(s, prefix);
 }
 
 // esmtp-value = 1*(%d33-60 / %d62-126)
@@ -79,9 +64,9 @@ Reply syntax(std::string_view usage) {
   return make_reply(501, "5.5.4 Syntax: " + std::string(usage));
 }
 
-// Printable excerpt of client text for an error reply.
+// Client text quoted in an error reply: printable, and short.
 std::string excerpt(std::string_view s) {
-  return std::string(s.substr(0, 64));
+  return printable(s, 64);
 }
 
 // The path ends at the first '>' outside a quoted string and outside an
@@ -143,7 +128,7 @@ Parsed parse_mail_rcpt(Command cmd, std::string_view rest, bool lenient_paths) {
     auto key = param.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
-    if (!is_keyword(key) || (eq != std::string_view::npos && !is_value(value))) {
+    if (!is_esmtp_keyword(key) || (eq != std::string_view::npos && !is_value(value))) {
       return make_reply(501, "5.5.4 Bad parameter: " + excerpt(param));
     }
     cmd.params.emplace_back(upper(key), std::string(value));
@@ -227,5 +212,10 @@ Parsed parse(std::string_view line, bool lenient_paths) {
 }
 
 }  // namespace
+
+bool is_esmtp_keyword(std::string_view k) {
+  if (k.empty() || !ascii::is_let_dig(k[0])) return false;
+  return std::all_of(k.begin(), k.end(), [](char c) { return ascii::is_let_dig(c) || c == '-'; });
+}
 
 }  // namespace relayscope::smtp

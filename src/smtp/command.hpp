@@ -57,4 +57,8 @@ struct CommandOrReply {
 };
 CommandOrReply parse_command_or_reply(std::string_view line, bool lenient_paths = false);
 
+// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") (RFC 5321 4.1.2):
+// MAIL/RCPT parameter names and the EHLO reply's extension names.
+bool is_esmtp_keyword(std::string_view k);
+
 }  // namespace relayscope::smtp

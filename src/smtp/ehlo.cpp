@@ -6,21 +6,13 @@
 #include <charconv>
 
 #include "common/ascii.hpp"
+#include "smtp/command.hpp"
 
 namespace relayscope::smtp {
 
 namespace {
 
 using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
-
-bool is_let_dig(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool is_keyword(std::string_view k) {
-  if (k.empty() || !is_let_dig(k[0])) return false;
-  return std::all_of(k.begin(), k.end(), [](char c) { return is_let_dig(c) || c == '-'; });
-}
 
 // Servers separate with one space; a tab or several spaces are tolerated.
 std::vector<std::string> words(std::string_view s) {
@@ -86,7 +78,7 @@ EhloInfo parse_ehlo(const Reply& reply) {
       if (eq + 1 < kw.size()) params.push_back(kw.substr(eq + 1));
       kw.resize(eq);
     }
-    if (!is_keyword(kw)) continue;
+    if (!is_esmtp_keyword(kw)) continue;
     params.insert(params.end(), w.begin() + 1, w.end());
     info.extensions.push_back({upper(kw), std::move(params)});
   }

@@ -6,21 +6,16 @@
 
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "smtp/ip_literal.hpp"
 
 namespace relayscope::smtp {
 
 namespace {
 
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_let_dig(char c) {
-  return is_alpha(c) || is_digit(c);
-}
+using ascii::is_alpha;
+using ascii::is_digit;
+using ascii::is_let_dig;
 
 // atext (RFC 5322 3.2.3), US-ASCII only.
 bool is_atext(char c) {

@@ -3,21 +3,17 @@
 // 4.2); every line of one reply carries the same code.
 #include "smtp/reply.hpp"
 
+#include "common/ascii.hpp"
+#include "smtp/printable.hpp"
+
 namespace relayscope::smtp {
 
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using ascii::is_digit;
 
 std::string excerpt(std::string_view line) {
-  std::string out;
-  for (char c : line.substr(0, 80)) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 32 || u >= 127) ? '?' : c;
-  }
-  return out;
+  return printable(line, 80);
 }
 
 }  // namespace

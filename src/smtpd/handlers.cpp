@@ -2,6 +2,7 @@
 // value and changes the session's phase; none writes.
 #include <spdlog/spdlog.h>
 
+#include "common/ascii.hpp"
 #include "smtp/printable.hpp"
 #include "smtpd/session_impl.hpp"
 
@@ -12,11 +13,7 @@ namespace {
 // What goes into the Received: header and logs of the client's EHLO name.
 constexpr std::size_t max_helo_shown = 255;
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
+using ascii::upper;  // one ASCII case helper (common/ascii.hpp)
 
 }  // namespace
 

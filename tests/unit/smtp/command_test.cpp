@@ -63,6 +63,17 @@ TEST(Command, EhloHeloNeedAnArgument) {
   EXPECT_EQ(c->argument, "[192.0.2.1]");
 }
 
+TEST(Command, ABadParameterIsQuotedPrintableAndShortInTheReply) {
+  // An escape sequence from a client must not reach a terminal through our
+  // reply (nor the log line that quotes it); an endless one is cut.
+  auto c = parse_command("MAIL FROM:<a@b.example> X=\x1b[31mred\x07");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "501 5.5.4 Bad parameter: X=?[31mred?");
+  auto l = parse_command("MAIL FROM:<a@b.example> X=\x01" + std::string(500, 'v'));
+  ASSERT_FALSE(l);
+  EXPECT_LE(l.error().message.size(), std::string("501 5.5.4 Bad parameter: ").size() + 64);
+}
+
 TEST(Command, MailFrom) {
   auto c = parse_command("MAIL FROM:<user@example.test> SIZE=123 BODY=8BITMIME");
   ASSERT_TRUE(c) << c.error().message;
