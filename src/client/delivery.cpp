@@ -63,8 +63,8 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
   std::string params;
   if (c.ehlo_info().has("8BITMIME")) params = "BODY=8BITMIME";
   if (c.ehlo_info().has("SIZE")) {
-    params +=
-        (params.empty() ? "" : " ") + std::string("SIZE=") + std::to_string(request.message.size());
+    params += (params.empty() ? "" : " ") + std::string("SIZE=") +
+              std::to_string(request.pieces ? request.message_size : request.message.size());
   }
   auto from = "<" + request.mail_from + ">";
   if (auto s = co_await c.mail_from(from, params); !s.ok()) {
@@ -84,7 +84,12 @@ asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& req
     co_await c.quit();
     co_return results;
   }
-  auto d = co_await c.data(request.message);
+  Step d;
+  if (request.pieces) {
+    d = co_await c.data(request.pieces);
+  } else {
+    d = co_await c.data(request.message);
+  }
   for (auto& r : results) {
     if (r.disposition != Disposition::delivered) continue;
     r.disposition = classify(d);

@@ -35,7 +35,11 @@ struct DeliveryRequest {
   std::string mail_from;                // bare address; empty means the null sender
   std::vector<std::string> recipients;  // bare addresses
   std::string message;                  // the message with CRLF line endings, not stuffed
-  asio::ssl::context* tls = nullptr;    // opportunistic STARTTLS when offered and set
+  // When set, the message is read from here as it is sent instead (of
+  // message_size bytes): the relay's spool, in constant memory.
+  MessagePieces pieces;
+  std::uint64_t message_size = 0;
+  asio::ssl::context* tls = nullptr;  // opportunistic STARTTLS when offered and set
   std::string tls_sni;
 };
 

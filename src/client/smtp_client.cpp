@@ -188,6 +188,43 @@ asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_comm
   co_return co_await read_reply(options_.data_timeout, 250, 250);
 }
 
+asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_command_refused) {
+  if (data_command_refused) *data_command_refused = false;
+  auto s = co_await send_and_read("DATA", options_.command_timeout, 354, 354);
+  if (!s.ok()) {
+    if (data_command_refused) *data_command_refused = true;
+    co_return s;
+  }
+  smtp::LineFolder folder;
+  smtp::DotStuffer stuffer;
+  std::uint64_t at = 0;
+  for (;;) {
+    auto piece = co_await pieces(at);
+    if (!piece) {
+      // No dot: the server drops what it got and nobody gets half a message.
+      connection_.close();
+      Step failed;
+      failed.failure = Step::Failure::io;
+      failed.detail = "cannot read the message to send";
+      co_return failed;
+    }
+    std::string out;
+    if (piece->empty()) {
+      stuffer.finish(out);
+    } else {
+      std::string folded;
+      folder.feed(*piece, folded);
+      stuffer.feed(folded, out);
+      at += piece->size();
+    }
+    auto r = co_await connection_.write(out, options_.data_timeout);
+    if (!r) co_return io_failure(r);
+    if (piece->empty()) break;
+  }
+  log('>', "(message: " + std::to_string(at) + " bytes, sent in pieces)");
+  co_return co_await read_reply(options_.data_timeout, 250, 250);
+}
+
 asio::awaitable<Step> SmtpClient::rset() {
   co_return co_await send_and_read("RSET", options_.command_timeout, 250, 250);
 }

@@ -10,6 +10,7 @@
 #include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct TranscriptEntry {
   std::string text;
 };
 using Transcript = std::vector<TranscriptEntry>;
+
+// A message read in pieces as it is sent (the relay's spool): called with
+// the offset of the next piece, it gives that piece, an empty one at the
+// end, or an error (the transaction is then abandoned without the dot).
+using MessagePieces =
+    std::function<asio::awaitable<std::optional<std::string>>(std::uint64_t offset)>;
 
 struct ClientOptions {
   std::string helo_name = "relayscope.invalid";  // never empty, never the target's name
@@ -82,6 +89,9 @@ class SmtpClient {
   // DATA, expects 354, sends the dot-stuffed message, reads the final reply.
   // `data_command` tells a DATA-command refusal from a refusal after the dot.
   asio::awaitable<Step> data(std::string_view message, bool* data_command_refused = nullptr);
+  // The same with the message in pieces, each folded, stuffed and sent as
+  // it comes: the memory is a piece's, whatever the message's size.
+  asio::awaitable<Step> data(const MessagePieces& pieces, bool* data_command_refused = nullptr);
   asio::awaitable<Step> rset();
   asio::awaitable<Step> quit();
   // Any command line; positive is 2xx/3xx.

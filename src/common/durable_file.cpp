@@ -50,6 +50,12 @@ DurableFile::DurableFile(DurableFile&& o) noexcept
 
 DurableFile::~DurableFile() {
   if (!done_) abandon();
+  close();
+}
+
+void DurableFile::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 Status DurableFile::append(std::string_view data) {
@@ -94,6 +100,18 @@ Status DurableFile::publish() {
     abandon();
     return e;
   }
+  if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
+    auto e = sys_error("cannot rename " + tmp_);
+    abandon();
+    return e;
+  }
+  done_ = true;
+  published_ = true;
+  return Ok{};
+}
+
+Status DurableFile::publish_open() {
+  if (fd_ < 0) return make_error("cannot rename " + tmp_ + ": not open");
   if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
     auto e = sys_error("cannot rename " + tmp_);
     abandon();

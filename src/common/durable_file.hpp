@@ -47,6 +47,12 @@ class DurableFile {
   // after the last write, succeeded.
   Status sync();
   Status publish();
+  // publish() without closing: the name comes first and sync() may still
+  // follow (a group commit making names and data durable with one syncfs
+  // after the renames; see server/group_commit.cpp for the guarantee). The
+  // file is closed by close() or the destructor.
+  Status publish_open();
+  void close();
   // sync() (when `sync`) then publish(). The directory is not synced.
   Status finish(bool sync);
   // Close and remove the temporary file (or nothing once published).

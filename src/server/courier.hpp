@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/spool.hpp"
+#include "server/spool_message.hpp"
 #include "smtp/reply.hpp"
 
 namespace relayscope::server {
@@ -31,10 +32,11 @@ using Outcomes = std::vector<std::pair<std::string, RecipientOutcome>>;
 struct Parcel {
   std::string id;  // queue id, for logs
   SpoolEnvelope envelope;
-  // Shared, not referenced: a courier's blocking job on a worker thread may
-  // outlive the attempt that started it (shutdown), and must not read a
-  // message that is gone.
-  std::shared_ptr<const std::string> message;
+  // Read in pieces from the spool as it goes out (constant memory). Shared,
+  // not referenced: a courier's blocking job on a worker thread may outlive
+  // the attempt that started it (shutdown), and must not read a message
+  // that is gone.
+  std::shared_ptr<const SpoolMessage> message;
   std::string destination;  // "local", "smarthost", a domain, or "[address literal]"
   std::vector<std::string> recipients;
 };

@@ -8,7 +8,22 @@
 namespace relayscope::server {
 
 namespace {
+
 using Kind = RecipientOutcome::Kind;
+
+// One piece of the message, read on a worker thread. A function with its
+// arguments by value (not a capturing lambda coroutine): its frame owns
+// what it reads.
+asio::awaitable<std::optional<std::string>> read_piece(Worker& worker,
+                                                       std::shared_ptr<const SpoolMessage> message,
+                                                       std::uint64_t offset) {
+  if (offset >= message->size()) co_return std::string();  // the end: nothing to read
+  auto job = [message, offset](Batch&) -> Expected<std::string> { return message->read(offset); };
+  auto piece = co_await worker.run<std::string>(std::move(job));
+  if (!piece) co_return std::nullopt;
+  co_return std::move(*piece);
+}
+
 }  // namespace
 
 asio::awaitable<Outcomes> MaildirCourier::carry(Parcel parcel) {
@@ -42,11 +57,12 @@ asio::awaitable<Outcomes> MaildirCourier::carry(Parcel parcel) {
 }
 
 SmtpCourier::SmtpCourier(std::string hostname, DeliveryConfig delivery, dns::Resolver* resolver,
-                         net::ScopeGuard scope)
+                         net::ScopeGuard scope, Worker& worker)
     : hostname_(std::move(hostname)),
       delivery_(std::move(delivery)),
       resolver_(resolver),
-      scope_(std::move(scope)) {
+      scope_(std::move(scope)),
+      worker_(worker) {
   // Outbound STARTTLS is opportunistic: we cannot verify arbitrary MX
   // certificates, but encryption still beats clear text.
   tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -68,13 +84,17 @@ asio::awaitable<Outcomes> SmtpCourier::carry(Parcel parcel) {
   options.data_timeout = std::chrono::minutes(5);
   auto* tls = tls_.get();
   const auto& scope = scope_;
-  TryHost try_host = [&parcel, options, tls, &scope](const asio::ip::tcp::endpoint& host)
+  auto& worker = worker_;
+  TryHost try_host = [&parcel, options, tls, &scope, &worker](const asio::ip::tcp::endpoint& host)
       -> asio::awaitable<std::vector<client::RecipientResult>> {
     client::DeliveryRequest req;
     req.server = host;
     req.mail_from = parcel.envelope.mail_from;
     req.recipients = parcel.recipients;
-    req.message = *parcel.message;
+    req.message_size = parcel.message->size();
+    req.pieces = [&worker, message = parcel.message](std::uint64_t offset) {
+      return read_piece(worker, message, offset);
+    };
     req.tls = tls;
     co_return co_await client::deliver(req, scope, options);
   };

@@ -2,7 +2,8 @@
 // through the worker (blocking file work off the network thread); the SMTP
 // courier finds a destination's hosts (routing.hpp) and tries them in order
 // with the one SMTP client, moving on to the next MX when a host gave no
-// transaction.
+// transaction. Both read the message from the spool a piece at a time as it
+// goes out (the SMTP courier only once a server said 354).
 #pragma once
 
 #include <asio/ssl.hpp>
@@ -40,8 +41,9 @@ class MaildirCourier : public Courier {
 
 class SmtpCourier : public Courier {
  public:
+  // The worker reads the message's pieces from the spool as they go out.
   SmtpCourier(std::string hostname, DeliveryConfig delivery, dns::Resolver* resolver,
-              net::ScopeGuard scope);
+              net::ScopeGuard scope, Worker& worker);
   asio::awaitable<Outcomes> carry(Parcel parcel) override;
 
  private:
@@ -49,6 +51,7 @@ class SmtpCourier : public Courier {
   DeliveryConfig delivery_;
   dns::Resolver* resolver_;
   net::ScopeGuard scope_;
+  Worker& worker_;
   std::unique_ptr<asio::ssl::context> tls_;
 };
 

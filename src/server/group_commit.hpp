@@ -1,12 +1,14 @@
 // Group commit of the spool's queue/ directory: the files of many messages
 // made durable by one round of syncs, as a group-committed journal does. A
-// sync thread takes every item handed in since its last round, makes the
-// files' data durable (one fdatasync each, or one syncfs of the spool's
-// filesystem when that is cheaper: measured as it runs), renames them into
-// queue/, runs the items' other changes there (removals), fsyncs queue/ once,
-// and only then completes each waiter, on its own executor. So no 250 is
-// sent before a message's data and its directory entry are on disk, while
-// one round serves every session that finished its DATA meanwhile. The event
+// sync thread takes every item handed in since its last round, runs the
+// items' other changes (removals), and makes the files durable in queue/:
+// either renamed there then one syncfs of the spool's filesystem for data
+// and names together (one flush of the disk), or one fdatasync each, the
+// renames and one fsync of queue/ (chosen by what each costs, measured as it
+// runs); only then it completes each waiter, on its own executor. So no 250
+// is sent before a message's data and its directory entry are on disk, while
+// one round serves every session that finished its DATA meanwhile; two
+// rounds may be in flight at once (two sync threads). The event
 // loop never waits: it hands an item over (a bounded queue; full, the item
 // fails at once) and its coroutine resumes when the round is done. An error
 // fails only the items it touches: a file whose data cannot be synced fails
@@ -44,6 +46,9 @@ class GroupCommit {
     std::size_t max_pending = 16384;  // items waiting at most; more fail at once
     std::size_t max_round = 1024;     // items in one round at most
     DataSync data_sync = DataSync::automatic;
+    // Rounds in flight at once: while one round's sync runs, the next
+    // gathers what arrives and starts its own (the disk queues them).
+    std::size_t sync_threads = 2;
   };
 
   // The system calls of a round, replaceable by tests (the defaults are the
@@ -118,8 +123,17 @@ class GroupCommit {
   void push(Item item, std::unique_ptr<Waiter> waiter);
   void loop();
   void run_round(std::vector<Pending>& round);
-  // Makes the data of the round's files durable; false where it failed.
-  void sync_data(std::vector<Pending*>& files);
+  // Renames then one syncfs for data and names (see the .cpp for why that
+  // keeps the guarantee); falls back to each file when the syncfs fails.
+  void names_with_data(std::vector<Pending>& round, std::vector<Pending*>& files);
+  // fdatasync of each file still in the round; a failure fails that file.
+  void sync_each_file(std::vector<Pending*>& files);
+  // The fsync of queue/ after the renames; a failure fails the round (sticky).
+  void sync_directory_of(std::vector<Pending>& round);
+  // A sync failed for another round meanwhile (with two rounds in flight):
+  // this round's success is not trusted either; its names are taken away.
+  void fail_if_broken(std::vector<Pending>& round);
+  std::string broken() const;
   bool use_filesystem_sync(std::size_t files);
 
   Settings settings_;
@@ -133,8 +147,8 @@ class GroupCommit {
   // Measured costs (microseconds, moving averages) for DataSync::automatic.
   double file_sync_us_ = 0;
   double filesystem_sync_us_ = 0;
-  std::uint64_t rounds_since_filesystem_ = 0;
-  std::thread thread_;
+  std::uint64_t rounds_since_probe_ = 0;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace relayscope::server

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 
 #include "common/durable_file.hpp"
 
@@ -27,9 +28,12 @@ std::string maildir_unique_name(const std::string& hostname) {
   return fmt::format("{}.M{}P{}Q{}.{}", now / 1000000, now % 1000000, ::getpid(), ++counter, host);
 }
 
-Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMailbox& box,
-                                         std::string_view prefix, std::string_view message,
-                                         const std::string& hostname, Batch& batch) {
+namespace {
+
+Expected<std::string> deliver(const std::string& root, const LocalMailbox& box,
+                              std::string_view prefix,
+                              const std::function<Status(DurableFile&)>& write_message,
+                              const std::string& hostname, Batch& batch) {
   if (!safe_mailbox_name(box.user) || box.domain.empty() ||
       box.domain.find('/') != std::string::npos || box.domain.front() == '.') {
     return make_error("unsafe mailbox name " + box.address());
@@ -55,12 +59,30 @@ Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMai
   auto file = DurableFile::create((dir / "tmp" / name).string(), (dir / "new" / name).string());
   if (!file) return make_error("cannot deliver to " + dir.string() + ": " + file.error().message);
   auto s = file->append(prefix);
-  if (s) s = file->append(message);
+  if (s) s = write_message(*file);
   if (s) s = file->finish(batch.fsync_enabled());
   if (!s) return make_error("cannot deliver to " + dir.string() + ": " + s.error().message);
   auto final_path = file->final_path();
   batch.sync_dir_later((dir / "new").string());
   return final_path;
+}
+
+}  // namespace
+
+Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMailbox& box,
+                                         std::string_view prefix, std::string_view message,
+                                         const std::string& hostname, Batch& batch) {
+  auto write = [message](DurableFile& f) { return f.append(message); };
+  return deliver(root, box, prefix, write, hostname, batch);
+}
+
+Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMailbox& box,
+                                         std::string_view prefix, const SpoolMessage& message,
+                                         const std::string& hostname, Batch& batch) {
+  auto write = [&message](DurableFile& f) {
+    return message.for_each_piece([&f](std::string_view piece) { return f.append(piece); });
+  };
+  return deliver(root, box, prefix, write, hostname, batch);
 }
 
 }  // namespace relayscope::server

@@ -9,6 +9,7 @@
 
 #include "common/expected.hpp"
 #include "server/policy.hpp"
+#include "server/spool_message.hpp"
 #include "server/worker.hpp"
 
 namespace relayscope::server {
@@ -16,6 +17,10 @@ namespace relayscope::server {
 // Returns the path of the delivered file under new/.
 Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMailbox& box,
                                          std::string_view prefix, std::string_view message,
+                                         const std::string& hostname, Batch& batch);
+// The same, copying a spooled message a piece at a time (constant memory).
+Expected<std::string> deliver_to_maildir(const std::string& root, const LocalMailbox& box,
+                                         std::string_view prefix, const SpoolMessage& message,
                                          const std::string& hostname, Batch& batch);
 
 // A Maildir file name that no other delivery shares (time, pid, counter, host).

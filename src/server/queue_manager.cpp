@@ -1,6 +1,7 @@
 // See queue_manager.hpp. Scheduling: new messages go to a ready list, retries
 // wait in a time-ordered map; one scheduler coroutine starts attempts while
-// fewer than `concurrency` run. An attempt reads the message from the spool,
+// fewer than `concurrency` run. An attempt opens the message in the spool
+// (the couriers read it in pieces),
 // tries every pending recipient, records the finished ones durably (a DSN is
 // stored before its failures are recorded, so a crash never loses a bounce),
 // and removes the message when nothing is left.
@@ -56,7 +57,7 @@ QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings setting
       own_local_(std::make_unique<MaildirCourier>(settings_.mailbox_root, settings_.hostname,
                                                   policy, worker)),
       own_remote_(std::make_unique<SmtpCourier>(settings_.hostname, settings_.delivery, resolver,
-                                                std::move(scope))),
+                                                std::move(scope), worker)),
       local_(own_local_.get()),
       remote_(own_remote_.get()),
       timer_(executor) {}
@@ -192,16 +193,17 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   // Jobs are named locals holding values only (no `this`): GCC 12 mishandles
   // a lambda temporary inside a co_await expression, and a job may still run
   // while the server shuts down.
+  // Opened, not read: the couriers read it a piece at a time as it goes out.
   auto path = spool_.queue_dir() + "/" + id;
-  auto read_job = [path](Batch&) -> Expected<std::string> {
-    return Spool::read_message_file(path);
+  auto open_job = [path](Batch&) -> Expected<std::shared_ptr<const SpoolMessage>> {
+    return SpoolMessage::open(path);
   };
-  auto read = co_await worker_.run<std::string>(std::move(read_job));
+  auto read = co_await worker_.run<std::shared_ptr<const SpoolMessage>>(std::move(open_job));
   if (!*alive) {
     co_return;
   }
 
-  std::shared_ptr<const std::string> message;
+  std::shared_ptr<const SpoolMessage> message;
   Outcomes outcomes;
   if (!read) {
     spdlog::error("{}: cannot read the spooled message: {}", id, read.error().message);
@@ -219,7 +221,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
           r, RecipientOutcome{Kind::transient, "4.3.0", "spool read error", "", std::nullopt});
     }
   } else {
-    message = std::make_shared<const std::string>(std::move(*read));
+    message = std::move(*read);
     outcomes = co_await try_recipients(id, item, message);
     if (!*alive) {
       co_return;
@@ -332,7 +334,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
 
 asio::awaitable<bool> QueueManager::bounce(std::string id, SpoolEnvelope env,
                                            std::vector<FailedRecipient> failed,
-                                           std::shared_ptr<const std::string> message) {
+                                           std::shared_ptr<const SpoolMessage> message) {
   auto alive = alive_;
   if (env.mail_from.empty()) {
     spdlog::info("{}: failed recipients of a message from the null sender: no DSN", id);
@@ -346,8 +348,17 @@ asio::awaitable<bool> QueueManager::bounce(std::string id, SpoolEnvelope env,
   in.now = std::time(nullptr);
   in.failed = std::move(failed);
   // An unreadable message (it expires like any other) is bounced without
-  // its copy rather than kept for ever.
-  in.original_message = message ? *message : std::string();
+  // its copy rather than kept for ever. A DSN returns the message only up
+  // to max_returned (else its headers): no more than that is read.
+  if (message) {
+    auto want = in.max_returned + 1;
+    auto prefix_job = [message, want](Batch&) -> Expected<std::string> {
+      return message->prefix(want);
+    };
+    auto prefix = co_await worker_.run<std::string>(std::move(prefix_job));
+    if (!*alive) co_return false;
+    if (prefix) in.original_message = std::move(*prefix);
+  }
   SpoolEnvelope dsn;
   dsn.arrival = unix_now();
   dsn.client = "127.0.0.1";
@@ -366,8 +377,8 @@ asio::awaitable<bool> QueueManager::bounce(std::string id, SpoolEnvelope env,
   co_return true;
 }
 
-asio::awaitable<Outcomes> QueueManager::try_recipients(std::string id, const Item& item,
-                                                       std::shared_ptr<const std::string> message) {
+asio::awaitable<Outcomes> QueueManager::try_recipients(
+    std::string id, const Item& item, std::shared_ptr<const SpoolMessage> message) {
   auto plan = plan_routes(item.pending, policy_, settings_.delivery.smarthost.has_value());
   Outcomes out = std::move(plan.refused);
   for (auto& [destination, rcpts] : plan.destinations) {

@@ -83,11 +83,11 @@ class QueueManager {
   asio::awaitable<void> scheduler();
   asio::awaitable<void> attempt(std::string id);
   asio::awaitable<Outcomes> try_recipients(std::string id, const Item& item,
-                                           std::shared_ptr<const std::string> message);
+                                           std::shared_ptr<const SpoolMessage> message);
   // Queues the DSN of `failed`; false when it could not be stored.
   asio::awaitable<bool> bounce(std::string id, SpoolEnvelope envelope,
                                std::vector<FailedRecipient> failed,
-                               std::shared_ptr<const std::string> message);
+                               std::shared_ptr<const SpoolMessage> message);
   void wake();
   asio::awaitable<void> remove_finished(std::string id);
 

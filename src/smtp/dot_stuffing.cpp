@@ -5,24 +5,37 @@
 
 namespace relayscope::smtp {
 
-std::string dot_stuff(std::string_view m) {
-  std::string out;
-  out.reserve(m.size() + m.size() / 50 + 5);
-  bool line_start = true;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    char c = m[i];
-    if (c == '\r' || c == '\n') {
-      out += "\r\n";
-      if (c == '\r' && i + 1 < m.size() && m[i + 1] == '\n') ++i;
-      line_start = true;
+void DotStuffer::feed(std::string_view m, std::string& out) {
+  out.reserve(out.size() + m.size() + m.size() / 50 + 5);
+  for (char c : m) {
+    if (c == '\n' && after_cr_) {
+      after_cr_ = false;  // the LF of a CRLF: its CRLF is out already
       continue;
     }
-    if (line_start && c == '.') out += '.';
+    after_cr_ = c == '\r';
+    if (c == '\r' || c == '\n') {
+      out += "\r\n";
+      line_start_ = true;
+      continue;
+    }
+    if (line_start_ && c == '.') out += '.';
     out += c;
-    line_start = false;
+    line_start_ = false;
   }
-  if (!line_start) out += "\r\n";
+}
+
+void DotStuffer::finish(std::string& out) {
+  if (!line_start_) out += "\r\n";
   out += ".\r\n";
+  line_start_ = true;
+  after_cr_ = false;
+}
+
+std::string dot_stuff(std::string_view m) {
+  std::string out;
+  DotStuffer s;
+  s.feed(m, out);
+  s.finish(out);
   return out;
 }
 

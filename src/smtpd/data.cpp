@@ -74,6 +74,7 @@ asio::awaitable<Outcome> Session::on_data(const smtp::Command&) {
     }
   }
   reset_transaction();
+  in_.relax();  // the message's big reads are over: back to a small buffer
   auto state = reader.state();
   if (state == smtp::DataReader::State::done && kept && !chunk.empty()) {
     auto piece = std::move(chunk);

@@ -2,6 +2,8 @@
 // are dropped from the front when that is cheap (before each prepare).
 #include "smtpd/input_buffer.hpp"
 
+#include <algorithm>
+
 namespace relayscope::smtpd {
 
 InputBuffer::Line InputBuffer::take_line(std::size_t max, std::string& out) {
@@ -56,12 +58,29 @@ void InputBuffer::compact() {
 std::span<char> InputBuffer::prepare(std::size_t n) {
   compact();
   buf_.resize(filled_ + n);
+  prepared_ = n;
   return std::span<char>(buf_.data() + filled_, n);
 }
 
 void InputBuffer::commit(std::size_t n) {
+  n = std::min(n, prepared_);
+  // A read that filled all its room: more is probably waiting.
+  if (n > 0 && n == prepared_ && n >= read_size_) read_size_ = std::min(read_size_ * 2, max_read);
+  prepared_ = 0;
   filled_ += n;
   buf_.resize(filled_);
+}
+
+void InputBuffer::relax() {
+  read_size_ = min_read;
+  compact();
+  if (buf_.capacity() <= std::max(filled_, min_read) * 2) return;
+  // A copy of what is unread in a buffer of its size: std::string never
+  // gives memory back by itself (shrink_to_fit is only a request).
+  std::string smaller;
+  smaller.reserve(std::max(filled_, min_read));
+  smaller.assign(buf_, 0, filled_);
+  buf_.swap(smaller);
 }
 
 }  // namespace relayscope::smtpd

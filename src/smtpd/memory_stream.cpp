@@ -38,6 +38,7 @@ asio::awaitable<void> MemoryStream::wait(asio::steady_timer& timer, Deadline dea
 
 asio::awaitable<net::IoValue<std::size_t>> MemoryStream::read_some(std::span<char> buf,
                                                                    Deadline deadline) {
+  if (reads_) reads_->push_back(buf.size());
   for (;;) {
     if (closed_) co_return net::IoValue<std::size_t>{{net::IoError::closed, "closed"}, 0};
     if (!in_.empty()) {

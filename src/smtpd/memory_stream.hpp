@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "smtpd/stream.hpp"
 
@@ -26,6 +27,9 @@ class MemoryStream final : public Stream {
   // A readiness event with no byte behind it (what a reused descriptor gave).
   void set_stale_readiness(bool on) { stale_readiness_ = on; }
   void set_tls_allowed(bool on) { tls_allowed_ = on; }
+  // Records the room each read_some was given (how big the session's reads
+  // are); `into` must outlive the stream's use.
+  void record_reads(std::vector<std::size_t>* into) { reads_ = into; }
 
   asio::awaitable<net::IoValue<std::size_t>> read_some(std::span<char> buf,
                                                        Deadline deadline) override;
@@ -47,6 +51,7 @@ class MemoryStream final : public Stream {
   bool tls_ = false;
   bool tls_allowed_ = true;
   bool stale_readiness_ = false;
+  std::vector<std::size_t>* reads_ = nullptr;
 };
 
 }  // namespace relayscope::smtpd

@@ -53,16 +53,14 @@ void SessionPolicy::command_refused(const SessionView&, const CommandRefusal&) {
 
 namespace detail {
 
-namespace {
-constexpr std::size_t read_chunk = 16 * 1024;
-}
-
 void Session::log_info(std::string_view what) const {
   spdlog::info("session {} client={} {}", client_.session_id, client_.address, what);
 }
 
 asio::awaitable<net::IoResult> Session::fill(Deadline deadline) {
-  auto room = in_.prepare(read_chunk);
+  // Small while the client sends commands, larger while it sends a message
+  // (InputBuffer::read_size).
+  auto room = in_.prepare(in_.read_size());
   auto r = co_await io_.read_some(room, deadline);
   in_.commit(r ? r.value : 0);
   co_return r.result;
@@ -151,6 +149,9 @@ asio::awaitable<void> Session::run() {
   std::string line;
   for (;;) {
     auto timeout = phase_.in_mail ? s_.command_timeout : s_.idle_timeout;
+    // Waiting for the client with nothing buffered: with a small buffer (a
+    // burst of pipelined commands may have grown it).
+    if (in_.empty()) in_.relax();
     auto got = co_await read_line(Clock::now() + timeout, line);
     line_ = got == LineResult::line ? std::string_view(line) : std::string_view();
     Outcome outcome;

@@ -196,6 +196,103 @@ TEST(Deliver, ClassifiesPerRecipientAndSendsTheMessage) {
   EXPECT_EQ(body, "Subject: t\r\n\r\n..leading dot\r\n");
 }
 
+TEST(Deliver, SendsAMessageReadInPiecesOnlyOnceTheServerSaid354) {
+  // The relay's spool hands the message over in pieces (constant memory);
+  // a CRLF split between two pieces and a leading dot at a piece's start
+  // come out as from the whole message.
+  LoopbackPeer p;
+  std::vector<RecipientResult> results;
+  std::string body, mail;
+  bool said_354 = false, read_before_354 = false;
+  std::vector<std::uint64_t> offsets;
+  const std::vector<std::string> pieces = {"Subject: t\r", "\n\r\n", ".leading dot\r\n"};
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await send(s, "220 sink\r\n");
+        co_await receive_line(s, buf);  // EHLO
+        co_await send(s, "250-sink\r\n250 SIZE 1000\r\n");
+        mail = co_await receive_line(s, buf);
+        co_await send(s, "250 ok\r\n");
+        co_await receive_line(s, buf);  // RCPT
+        co_await send(s, "250 ok\r\n");
+        co_await receive_line(s, buf);  // DATA
+        said_354 = true;
+        co_await send(s, "354 go\r\n");
+        for (;;) {
+          auto l = co_await receive_line(s, buf);
+          if (l.empty() || l == ".\r\n") break;
+          body += l;
+        }
+        co_await send(s, "250 queued\r\n");
+        co_await receive_line(s, buf);
+        co_await send(s, "221 bye\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        DeliveryRequest r;
+        r.server = p.endpoint();
+        r.mail_from = "from@x.test";
+        r.recipients = {"a@y.test"};
+        r.message_size = 28;
+        r.pieces = [&](std::uint64_t offset) -> asio::awaitable<std::optional<std::string>> {
+          if (!said_354) read_before_354 = true;
+          offsets.push_back(offset);
+          std::uint64_t at = 0;
+          for (const auto& piece : pieces) {
+            if (at == offset) co_return piece;
+            at += piece.size();
+          }
+          co_return std::string();
+        };
+        results = co_await deliver(r, net::ScopeGuard::loopback_only(), quick());
+      });
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].disposition, Disposition::delivered) << results[0].text;
+  EXPECT_EQ(body, "Subject: t\r\n\r\n..leading dot\r\n");
+  EXPECT_FALSE(read_before_354);
+  EXPECT_EQ(offsets, (std::vector<std::uint64_t>{0, 11, 14, 28}));
+  EXPECT_NE(mail.find("SIZE=28"), std::string::npos) << mail;
+}
+
+TEST(Deliver, AMessageThatCannotBeReadIsNotEndedWithADot) {
+  LoopbackPeer p;
+  std::vector<RecipientResult> results;
+  std::string rest;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await send(s, "220 sink\r\n");
+        co_await receive_line(s, buf);  // EHLO
+        co_await send(s, "250 sink\r\n");
+        co_await receive_line(s, buf);  // MAIL
+        co_await send(s, "250 ok\r\n");
+        co_await receive_line(s, buf);  // RCPT
+        co_await send(s, "250 ok\r\n");
+        co_await receive_line(s, buf);  // DATA
+        co_await send(s, "354 go\r\n");
+        for (;;) {
+          auto l = co_await receive_line(s, buf);
+          if (l.empty()) break;  // the client closed
+          rest += l;
+        }
+      },
+      [&]() -> asio::awaitable<void> {
+        DeliveryRequest r;
+        r.server = p.endpoint();
+        r.mail_from = "from@x.test";
+        r.recipients = {"a@y.test"};
+        r.message_size = 100;
+        r.pieces = [](std::uint64_t offset) -> asio::awaitable<std::optional<std::string>> {
+          if (offset == 0) co_return std::string("Subject: half\r\n");
+          co_return std::nullopt;  // the spool file cannot be read
+        };
+        results = co_await deliver(r, net::ScopeGuard::loopback_only(), quick());
+      });
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].disposition, Disposition::transient);
+  EXPECT_EQ(rest.find(".\r\n"), std::string::npos) << rest;  // never ended: the server drops it
+}
+
 TEST(Deliver, NoConnectionMeansTryAgainLater) {
   asio::io_context io;
   tcp::endpoint unused;

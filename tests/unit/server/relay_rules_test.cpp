@@ -108,7 +108,7 @@ smarthost = "127.0.0.1:2601"
       if (it == plan.destinations.end()) continue;
       Parcel parcel{"Q" + std::to_string(i),
                     {},
-                    std::make_shared<const std::string>(memory.messages[i]),
+                    SpoolMessage::from_text(memory.messages[i]),
                     local_destination,
                     it->second};
       parcel.envelope.mail_from = env.mail_from;

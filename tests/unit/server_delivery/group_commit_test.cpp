@@ -32,6 +32,7 @@ struct Journal {
   std::set<std::string> failing_files;  // final names whose data sync fails
   bool dir_fails = false;
   bool filesystem_fails = false;
+  std::string queue;  // the directory the files are renamed to
 
   void add(std::string e) {
     std::lock_guard lock(mutex);
@@ -67,6 +68,12 @@ GroupCommit::Ops fake_ops(Journal& j) {
   };
   o.sync_filesystem = [&j](int) -> Status {
     j.maybe_hold();
+    // Which names were in queue/ when it ran (they must be: one syncfs
+    // makes the names durable with the data).
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(j.queue, ec)) {
+      j.add("named " + e.path().filename().string());
+    }
     j.add("syncfs");
     if (j.filesystem_fails) return make_error("syncfs: EIO");
     return Ok{};
@@ -86,6 +93,7 @@ class GroupCommitTest : public ::testing::Test {
   std::string queue() const { return dir.path() + "/queue"; }
   std::string tmp() const { return dir.path() + "/tmp"; }
   void SetUp() override {
+    journal.queue = queue();
     fs::create_directories(queue());
     fs::create_directories(tmp());
   }
@@ -157,10 +165,12 @@ class GroupCommitTest : public ::testing::Test {
   }
 };
 
+// One sync thread: rounds one after the other, as these tests count them.
 GroupCommit::Settings settings(const std::string& dir, GroupCommit::DataSync d) {
   GroupCommit::Settings s;
   s.dir = dir;
   s.data_sync = d;
+  s.sync_threads = 1;
   return s;
 }
 
@@ -224,6 +234,58 @@ TEST_F(GroupCommitTest, OneSyncfsServesARound) {
   EXPECT_EQ(st.filesystem_syncs, 2u);
   EXPECT_EQ(st.rounds, 2u);
   EXPECT_EQ(count("syncfs"), 2u);
+  // No fsync of queue/: the syncfs came after the renames and covers them,
+  // and every waiter was completed after the syncfs that named its file.
+  EXPECT_EQ(st.dir_syncs, 0u);
+  EXPECT_EQ(count("dir"), 0u);
+  std::lock_guard lock(journal.mutex);
+  const auto& ev = journal.events;
+  for (int i = 0; i < 20; ++i) {
+    auto name = "f" + std::to_string(i);
+    auto named = std::find(ev.begin(), ev.end(), "named " + name);
+    auto done = std::find(ev.begin(), ev.end(), "done " + name);
+    ASSERT_NE(named, ev.end()) << name;
+    ASSERT_NE(done, ev.end()) << name;
+    EXPECT_NE(std::find(named, done, "syncfs"), done) << name;
+    EXPECT_FALSE(fs::exists(tmp() + "/" + name)) << name;
+  }
+}
+
+TEST_F(GroupCommitTest, WithTwoSyncThreadsARoundCompletesWhileAnotherIsStillSyncing) {
+  // The first round is held inside its syncfs; a message handed in
+  // meanwhile is made durable by a second round at once instead of waiting
+  // for the first to finish.
+  auto s = settings(queue(), GroupCommit::DataSync::filesystem);
+  s.sync_threads = 2;
+  GroupCommit g(s, fake_ops(journal));
+  journal.hold_first = true;
+  asio::io_context io;
+  std::map<std::string, Status> results;
+  spawn_commit(io, g, file("first", "1"), results);
+  bool second_done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        journal.wait_entered();
+        GroupCommit::Item item{file("second", "2"), {}};
+        Status st = co_await g.commit(std::move(item));
+        EXPECT_TRUE(st);
+        second_done = true;
+      },
+      asio::detached);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!second_done && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(10));
+  }
+  bool first_done = results.count("first") != 0;
+  journal.release();
+  io.run();
+  EXPECT_TRUE(second_done);
+  EXPECT_FALSE(first_done);  // the second finished while the first was held
+  ASSERT_TRUE(results.count("first"));
+  EXPECT_TRUE(results.at("first"));
+  EXPECT_EQ(g.stats().rounds, 2u);
+  EXPECT_EQ(count("syncfs"), 2u);
 }
 
 TEST_F(GroupCommitTest, AFileWhoseDataCannotBeSyncedFailsAlone) {
@@ -250,6 +312,11 @@ TEST_F(GroupCommitTest, AFailedSyncfsFallsBackToEachFile) {
   EXPECT_TRUE(results.at("ok"));
   EXPECT_FALSE(results.at("bad"));
   EXPECT_GE(count("data ok"), 1u);
+  // The name the failed file was given before the syncfs is taken away;
+  // the good one's rename is made durable by an fsync of queue/.
+  EXPECT_FALSE(fs::exists(queue() + "/bad"));
+  EXPECT_TRUE(fs::exists(queue() + "/ok"));
+  EXPECT_EQ(count("dir"), 1u);
 }
 
 TEST_F(GroupCommitTest, AFailedDirectorySyncFailsItsRoundTakesTheNamesAwayAndStays) {
@@ -328,7 +395,7 @@ TEST_F(GroupCommitTest, TheRealSystemCallsMakeFilesDurable) {
     EXPECT_EQ(read(queue() + "/" + name), "real");
   }
   EXPECT_EQ(g.stats().items, 10u);
-  EXPECT_GE(g.stats().dir_syncs, 1u);
+  EXPECT_GE(g.stats().dir_syncs + g.stats().filesystem_syncs, 1u);
 }
 
 }  // namespace

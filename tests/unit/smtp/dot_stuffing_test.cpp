@@ -29,5 +29,22 @@ TEST(DotStuff, BareLineEndingsBecomeCrlf) {
   EXPECT_EQ(dot_stuff("\n\r"), "\r\n\r\n.\r\n");
 }
 
+TEST(DotStuff, InPiecesGivesWhatTheWholeMessageGives) {
+  // Every split point, including between the CR and the LF of a line end
+  // and between a line's start and its leading dot.
+  const std::string m = "a\r\n.b\r\n\r\n..c\nd\r\re.\r\n.";
+  for (std::size_t cut = 0; cut <= m.size(); ++cut) {
+    for (std::size_t cut2 = cut; cut2 <= m.size(); ++cut2) {
+      DotStuffer s;
+      std::string out;
+      s.feed(std::string_view(m).substr(0, cut), out);
+      s.feed(std::string_view(m).substr(cut, cut2 - cut), out);
+      s.feed(std::string_view(m).substr(cut2), out);
+      s.finish(out);
+      EXPECT_EQ(out, dot_stuff(m)) << cut << " " << cut2;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace relayscope::smtp

@@ -67,5 +67,34 @@ TEST(InputBuffer, ClearForgetsEverything) {
   EXPECT_EQ(b.take_line(100, l), Line::need_more);
 }
 
+TEST(InputBuffer, ReadsStartSmallGrowWhenTheyFillTheRoomAndRelaxGivesMemoryBack) {
+  InputBuffer b;
+  EXPECT_EQ(b.read_size(), InputBuffer::min_read);
+  // A read that does not fill its room (a command) does not grow it.
+  put(b, "NOOP\r\n");
+  EXPECT_EQ(b.read_size(), InputBuffer::min_read);
+  std::string l;
+  ASSERT_EQ(b.take_line(100, l), Line::complete);
+  EXPECT_LE(b.capacity(), 2 * InputBuffer::min_read);
+  // Reads that fill all their room (a message arriving) double it, up to max_read.
+  for (int i = 0; i < 10; ++i) {
+    auto n = b.read_size();
+    auto room = b.prepare(n);
+    std::memset(room.data(), 'x', n);
+    b.commit(n);
+  }
+  EXPECT_EQ(b.read_size(), InputBuffer::max_read);
+  EXPECT_GE(b.capacity(), InputBuffer::max_read);
+  // After the message, with a command pipelined behind it: small again,
+  // the memory given back, and the command kept.
+  b.consume(b.size());
+  put(b, "QUIT\r\n");
+  b.relax();
+  EXPECT_EQ(b.read_size(), InputBuffer::min_read);
+  EXPECT_LE(b.capacity(), 2 * InputBuffer::min_read);
+  ASSERT_EQ(b.take_line(100, l), Line::complete);
+  EXPECT_EQ(l, "QUIT");
+}
+
 }  // namespace
 }  // namespace relayscope::smtpd

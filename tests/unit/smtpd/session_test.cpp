@@ -2,9 +2,11 @@
 // behaviour that fixes it (each of these failed on the old relay session).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
 
 #include "smtpd/auth_guard.hpp"
+#include "smtpd/input_buffer.hpp"
 #include "smtpd/memory_stream.hpp"
 #include "smtpd/sasl.hpp"
 #include "test_policy.hpp"
@@ -75,6 +77,25 @@ TEST(Session, DataStreamsToTheSinkInBoundedChunks) {
   // The session never handed (so never held) more than a chunk and a read.
   EXPECT_LE(r.sink.largest_chunk, s.data_chunk + 16 * 1024);
   EXPECT_GT(body.size(), 10 * r.sink.largest_chunk);
+}
+
+TEST(Session, ReadBufferStartsSmallGrowsForTheMessageAndShrinksAfterIt) {
+  // It used to be 16 KiB per session from the first command on, kept for
+  // the session's life: 160 MB for 10,000 idle sessions.
+  auto s = fast_settings();
+  std::string escaped;
+  for (int i = 0; i < 4000; ++i) escaped += "line " + std::to_string(i) + " of the message\\r\\n";
+  std::vector<std::size_t> reads;
+  Rig r;
+  auto res = r.go(std::string(envelope_script) + "C: DATA\nS: 354\nC! " + escaped +
+                      "\nC: .\nS: 250\nC: QUIT\nS: 221\n",
+                  s, [&reads](MemoryStream& m) { m.record_reads(&reads); });
+  ASSERT_TRUE(res.ok) << res.failure;
+  ASSERT_EQ(r.sink.messages.size(), 1u);
+  ASSERT_GE(reads.size(), 3u);
+  EXPECT_EQ(reads.front(), InputBuffer::min_read);  // EHLO: a small read
+  EXPECT_EQ(*std::max_element(reads.begin(), reads.end()), InputBuffer::max_read);  // the message
+  EXPECT_EQ(reads.back(), InputBuffer::min_read);  // QUIT, after DATA: small again
 }
 
 TEST(Session, DataHasOneDeadlineNotOnePerRead) {
