@@ -76,9 +76,10 @@ std::string delivery(std::string_view id, const Delivery& d) {
 }
 
 std::string arrival(std::string_view id, const Arrival& a) {
-  return fmt::format("{}: collect: token={}, probe={}, result={}, from=<{}>, client=[{}]", id,
-                     a.token.empty() ? "-" : clean(a.token), a.probe.empty() ? "-" : clean(a.probe),
-                     clean(a.result), clean(a.from), clean(a.client_ip));
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : clean(s); };
+  return fmt::format("{}: collect: token={}, probe={}, run={}, result={}, from=<{}>, client=[{}]",
+                     id, or_dash(a.token), or_dash(a.probe), or_dash(a.run), clean(a.result),
+                     clean(a.from), clean(a.client_ip));
 }
 
 }  // namespace relayscope::server::log_lines

@@ -5,7 +5,7 @@
 //   ID: to=<c@d>, relay=HOST[IP]:PORT, delay=1.2, dsn=2.0.0, status=sent (250 2.0.0 Ok)
 //   NOQUEUE: reject: RCPT from HOST[IP]: 554 5.7.1 <c@d>: Relay access denied;
 //       from=<a@b> to=<c@d> proto=ESMTP helo=<h>
-//   ID: collect: token=T, probe=N, result=delivered, from=<a@b>, client=[IP]
+//   ID: collect: token=T, probe=N, run=R, result=delivered, from=<a@b>, client=[IP]
 // Every line of a message starts with its queue id; a refusal before there
 // is one says NOQUEUE. Pure: strings in, one line out (no newline).
 #pragma once
@@ -70,6 +70,7 @@ std::string delivery(std::string_view id, const Delivery& d);
 struct Arrival {
   std::string token;   // the probe's token, empty when none was found
   std::string probe;   // the probe's id in the store, empty when unknown
+  std::string run;     // that probe's run, empty when unknown
   std::string result;  // delivered, bounced, unmatched
   std::string from;
   std::string client_ip;

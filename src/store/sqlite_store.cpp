@@ -460,6 +460,20 @@ class SqliteStore final : public Store {
     return *row;
   }
 
+  Expected<std::optional<TokenOwner>> token_owner(const std::string& token) override {
+    if (token.empty()) return std::optional<TokenOwner>{};
+    auto st = db_->prepare(
+        "SELECT run_id, id FROM probes WHERE token = ?1 AND token <> '' UNION ALL "
+        "SELECT p.run_id, p.id FROM variants v JOIN probes p ON p.id = v.probe_id "
+        "  WHERE v.token = ?1 AND v.token <> '' LIMIT 1");
+    if (!st) return st.error();
+    st->bind(1, token);
+    auto row = st->step();
+    if (!row) return context(row.error(), "look up a token");
+    if (!*row) return std::optional<TokenOwner>{};
+    return std::optional<TokenOwner>{TokenOwner{st->i64(0), st->i64(1)}};
+  }
+
   Expected<std::vector<Arrival>> get_arrivals() override {
     auto st = db_->prepare(
         "SELECT token, kind, received_at, client_ip, mail_from, rcpt_to, message_path "

@@ -118,7 +118,7 @@ class LogLinesTest(unittest.TestCase):
                        "Subject: hello\r\n\r\nno token here\r\n")
             with self.assertRaises(smtplib.SMTPRecipientsRefused):
                 s.sendmail("someone@example.org", ["x@elsewhere.example"], "Subject: x\r\n\r\nx\r\n")
-        m = wait_log(r"(\S+): collect: token=-, probe=-, result=unmatched, "
+        m = wait_log(r"(\S+): collect: token=-, probe=-, run=-, result=unmatched, "
                      r"from=<someone@example\.org>, client=\[%s\]$" % re.escape(STRANGER))
         self.assertTrue(m)
         wait_log(r"NOQUEUE: reject: RCPT from unknown\[%s\]: 554 5\.7\.1 <x@elsewhere\.example>: "

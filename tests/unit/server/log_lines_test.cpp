@@ -75,12 +75,18 @@ TEST(LogLines, QueuedAndArrivalLinesStartWithTheQueueId) {
   Arrival a;
   a.token = "tok1";
   a.probe = "17";
+  a.run = "3";
   a.result = "delivered";
   a.from = "probe@survey.test";
   a.client_ip = "127.0.0.5";
   EXPECT_EQ(arrival("C1", a),
-            "C1: collect: token=tok1, probe=17, result=delivered, from=<probe@survey.test>, "
-            "client=[127.0.0.5]");
+            "C1: collect: token=tok1, probe=17, run=3, result=delivered, "
+            "from=<probe@survey.test>, client=[127.0.0.5]");
+  Arrival stray;
+  stray.result = "unmatched";
+  stray.client_ip = "127.0.0.6";
+  EXPECT_EQ(arrival("C2", stray),
+            "C2: collect: token=-, probe=-, run=-, result=unmatched, from=<>, client=[127.0.0.6]");
 }
 
 TEST(LogLines, CommandStageIsTheUpperCasedVerb) {
