@@ -11,6 +11,7 @@
 #include <atomic>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "collect/envelope.hpp"
@@ -90,7 +91,21 @@ struct Kept {
   std::string error;
   store::Arrival arrival;
   bool recorded = false;
+  std::optional<store::TokenOwner> owner;  // the probe that carried the token
 };
+
+// The probe behind a token, for the arrival line. A lookup that fails only
+// costs the line its probe (the arrival is recorded either way); a probe
+// still in flight is not stored yet, so mail that beats it names none.
+std::optional<store::TokenOwner> owner_of(store::Store& db, const std::string& token) {
+  auto owner = db.token_owner(token);
+  if (!owner) {
+    spdlog::warn("collect: cannot look up token {}: {}", server::log_lines::clean(token),
+                 owner.error().message);
+    return std::nullopt;
+  }
+  return *owner;
+}
 
 class CollectorWriter final : public smtpd::MessageWriter {
  public:
@@ -143,6 +158,7 @@ class CollectorWriter final : public smtpd::MessageWriter {
         auto added = c->owned->add_arrival(a);
         k.recorded = static_cast<bool>(added);
         if (!added) k.error = added.error().message;
+        if (added) k.owner = owner_of(*c->owned, a.token);
       }
       return k;
     };
@@ -153,6 +169,7 @@ class CollectorWriter final : public smtpd::MessageWriter {
       // A store shared with the loop's other users stays on the loop thread.
       auto added = c->shared->add_arrival(kept.arrival);
       kept.recorded = static_cast<bool>(added);
+      if (added) kept.owner = owner_of(*c->shared, kept.arrival.token);
     }
     if (!kept.recorded) {
       co_return smtp::make_reply(451, "4.3.0 Cannot record the message now; try again later");
@@ -161,6 +178,10 @@ class CollectorWriter final : public smtpd::MessageWriter {
     // One line per arrival, under the id the 250 names.
     server::log_lines::Arrival line;
     line.token = kept.arrival.token;
+    if (kept.owner) {
+      line.probe = std::to_string(kept.owner->probe_id);
+      line.run = std::to_string(kept.owner->run_id);
+    }
     line.result = kind == "delivery" ? "delivered" : kind == "bounce" ? "bounced" : kind;
     line.from = kept.arrival.mail_from;
     line.client_ip = client_;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "collect/collector.hpp"
+#include "demo/waiting.hpp"
 #include "lab/lab.hpp"
 #include "store/store.hpp"
 #include "survey/runner.hpp"
@@ -37,41 +38,25 @@ struct TempDir {
 
 const std::string collector_domain = "collector.relayscope.test";
 
-// What the demo waits for, on the progress line: "N messages, up to T s".
-std::string waiting_line(std::size_t messages, std::size_t sessions, double seconds_left) {
-  return fmt::format(
-      "relayscope demo: waiting for {} late message{} from the relaying hosts ({} arriving now), "
-      "up to {:.0f} s more",
-      messages, messages == 1 ? "" : "s", sessions, seconds_left);
-}
-
-// Waits (polling, within `bound`) until the lab has no delivery in flight and
-// the collector no session open; on a terminal, says so about once a second.
+// Waits (looking every 50 ms, within `bound`) until the lab has no delivery
+// in flight and the collector no session open; on a terminal, says so about
+// once a second (waiting.hpp decides when and what).
 asio::awaitable<void> drain(lab::Lab& lab, collect::Collector& collector,
                             std::chrono::seconds bound, bool progress) {
-  const auto began = std::chrono::steady_clock::now();
-  auto deadline = began + bound;
+  auto w = start_waiting(std::chrono::steady_clock::now(), bound);
   asio::steady_timer t(co_await asio::this_coro::executor);
-  int quiet = 0;
-  auto next_line = began;
-  bool printed = false;
-  while (std::chrono::steady_clock::now() < deadline && quiet < 3) {
-    const auto now = std::chrono::steady_clock::now();
-    if (progress && now >= next_line &&
-        lab.pending_deliveries() + collector.active_sessions() > 0) {
-      std::fprintf(stderr, "\r%s   ",
-                   waiting_line(lab.pending_deliveries(), collector.active_sessions(),
-                                std::chrono::duration<double>(deadline - now).count())
-                       .c_str());
+  for (;;) {
+    auto step = wait_step(w, std::chrono::steady_clock::now(), lab.pending_deliveries(),
+                          collector.active_sessions(), progress);
+    if (step.line) {
+      std::fprintf(stderr, "\r%s   ", step.line->c_str());
       std::fflush(stderr);
-      printed = true;
-      next_line = now + std::chrono::seconds(1);
     }
-    quiet = (lab.pending_deliveries() == 0 && collector.active_sessions() == 0) ? quiet + 1 : 0;
+    if (step.done) break;
     t.expires_after(std::chrono::milliseconds(50));
     co_await t.async_wait(asio::use_awaitable);
   }
-  if (printed) std::fprintf(stderr, "\n");
+  if (w.printed) std::fprintf(stderr, "\n");
 }
 
 }  // namespace

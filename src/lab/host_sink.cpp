@@ -112,7 +112,7 @@ void HostSink::dispatch(const smtpd::ClientInfo& client, const smtpd::Envelope& 
       job.message = std::move(with_trace);
       job.token = token;
       job.trick = is_trick(b) ? info(b).name : "";
-      ctx_.hub.outbox->submit(std::move(job));
+      ctx_.hub.send_out(std::move(job));
     } else if (fate == Fate::bounced && !bounced) {
       bounced = true;
       if (sender.empty()) {
@@ -141,7 +141,7 @@ void HostSink::dispatch(const smtpd::ClientInfo& client, const smtpd::Envelope& 
       job.recipient = sender;
       job.message = build_dsn(d);
       job.token = token;
-      ctx_.hub.outbox->submit(std::move(job));
+      ctx_.hub.send_out(std::move(job));
     } else if (fate != Fate::bounced) {
       ledger.record(
           host, {EventKind::dropped, token, {}, r.address, "accepted and dropped", ctx_.now_ms()});

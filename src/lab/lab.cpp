@@ -159,7 +159,7 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   oo.timeout = options.delivery_timeout;
   oo.seed = options.seed;
   st->outbox = std::make_shared<Outbox>(executor, st->plan, st->ledger, oo, started);
-  st->hub->outbox = st->outbox;
+  st->hub->send_out = [outbox = st->outbox](OutboundJob job) { outbox->submit(std::move(job)); };
   st->options = std::move(options);
   st->listeners->begin();
   return std::unique_ptr<Lab>(new Lab(std::move(st)));

@@ -19,21 +19,11 @@
 
 #include "dns/resolver.hpp"
 #include "lab/ledger.hpp"
+#include "lab/outbound_job.hpp"
 #include "lab/plan.hpp"
 #include "net/scope_guard.hpp"
 
 namespace relayscope::lab {
-
-struct OutboundJob {
-  enum class Kind : std::uint8_t { relay, bounce };
-  Kind kind = Kind::relay;
-  std::size_t host = 0;   // the host that passes it on
-  std::string mail_from;  // bare; "" is the null sender
-  std::string recipient;  // bare
-  std::string message;    // CRLF line endings, not stuffed
-  std::string token;
-  std::string trick;
-};
 
 struct OutboxOptions {
   std::string dns_server;                    // "127.0.0.1:5353": the lab's own

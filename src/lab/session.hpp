@@ -11,13 +11,14 @@
 #include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "lab/ledger.hpp"
-#include "lab/outbox.hpp"
+#include "lab/outbound_job.hpp"
 #include "lab/plan.hpp"
 
 namespace relayscope::lab {
@@ -41,7 +42,9 @@ class Session;
 struct SessionHub {
   std::shared_ptr<const LabPlan> plan;
   std::shared_ptr<Ledger> ledger;
-  std::shared_ptr<Outbox> outbox;
+  // Where accepted mail that goes further is handed on: the lab's outbox
+  // (lab.cpp); the session fuzzer keeps it in memory.
+  std::function<void(OutboundJob)> send_out;
   std::unique_ptr<asio::ssl::context> tls;  // for starttls hosts; may be null
   SessionLimits limits;
   Delays delays;

@@ -28,6 +28,21 @@ std::string delay(double seconds) {
   return fmt::format("{:.2g}", seconds);
 }
 
+Delays split_delay(double total, double in_queue, double carry) {
+  auto positive = [](double x) { return x > 0 ? x : 0.0; };
+  Delays d;
+  d.in_queue = positive(in_queue);
+  d.transmission = positive(carry);
+  d.before_queue = positive(total - d.in_queue - d.transmission);
+  return d;
+}
+
+std::string delays(const Delays& d) {
+  auto part = [](double x) { return x < 0.01 ? std::string("0") : delay(x); };
+  return part(d.before_queue) + "/" + part(d.in_queue) + "/" + part(d.connection) + "/" +
+         part(d.transmission);
+}
+
 std::string noqueue_reject(const Refusal& r) {
   return "NOQUEUE: reject: " + clean(r.stage) + " from " + client(r.client_name, r.client_ip) +
          ": " + clean(r.reply) + "; from=<" + clean(r.from) + "> to=<" + clean(r.to) +
@@ -70,15 +85,16 @@ std::string queued(std::string_view id, const Queued& q) {
 }
 
 std::string delivery(std::string_view id, const Delivery& d) {
-  return fmt::format("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id, clean(d.to),
-                     d.relay.empty() ? "none" : clean(d.relay), delay(d.delay_seconds),
-                     clean(d.dsn), clean(d.status), clean(d.remote_reply));
+  return fmt::format("{}: to=<{}>, relay={}, delay={}, delays={}, dsn={}, status={} ({})", id,
+                     clean(d.to), d.relay.empty() ? "none" : clean(d.relay), delay(d.delay_seconds),
+                     delays(d.delays), clean(d.dsn), clean(d.status), clean(d.remote_reply));
 }
 
 std::string arrival(std::string_view id, const Arrival& a) {
-  return fmt::format("{}: collect: token={}, probe={}, result={}, from=<{}>, client=[{}]", id,
-                     a.token.empty() ? "-" : clean(a.token), a.probe.empty() ? "-" : clean(a.probe),
-                     clean(a.result), clean(a.from), clean(a.client_ip));
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : clean(s); };
+  return fmt::format("{}: collect: token={}, probe={}, run={}, result={}, from=<{}>, client=[{}]",
+                     id, or_dash(a.token), or_dash(a.probe), or_dash(a.run), clean(a.result),
+                     clean(a.from), clean(a.client_ip));
 }
 
 }  // namespace relayscope::server::log_lines

@@ -205,6 +205,8 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
 
   std::shared_ptr<const SpoolMessage> message;
   Outcomes outcomes;
+  auto carry_started = Clock::now();  // delays=: b ends and d starts here
+  Clock::duration carried{};
   if (!read) {
     spdlog::error("{}: cannot read the spooled message: {}", id, read.error().message);
     if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
@@ -226,6 +228,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     if (!*alive) {
       co_return;
     }
+    carried = Clock::now() - carry_started;
   }
 
   const auto& env = item.envelope;
@@ -241,6 +244,9 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     d.delay_seconds =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
         static_cast<double>(env.arrival);
+    auto seconds = [](Clock::duration x) { return std::chrono::duration<double>(x).count(); };
+    d.delays = log_lines::split_delay(d.delay_seconds, seconds(carry_started - item.queued_at),
+                                      seconds(carried));
     d.dsn = o.status;
     d.status = settled.words[i].second;
     d.remote_reply = o.text;

@@ -77,7 +77,8 @@ class QueueManager {
     std::set<std::string> pending;  // recipients not finished
     int attempts = 0;               // counted again from 0 after a restart
     bool busy = false;
-    bool flush_requested = false;  // a flush came while busy: retry at once
+    bool flush_requested = false;                // a flush came while busy: retry at once
+    Clock::time_point queued_at = Clock::now();  // taken by the queue manager: delays= a|b
   };
 
   asio::awaitable<void> scheduler();

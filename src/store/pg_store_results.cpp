@@ -105,6 +105,18 @@ Expected<bool> PgStore::token_known(const std::string& token) {
   return r->rows() > 0;
 }
 
+Expected<std::optional<TokenOwner>> PgStore::token_owner(const std::string& token) {
+  if (token.empty()) return std::optional<TokenOwner>{};
+  auto r =
+      q("SELECT run_id, id FROM probes WHERE token = $1 AND token <> '' UNION ALL "
+        "SELECT p.run_id, p.id FROM variants v JOIN probes p ON p.id = v.probe_id "
+        "  WHERE v.token = $1 AND v.token <> '' LIMIT 1",
+        {p(token)});
+  if (!r) return context(r.error(), "look up a token");
+  if (r->rows() == 0) return std::optional<TokenOwner>{};
+  return std::optional<TokenOwner>{TokenOwner{r->i64(0, 0), r->i64(0, 1)}};
+}
+
 Expected<std::vector<Arrival>> PgStore::get_arrivals() {
   auto r =
       q("SELECT token, kind, received_at, client_ip, mail_from, rcpt_to, message_path "

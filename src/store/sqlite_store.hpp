@@ -76,6 +76,8 @@ class SqliteStore final : public Store {
 
   Expected<bool> token_known(const std::string& token) override;
 
+  Expected<std::optional<TokenOwner>> token_owner(const std::string& token) override;
+
   Expected<std::vector<Arrival>> get_arrivals() override;
 
   Expected<std::vector<HostRow>> host_rows(std::int64_t run_id) override;

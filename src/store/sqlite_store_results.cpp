@@ -193,6 +193,20 @@ Expected<bool> SqliteStore::token_known(const std::string& token) {
   return *row;
 }
 
+Expected<std::optional<TokenOwner>> SqliteStore::token_owner(const std::string& token) {
+  if (token.empty()) return std::optional<TokenOwner>{};
+  auto st = db_->prepare(
+      "SELECT run_id, id FROM probes WHERE token = ?1 AND token <> '' UNION ALL "
+      "SELECT p.run_id, p.id FROM variants v JOIN probes p ON p.id = v.probe_id "
+      "  WHERE v.token = ?1 AND v.token <> '' LIMIT 1");
+  if (!st) return st.error();
+  st->bind(1, token);
+  auto row = st->step();
+  if (!row) return context(row.error(), "look up a token");
+  if (!*row) return std::optional<TokenOwner>{};
+  return std::optional<TokenOwner>{TokenOwner{st->i64(0), st->i64(1)}};
+}
+
 Expected<std::vector<Arrival>> SqliteStore::get_arrivals() {
   auto st = db_->prepare(
       "SELECT token, kind, received_at, client_ip, mail_from, rcpt_to, message_path "

@@ -128,6 +128,12 @@ struct Arrival {
   std::string message_path;  // where the raw message is kept
 };
 
+// Who carried a token: the collector's arrival line names the probe.
+struct TokenOwner {
+  std::int64_t run_id = 0;
+  std::int64_t probe_id = 0;
+};
+
 // One row of `report --hosts`.
 struct HostRow {
   std::int64_t run_id = 0;
@@ -183,6 +189,9 @@ class Store {
   virtual Status add_arrival(const Arrival& arrival) = 0;
   // Whether a probe or a variant of any run carried this token.
   virtual Expected<bool> token_known(const std::string& token) = 0;
+  // The probe that carried this token (itself or one of its variants), in
+  // whichever run; nullopt when none did (yet: a probe is stored once it ends).
+  virtual Expected<std::optional<TokenOwner>> token_owner(const std::string& token) = 0;
   virtual Expected<std::vector<Arrival>> get_arrivals() = 0;
 
   virtual Expected<std::vector<HostRow>> host_rows(std::int64_t run_id) = 0;

@@ -90,6 +90,11 @@ class Synchronized final : public Store {
     return inner_->token_known(token);
   }
 
+  Expected<std::optional<TokenOwner>> token_owner(const std::string& token) override {
+    std::lock_guard lock(mu_);
+    return inner_->token_owner(token);
+  }
+
   Expected<std::vector<Arrival>> get_arrivals() override {
     std::lock_guard lock(mu_);
     return inner_->get_arrivals();

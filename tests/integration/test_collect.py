@@ -6,7 +6,9 @@
 import base64
 import email.utils
 import os
+import re
 import smtplib
+import sqlite3
 import unittest
 
 from aiosmtpd.controller import Controller
@@ -86,6 +88,18 @@ class Dropper:
         return "250 OK (and gone)"
 
 
+class Queuer:
+    """Accepts and keeps the message for later, as a relay with a queue
+    does: the test delivers it to the collector once the survey is over."""
+
+    def __init__(self):
+        self.kept = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.kept.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK queued"
+
+
 class CollectTest(SurveyCase):
     def start_collector(self):
         addr = ports.random_loopback()
@@ -135,6 +149,35 @@ class CollectTest(SurveyCase):
             self.assertIn("1 deliveries, 1 bounces, 0 delay warnings, 1 unmatched", f.read())
         kept = os.listdir(os.path.join(self.dir, "collected"))
         self.assertEqual(len([k for k in kept if k.endswith(".eml")]), 3, kept)
+
+    def test_the_arrival_line_names_the_probe_and_its_run(self):
+        collector, where = self.start_collector()
+        addr = ports.random_loopback()
+        port = ports.free_port(addr)
+        queuer = Queuer()
+        self.start_host(queuer, addr, port)
+        self.start_dns({"late.test": addr, DOMAIN: where[0]})
+        self.survey(["late.test"], port,
+                    extra=["--mail-from", "probe@" + DOMAIN, "--rcpt-to", "relay-test@" + DOMAIN])
+        self.assertEqual(len(queuer.kept), 1)
+        # The late delivery, once the probe is stored.
+        mail_from, rcpts, content = queuer.kept[0]
+        with smtplib.SMTP(*where, timeout=10) as s:
+            s.sendmail(mail_from, rcpts, content)
+        with sqlite3.connect("file:%s?mode=ro" % self.db, uri=True) as db:
+            probe, run, token = db.execute(
+                "SELECT id, run_id, token FROM probes WHERE domain = 'late.test'").fetchone()
+        self.assertTrue(token)
+
+        def log():
+            with open(collector.stderr_path, errors="replace") as f:
+                return f.read()
+
+        line = re.compile(r": collect: token=%s, probe=%d, run=%d, result=delivered, from=<%s>, "
+                          r"client=\[[^]]+\]$" % (re.escape(token), probe, run, re.escape(mail_from)),
+                          re.M)
+        ports.wait_until(lambda: line.search(log()), 20, "the arrival line in the collector's log",
+                         interval=0.05, alive=collector.alive)
 
     def test_bounces_to_an_untagged_sender_are_tied_by_the_returned_message(self):
         collector, where = self.start_collector()

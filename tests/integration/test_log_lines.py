@@ -80,14 +80,20 @@ class LogLinesTest(unittest.TestCase):
         wait_log(r"NOQUEUE: reject: MAIL from unknown\[127\.0\.0\.1\]: 501 .* proto=SMTP "
                  r"helo=<client\.example\.org>$")
 
-        # A delivery through the smarthost: delay=, dsn=, the remote's reply first.
+        # A delivery through the smarthost: delay=, delays=, dsn=, the remote's reply first.
         token = "tok-" + uuid.uuid4().hex
         self.assertEqual(relay.send("alice@example.test", ["bob@remote.test"], "body " + token,
                                     source=LOCAL_CLIENT), {})
         sink.wait_for(token)
-        m = wait_log(r"^.*?([0-9A-Za-z]+): to=<bob@remote\.test>, relay=\S+, delay=[0-9.]+, "
+        m = wait_log(r"^.*?([0-9A-Za-z]+): to=<bob@remote\.test>, relay=\S+, delay=([0-9.]+), "
+                     r"delays=([0-9.]+)/([0-9.]+)/0/([0-9.]+), "
                      r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: kept as \d+\)$")
         queue_id = m.group(1)
+        # Postfix's four parts add up to delay= (each rounded to two digits,
+        # parts under 10 ms written 0); connection setup is counted in the last.
+        delay = float(m.group(2))
+        parts = [float(x) for x in m.group(3, 4, 5)]
+        self.assertLessEqual(abs(sum(parts) - delay), 0.05 * delay + 0.04, m.group(0))
         # The queue id on every line of the message.
         lines = [l for l in log().splitlines() if queue_id in l]
         self.assertTrue(any(queue_id + ": client=" in l for l in lines), lines)
@@ -118,7 +124,7 @@ class LogLinesTest(unittest.TestCase):
                        "Subject: hello\r\n\r\nno token here\r\n")
             with self.assertRaises(smtplib.SMTPRecipientsRefused):
                 s.sendmail("someone@example.org", ["x@elsewhere.example"], "Subject: x\r\n\r\nx\r\n")
-        m = wait_log(r"(\S+): collect: token=-, probe=-, result=unmatched, "
+        m = wait_log(r"(\S+): collect: token=-, probe=-, run=-, result=unmatched, "
                      r"from=<someone@example\.org>, client=\[%s\]$" % re.escape(STRANGER))
         self.assertTrue(m)
         wait_log(r"NOQUEUE: reject: RCPT from unknown\[%s\]: 554 5\.7\.1 <x@elsewhere\.example>: "

@@ -42,12 +42,30 @@ TEST(LogLines, DeliveryCarriesDelayDsnAndTheRemoteReply) {
   d.to = "bob@remote.test";
   d.relay = "127.0.0.1[127.0.0.1]:2601";
   d.delay_seconds = 1.234;
+  d.delays = split_delay(1.234, 0.9, 0.3);
   d.dsn = "2.0.0";
   d.status = "sent";
   d.remote_reply = "250 2.0.0 Ok: queued as 4F2A";
   EXPECT_EQ(delivery("6566A1B2", d),
             "6566A1B2: to=<bob@remote.test>, relay=127.0.0.1[127.0.0.1]:2601, delay=1.2, "
-            "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A)");
+            "delays=0.034/0.9/0/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A)");
+}
+
+TEST(LogLines, DelaysArePostfixsFourPartsOfDelay) {
+  // a is what the queue manager did not measure: arrival to hand-over.
+  auto d = split_delay(5.0, 1.5, 0.3);
+  EXPECT_NEAR(d.before_queue, 3.2, 1e-9);
+  EXPECT_DOUBLE_EQ(d.in_queue, 1.5);
+  EXPECT_DOUBLE_EQ(d.connection, 0);  // inside the courier's one duration: counted in d
+  EXPECT_DOUBLE_EQ(d.transmission, 0.3);
+  EXPECT_EQ(delays(d), "3.2/1.5/0/0.3");
+  // The arrival stamp is whole seconds: a never goes below 0.
+  auto early = split_delay(0.2, 0.1, 0.4);
+  EXPECT_DOUBLE_EQ(early.before_queue, 0);
+  EXPECT_EQ(delays(early), "0/0.1/0/0.4");
+  // Parts under 10 ms read 0, as Postfix writes them; 10 s and more are whole.
+  EXPECT_EQ(delays({0.004, 0.012, 0, 42.7}), "0/0.012/0/42");
+  EXPECT_EQ(delays({}), "0/0/0/0");
 }
 
 TEST(LogLines, AHostileReplyStaysOnOneLine) {
@@ -75,12 +93,18 @@ TEST(LogLines, QueuedAndArrivalLinesStartWithTheQueueId) {
   Arrival a;
   a.token = "tok1";
   a.probe = "17";
+  a.run = "3";
   a.result = "delivered";
   a.from = "probe@survey.test";
   a.client_ip = "127.0.0.5";
   EXPECT_EQ(arrival("C1", a),
-            "C1: collect: token=tok1, probe=17, result=delivered, from=<probe@survey.test>, "
-            "client=[127.0.0.5]");
+            "C1: collect: token=tok1, probe=17, run=3, result=delivered, "
+            "from=<probe@survey.test>, client=[127.0.0.5]");
+  Arrival stray;
+  stray.result = "unmatched";
+  stray.client_ip = "127.0.0.6";
+  EXPECT_EQ(arrival("C2", stray),
+            "C2: collect: token=-, probe=-, run=-, result=unmatched, from=<>, client=[127.0.0.6]");
 }
 
 TEST(LogLines, CommandStageIsTheUpperCasedVerb) {

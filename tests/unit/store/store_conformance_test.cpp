@@ -284,6 +284,43 @@ TEST_P(StoreConformance, HostRowsTieArrivalsToProbesAndVariants) {
   EXPECT_EQ((*arrivals)[1].message_path, "/m/2");
 }
 
+// The collector's arrival line names the probe behind a token: the probe's
+// own token or one of its variants', in whichever run carried it.
+TEST_P(StoreConformance, TokenOwnerNamesTheProbeAndItsRun) {
+  auto opened = open_store(location(), OpenMode::create);
+  ASSERT_TRUE(opened);
+  auto& db = *opened;
+  auto first = db->create_run(sample_run());
+  ASSERT_TRUE(first);
+  auto second = db->create_run(sample_run());
+  ASSERT_TRUE(second);
+  auto hosts = make_hosts(2);
+  ASSERT_OK(db->add_hosts(*second, hosts));
+  auto open = sample_probe(hosts[0].id, hosts[0].ip, "OK", 0, "t-open");
+  auto trick = sample_probe(hosts[1].id, hosts[1].ip, "TO", 550, "t-trick");
+  trick.variants = {{"percent-hack", "", "", "OK", 250, "t-trick-pct"}};
+  ASSERT_OK(db->add_probes(*second, {open, trick}));
+
+  auto o = db->token_owner("t-open");
+  ASSERT_TRUE(o) << o.error().message;
+  ASSERT_TRUE(o->has_value());
+  EXPECT_EQ((*o)->run_id, *second);
+  auto t = db->token_owner("t-trick");
+  ASSERT_TRUE(t && t->has_value());
+  EXPECT_EQ((*t)->run_id, *second);
+  EXPECT_NE((*t)->probe_id, (*o)->probe_id);
+  auto v = db->token_owner("t-trick-pct");  // a variant's token: its probe
+  ASSERT_TRUE(v && v->has_value());
+  EXPECT_EQ((*v)->probe_id, (*t)->probe_id);
+  EXPECT_EQ((*v)->run_id, *second);
+  auto none = db->token_owner("t-nobody");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  auto empty = db->token_owner("");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->has_value());
+}
+
 TEST_P(StoreConformance, AHostIsProbedOnceAndAFailedBatchLeavesNothing) {
   auto path = location();
   auto db = open_or_die(path);
