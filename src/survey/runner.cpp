@@ -141,7 +141,7 @@ class ProbeScheduler {
         scope_(scope),
         store_(store),
         run_id_(run_id),
-        targets_(std::move(targets)),
+        targets_(std::make_move_iterator(targets.begin()), std::make_move_iterator(targets.end())),
         stop_(stop),
         greylist_(options.greylist_retry) {}
 
@@ -151,6 +151,9 @@ class ProbeScheduler {
     broadcast_ = &broadcast;
     // Finished probes are written by the writer's thread (store/probe_writer.hpp).
     store::ProbeWriterOptions writer_options;
+    // A probing child's "store" is the pipe to its parent, which batches
+    // again: little to gain from waiting here.
+    if (options_.feed) writer_options.max_delay = std::chrono::milliseconds(100);
     if (auto* o = options_.observer) {
       writer_options.on_written = [o](std::int64_t id, const std::vector<store::Probe>& p) {
         o->stored(id, p);
@@ -165,8 +168,10 @@ class ProbeScheduler {
     stopping_ = stop_;  // stopped between preparing and probing: start nothing
     started_ = std::chrono::steady_clock::now();
     next_slot_ = started_;
-    auto workers = std::min<std::size_t>(std::max<std::size_t>(options_.concurrency, 1),
-                                         std::max<std::size_t>(targets_.size(), 1));
+    // Fed hosts (options_.feed) come later: as many workers as allowed.
+    auto workers = std::min<std::size_t>(
+        std::max<std::size_t>(options_.concurrency, 1),
+        options_.feed ? options_.concurrency : std::max<std::size_t>(targets_.size(), 1));
     // Each probe holds one descriptor (two while a variant reconnects);
     // beyond the open-files limit, less some for the store and DNS, probes
     // would only fail locally: cap them there and say so.
@@ -296,6 +301,16 @@ class ProbeScheduler {
       auto retry = greylist_.take_due(std::chrono::steady_clock::now());
       std::optional<std::size_t> index;
       if (!retry) index = take();
+      if (!retry && !index && options_.feed) {
+        // Hosts handed out by a parent process (survey --processes).
+        auto fed = co_await options_.feed->next();
+        if (fed) {
+          targets_.push_back(std::move(*fed));
+          index = targets_.size() - 1;
+          next_ = targets_.size();
+        }
+        if (stopping_) break;
+      }
       if (!retry && !index) {
         // Nothing to start now. Retries still wait: this worker serves the
         // next one that is due (the run does not end before they are done).
@@ -418,7 +433,7 @@ class ProbeScheduler {
   const net::ScopeGuard& scope_;
   store::Store& store_;
   std::int64_t run_id_;
-  std::vector<ProbeTarget> targets_;
+  std::deque<ProbeTarget> targets_;  // a deque: fed hosts add to it while others are probed
   const bool& stop_;
   StopBroadcast* broadcast_ = nullptr;
   AddressClaims* claims_ = nullptr;
@@ -600,6 +615,20 @@ Expected<net::ScopeGuard> check_options(const SurveyOptions& o) {
   return scope;
 }
 
+asio::awaitable<Expected<SurveySummary>> probe_targets(const SurveyOptions& options,
+                                                       store::Store& store, std::int64_t run_id,
+                                                       std::vector<ProbeTarget> targets,
+                                                       const bool& stop) {
+  auto scope = check_options(options);
+  if (!scope) co_return scope.error();
+  SurveySummary summary;
+  summary.run_id = run_id;
+  ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
+  auto status = co_await scheduler.run(summary);
+  if (!status) co_return status.error();
+  co_return summary;
+}
+
 asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
                                                     std::optional<std::int64_t> resume_run,
                                                     const bool& stop) {
@@ -621,12 +650,16 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
     auto concurrency = options.concurrency;
     auto progress = options.progress;
     auto sources = std::move(options.probe.sources);  // the machine's, as --join's
+    auto* observer = options.observer;
+    auto* prober = options.prober;
     const auto greylist_retry = options.greylist_retry;
     const bool greylist_retry_given = options.greylist_retry_given;
     options = std::move(*saved);
     options.concurrency = concurrency;
     options.progress = progress;
     options.probe.sources = std::move(sources);
+    options.observer = observer;
+    options.prober = prober;
     if (greylist_retry_given) options.greylist_retry = greylist_retry;
     run_id = run->id;
     summary.funnel = run->funnel;
@@ -689,9 +722,15 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   // order, as scanners do, so that no one network sees a burst.
   SeededRng(options.seed, "probe order").shuffle(targets);
 
-  ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
   const auto probing_began = std::chrono::steady_clock::now();
-  auto status = co_await scheduler.run(summary);
+  Status status = Ok{};
+  if (options.prober) {
+    status =
+        co_await options.prober->probe(options, store, run_id, std::move(targets), summary, stop);
+  } else {
+    ProbeScheduler scheduler(options, *scope, store, run_id, std::move(targets), stop);
+    status = co_await scheduler.run(summary);
+  }
   if (!status) co_return status.error();
   using seconds = std::chrono::duration<double>;
   summary.preparing_seconds = seconds(probing_began - began).count();
