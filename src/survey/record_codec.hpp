@@ -2,8 +2,11 @@
 // frames (a 4-byte length, a type byte, a body) carrying the run's options,
 // batches of hosts to probe, finished probe records whole (transcript and
 // variants), counters for --metrics and each child's summary. Pure: bytes in,
-// values out, no I/O; every read is bounds-checked, so a truncated or
-// corrupt frame is an error value, never a crash (fuzzed in tests/fuzz).
+// values out, no I/O. The peer is our own child, yet nothing it sends is
+// trusted: every read is bounds-checked and every count weighed against the
+// bytes left before anything is allocated, so a truncated or corrupt frame
+// (a child killed mid-write) is an error value, never a crash or a partial
+// record (unit-tested with every truncation of a record).
 #pragma once
 
 #include <cstdint>
