@@ -180,10 +180,16 @@ asio::awaitable<void> ProbeScheduler::after_local_failure(std::size_t index) {
 
 // Waits until the next greylist retry is due, or the stop.
 asio::awaitable<void> ProbeScheduler::wait_for_retry() {
-  auto due = greylist_.next_due();
+  // Each idle worker waits for a retry of its own (the k-th due), not all
+  // of them for the next: at tens of thousands of workers a herd woken at
+  // every due retry (each cancelling its wait on the broadcast timer, a
+  // walk of all the others) stalled the loop for minutes.
+  auto due = greylist_.due_of(retry_waiters_);
   if (!due) co_return;
+  ++retry_waiters_;
   asio::steady_timer t(co_await asio::this_coro::executor, *due);
   co_await (t.async_wait(asio::experimental::as_tuple(asio::use_awaitable)) || broadcast_->wait());
+  --retry_waiters_;
 }
 
 asio::awaitable<void> ProbeScheduler::worker() {
@@ -209,7 +215,8 @@ asio::awaitable<void> ProbeScheduler::worker() {
       // next one that is due (the run does not end before they are done).
       // Else nothing is left: a host handed back after a local failure
       // is taken again by the worker that handed it back.
-      if (greylist_.waiting() == 0) break;
+      // One idle worker per waiting retry is enough; the others end.
+      if (greylist_.waiting() <= retry_waiters_) break;
       co_await wait_for_retry();
       continue;
     }

@@ -83,6 +83,7 @@ class ProbeScheduler {
   std::size_t retries_running_ = 0;
   std::size_t greylist_retried_ = 0;
   std::size_t waiting_ = 0;
+  std::size_t retry_waiters_ = 0;  // idle workers waiting for a greylist retry
   std::chrono::steady_clock::time_point started_, next_slot_;
 };
 

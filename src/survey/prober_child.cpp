@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -42,7 +43,10 @@ bool write_all(int fd, std::string_view data) {
 
 class PipeSender {
  public:
-  explicit PipeSender(int fd) : fd_(fd), thread_([this] { loop(); }) {}
+  // `heartbeat`: the frame sent after half a second with nothing else to
+  // send, so that the parent knows this process and its pipe are alive.
+  PipeSender(int fd, std::function<std::string()> heartbeat)
+      : fd_(fd), heartbeat_(std::move(heartbeat)), thread_([this] { loop(); }) {}
   ~PipeSender() { close(); }
   PipeSender(const PipeSender&) = delete;
   PipeSender& operator=(const PipeSender&) = delete;
@@ -80,7 +84,12 @@ class PipeSender {
       std::string out;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
+        bool any = cv_.wait_for(lock, std::chrono::milliseconds(500),
+                                [this] { return !queue_.empty() || closing_; });
+        if (!any) {
+          queue_.push_back(heartbeat_());
+          queued_ += queue_.back().size();
+        }
         if (queue_.empty()) return;
         // Several frames in one write.
         while (!queue_.empty() && out.size() < (1u << 20)) {
@@ -102,6 +111,7 @@ class PipeSender {
   }
 
   int fd_;
+  std::function<std::string()> heartbeat_;
   mutable std::mutex mu_;
   std::condition_variable cv_, room_;
   std::deque<std::string> queue_;
@@ -285,8 +295,13 @@ int run_probing_child() {
   const auto run_id = config.value("run_id", std::int64_t{0});
   const auto batch = config.value("batch", std::size_t{64});
 
-  PipeSender sender(child_out_fd);
   Counter counter;
+  // The counts every half second tell the parent this child is alive and
+  // give --metrics its figures between batches. From the sender's thread,
+  // not the event loop: a loop busy with its probes is not a hung child.
+  PipeSender sender(child_out_fd, [&counter] {
+    return wire::frame(wire::Type::counts, wire::encode_counts(counter.now()));
+  });
   PipeStore store(sender, counter);
   asio::io_context io;
   ParentFeed feed(io.get_executor(), sender, batch);
@@ -329,18 +344,6 @@ int run_probing_child() {
     });
   };
   read_more();
-  // The heartbeat: the counts every half second tell the parent this child
-  // is alive and give --metrics its figures between batches.
-  asio::steady_timer beat(io);
-  std::function<void()> heartbeat = [&] {
-    sender.send(wire::frame(wire::Type::counts, wire::encode_counts(counter.now())), false);
-    beat.expires_after(std::chrono::milliseconds(500));
-    beat.async_wait([&](const std::error_code& ec) {
-      if (!ec && !finished) heartbeat();
-    });
-  };
-  heartbeat();
-
   int status = 0;
   asio::co_spawn(
       io,
@@ -362,7 +365,6 @@ int run_probing_child() {
       [&](std::exception_ptr e) {
         if (e) status = 1;
         finished = true;
-        beat.cancel();
         signals.cancel();
         std::error_code ignored;
         in.cancel(ignored);

@@ -51,8 +51,9 @@ namespace {
 using asio::experimental::as_tuple;
 using clock = std::chrono::steady_clock;
 
-// A child silent this long (its heartbeat comes every half second) is hung:
-// killed, and its unfinished hosts left unprobed.
+// A child silent this long (its sender thread's heartbeat comes every half
+// second) is hung (stopped, or its pipe stuck): killed, and its unfinished
+// hosts left unprobed.
 constexpr auto hang_limit = std::chrono::seconds(60);
 // After its pipe closed, a child has this long to exit before it is killed.
 constexpr auto exit_grace = std::chrono::seconds(5);
