@@ -8,14 +8,17 @@
 
 #include "cli/commands.hpp"
 #include "cli/help.hpp"
+#include "cli/survey_summary.hpp"
 #include "common/cidr.hpp"
+#include "common/open_files.hpp"
 #include "metrics/server.hpp"
-#include "report/model.hpp"
 #include "server/config.hpp"
 #include "smtp/path.hpp"
 #include "store/store.hpp"
 #include "survey/join.hpp"
 #include "survey/jsonl_sink.hpp"
+#include "survey/prober_child.hpp"
+#include "survey/process_pool.hpp"
 #include "survey/runner.hpp"
 #include "survey/survey_metrics.hpp"
 #include "survey/test_message.hpp"
@@ -44,9 +47,33 @@ struct SurveyArgs {
   std::vector<std::string> excludes;  // --exclude: files or CIDRs, in the order given
   std::string jsonl;                  // --jsonl FILE|-
   std::string metrics;                // --metrics ADDR:PORT
+  std::string processes = "auto";     // --processes N|auto
+  bool probing_child = false;         // hidden: this is a child of --processes (prober_child.hpp)
 };
 
+// --processes: "auto" (as many as the open-files limit needs for the
+// concurrency) or N; 0 on a usage error (printed).
+std::size_t resolve_processes(const SurveyArgs& a) {
+  if (a.processes == "auto") {
+    return survey::processes_needed(a.options.concurrency, raise_open_files_limit());
+  }
+  std::size_t n = 0;
+  try {
+    std::size_t used = 0;
+    n = std::stoul(a.processes, &used);
+    if (used != a.processes.size()) n = 0;
+  } catch (const std::exception&) {
+    n = 0;
+  }
+  if (n < 1 || n > 1024) {
+    std::fprintf(stderr, "relayscope survey: --processes must be auto or between 1 and 1024\n");
+    return 0;
+  }
+  return n;
+}
+
 int run(SurveyArgs& a) {
+  if (a.probing_child) return survey::run_probing_child();
   auto& o = a.options;
   const bool postgres = store::is_postgres_uri(a.db);
   if (a.join && (a.resume || a.prepare_only || !o.targets_file.empty())) {
@@ -149,6 +176,20 @@ int run(SurveyArgs& a) {
       std::fprintf(stderr, "relayscope survey: %s\n", s.error().message.c_str());
       return exit_usage;
     }
+  }
+
+  const std::size_t processes = resolve_processes(a);
+  if (processes == 0) return exit_usage;
+  if (processes > 1 && a.processes != "auto" && (a.join || a.prepare_only)) {
+    std::fprintf(stderr,
+                 "relayscope survey: --processes is for a survey that probes here: a --join "
+                 "worker is one process (start more workers instead)\n");
+    return exit_usage;
+  }
+  std::unique_ptr<survey::ProcessPool> pool;
+  if (processes > 1) {
+    pool = std::make_unique<survey::ProcessPool>(processes);
+    o.prober = pool.get();
   }
 
   if (!a.metrics.empty()) {
@@ -261,58 +302,7 @@ int run(SurveyArgs& a) {
                  result ? (*result).error().message.c_str() : "stopped");
     return exit_failure;
   }
-  const auto& s = result->value();
-  using report::plural_count;
-  std::printf(
-      "run %lld: %s, %s, %s, %lld excluded, %lld sampled\n", static_cast<long long>(s.run_id),
-      plural_count(s.funnel.names, "name", "names").c_str(),
-      plural_count(s.funnel.unique_domains, "unique mail host", "unique mail hosts").c_str(),
-      plural_count(s.funnel.resolved_hosts, "resolved host", "resolved hosts").c_str(),
-      static_cast<long long>(s.funnel.excluded), static_cast<long long>(s.funnel.sampled));
-  if (s.no_route > 0) {
-    std::printf(
-        "%lld IPv6 addresses dropped before the sample: no route to them from here "
-        "(counted as excluded, never an outcome)\n",
-        static_cast<long long>(s.no_route));
-  }
-  // The IMC's order (CONNECT ... OK), as in the report; anything else after.
-  for (const auto& [outcome, n] : report::in_outcome_order(s.outcomes)) {
-    std::printf("%-8s %lld\n", outcome.c_str(), static_cast<long long>(n));
-  }
-  std::printf("time: %.1f s reading and resolving, %.1f s probing %lld hosts (%.0f probes/s)\n",
-              s.preparing_seconds, s.probing_seconds, static_cast<long long>(s.probed_now),
-              s.probing_seconds > 0 ? static_cast<double>(s.probed_now) / s.probing_seconds : 0.0);
-  if (s.greylist_retried > 0) {
-    std::printf(
-        "greylisting: %lld hosts answered 4xx at RCPT TO and were probed again after "
-        "--greylist-retry (report --hosts: greylisted)\n",
-        static_cast<long long>(s.greylist_retried));
-  }
-  if (s.local_failures > 0) {
-    std::printf(
-        "local failures: %lld probes could not connect for a shortage of our own (open files, "
-        "source ports) and were tried again later; never counted as a host's outcome\n",
-        static_cast<long long>(s.local_failures));
-  }
-  if (s.given_up > 0) {
-    std::printf(
-        "gave up: %lld hosts left unprobed after repeated local failures; lower "
-        "--concurrency or raise the open-files limit, then `relayscope survey --db %s "
-        "--resume %lld`\n",
-        static_cast<long long>(s.given_up), a.db.c_str(), static_cast<long long>(s.run_id));
-    return exit_failure;
-  }
-  if (s.interrupted) {
-    std::printf("interrupted: finish it with `relayscope survey --db %s --resume %lld`\n",
-                a.db.c_str(), static_cast<long long>(s.run_id));
-    return exit_interrupted;
-  }
-  if (a.prepare_only) {
-    // Contract: the run's id alone on the last line, for scripts.
-    std::printf("prepared: workers finish it with `relayscope survey --db URI --join %lld`\n%lld\n",
-                static_cast<long long>(s.run_id), static_cast<long long>(s.run_id));
-  }
-  return exit_ok;
+  return print_survey_summary(result->value(), a.db, a.prepare_only);
 }
 
 }  // namespace
@@ -431,9 +421,21 @@ Registered add_survey(CLI::App& parent) {
   app->add_option("--metrics", a->metrics,
                   "Serve Prometheus metrics (GET /metrics) on ADDR:PORT while the survey runs: "
                   "probes started, in flight, finished, per second, outcomes by step, store "
-                  "writes. One endpoint per process: with --join each worker serves its own and "
-                  "the run's figures are their sum")
+                  "writes. With --processes the one endpoint (in the parent) serves the sum of "
+                  "all the probing processes; with --join each worker serves its own and the "
+                  "run's figures are their sum")
       ->type_name("ADDR:PORT");
+  app->add_option("--processes", a->processes,
+                  "Probing processes (auto: as many as the open-files limit needs for "
+                  "--concurrency, one in the usual case). One process may hold no more "
+                  "descriptors than the open-files hard limit (ulimit -Hn, often 20,000), one a "
+                  "probe: past it this process prepares the run and writes the store, and N "
+                  "children probe, each with --concurrency/N and hosts handed out in batches; "
+                  "N may also be the number of cores (a process is one thread of probing). With "
+                  "a higher hard limit (ulimit -Hn, LimitNOFILE=) one process does it all")
+      ->type_name("N|auto")
+      ->default_val("auto");
+  app->add_flag("--probing-child", a->probing_child)->group("");
   describe(app,
            "relayscope survey --targets FILE --dns HOST:PORT --db FILE [--domains] [--sample N]\n"
            "                  [--seed S] [--label TEXT] [--scope CIDR ...] [--variants imc|all]\n"

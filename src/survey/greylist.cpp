@@ -77,4 +77,9 @@ std::optional<GreylistRetries::Clock::time_point> GreylistRetries::next_due() co
   return queue_.begin()->first;
 }
 
+std::optional<GreylistRetries::Clock::time_point> GreylistRetries::due_of(std::size_t k) const {
+  if (k >= queue_.size()) return std::nullopt;
+  return std::next(queue_.begin(), static_cast<std::ptrdiff_t>(k))->first;
+}
+
 }  // namespace relayscope::survey

@@ -61,6 +61,8 @@ class GreylistRetries {
   std::optional<Entry> take_due(Clock::time_point now);
   // When the next retry is due; nothing when none waits.
   std::optional<Clock::time_point> next_due() const;
+  // When the k-th retry in due order (0: the next) is due; nothing past the last.
+  std::optional<Clock::time_point> due_of(std::size_t k) const;
   std::size_t waiting() const { return queue_.size(); }
   // Drops every waiting retry (the run stopped): their hosts stay unprobed.
   void clear() { queue_.clear(); }

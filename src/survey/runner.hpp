@@ -23,6 +23,30 @@
 
 namespace relayscope::survey {
 
+struct SurveyOptions;
+struct SurveySummary;
+
+// Hands out the hosts to probe a few at a time instead of a list given at
+// the start: a probing child of `survey --processes` asks its parent
+// (process_pool.hpp), so that the processes' tails stay even.
+class HostFeed {
+ public:
+  virtual ~HostFeed() = default;
+  // The next host; nullopt once none is left or the run stops.
+  virtual asio::awaitable<std::optional<ProbeTarget>> next() = 0;
+};
+
+// Probes a prepared run's targets elsewhere than on this event loop
+// (`survey --processes N`: N child processes, this one the writer); fills
+// the summary's probe figures as the in-process scheduler would.
+class TargetProber {
+ public:
+  virtual ~TargetProber() = default;
+  virtual asio::awaitable<Status> probe(const SurveyOptions& options, store::Store& store,
+                                        std::int64_t run_id, std::vector<ProbeTarget> targets,
+                                        SurveySummary& summary, const bool& stop) = 0;
+};
+
 struct SurveyOptions {
   std::string targets_file;
   bool domains_mode = false;             // targets are domains or IPs, not addresses
@@ -55,6 +79,9 @@ struct SurveyOptions {
   // the retries are due changes nothing of what is probed). Not stored.
   bool greylist_retry_given = false;
   ProbeObserver* observer = nullptr;  // --metrics, --jsonl (not part of the run's record)
+  // Not part of the run's record either (survey --processes):
+  HostFeed* feed = nullptr;        // set: hosts come from it, not from the run's list
+  TargetProber* prober = nullptr;  // set: the prepared hosts are probed by it
 };
 
 struct SurveySummary {
@@ -77,6 +104,9 @@ struct SurveySummary {
   // IPv6 addresses dropped before the sample because this machine has no
   // route to them (counted among funnel.excluded too); never an outcome.
   std::int64_t no_route = 0;
+  // Probing processes (survey --processes) that died before they were done:
+  // their unfinished hosts stay unprobed (--resume probes them); exit 1.
+  std::int64_t processes_lost = 0;
 };
 
 // "4", "6" or "both" for the options' families, and back (false: no such).
@@ -104,6 +134,16 @@ Expected<net::ScopeGuard> check_options(const SurveyOptions& options);
 // flight run to their end and are recorded, and the run is marked
 // interrupted unless every host got its probe. Stopped while resolving, the
 // run is left unprepared and resume prepares it again.
+// Probes `targets` of prepared run `run_id` on this event loop (options.feed
+// set: the hosts it hands out), each finished probe to `store` through a
+// writer thread; the run itself is neither finished nor marked. A probing
+// child of `survey --processes` runs this with a store that forwards the
+// probes to its parent.
+asio::awaitable<Expected<SurveySummary>> probe_targets(const SurveyOptions& options,
+                                                       store::Store& store, std::int64_t run_id,
+                                                       std::vector<ProbeTarget> targets,
+                                                       const bool& stop);
+
 asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store::Store& store,
                                                     std::optional<std::int64_t> resume_run,
                                                     const bool& stop);

@@ -107,5 +107,20 @@ TEST(Greylist, TheStoredProbeKeepsBothAnswers) {
   EXPECT_EQ(p.transcript[5].text, "250 2.0.0 queued");
 }
 
+// Each idle worker waits for a retry of its own: the k-th due in order.
+TEST(Greylist, TheKthRetryInDueOrder) {
+  GreylistRetries g(2s);
+  const auto t0 = Clock::now();
+  EXPECT_FALSE(g.due_of(0));
+  g.defer(target(2), answered("TO", 450), t0 + 700ms);
+  g.defer(target(1), answered("TO", 450), t0);
+  g.defer(target(3), answered("TO", 450), t0 + 300ms);
+  EXPECT_EQ(g.due_of(0), g.next_due());
+  EXPECT_EQ(*g.due_of(0), t0 + 2s);
+  EXPECT_EQ(*g.due_of(1), t0 + 2300ms);
+  EXPECT_EQ(*g.due_of(2), t0 + 2700ms);
+  EXPECT_FALSE(g.due_of(3));
+}
+
 }  // namespace
 }  // namespace relayscope::survey
