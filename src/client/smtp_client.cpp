@@ -27,10 +27,25 @@ SmtpClient::SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& sc
                        std::chrono::steady_clock::time_point epoch)
     : connection_(std::move(executor), options.max_line),
       scope_(scope),
-      options_(std::move(options)),
+      own_(std::make_unique<const ClientOptions>(std::move(options))),
+      options_(own_.get()),
+      local_address_(options_->local_address),
       transcript_(transcript),
-      started_(epoch) {
-  if (options_.helo_name.empty()) options_.helo_name = "relayscope.invalid";
+      started_(epoch) {}
+
+SmtpClient::SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope,
+                       const ClientOptions* shared, std::optional<asio::ip::address> local_address,
+                       Transcript* transcript, std::chrono::steady_clock::time_point epoch)
+    : connection_(std::move(executor), shared->max_line),
+      scope_(scope),
+      options_(shared),
+      local_address_(local_address),
+      transcript_(transcript),
+      started_(epoch) {}
+
+const std::string& SmtpClient::helo_name() const {
+  static const std::string fallback = "relayscope.invalid";
+  return options_->helo_name.empty() ? fallback : options_->helo_name;
 }
 
 std::int64_t SmtpClient::elapsed_us() const {
@@ -42,17 +57,18 @@ std::int64_t SmtpClient::elapsed_us() const {
 void SmtpClient::log(char direction, std::string_view text) {
   if (!transcript_) return;
   auto t = elapsed_us();
-  std::string line(text.substr(0, options_.max_transcript_line));
-  if (text.size() > options_.max_transcript_line) {
-    line += "... (" + std::to_string(text.size()) + " bytes)";
+  if (text.size() <= options_->max_transcript_line) {
+    transcript_->add(t, direction, text);
+    return;
   }
-  transcript_->push_back({t, direction, std::move(line)});
+  std::string line(text.substr(0, options_->max_transcript_line));
+  line += "... (" + std::to_string(text.size()) + " bytes)";
+  transcript_->add(t, direction, line);
 }
 
 asio::awaitable<Step> SmtpClient::connect(const asio::ip::tcp::endpoint& peer) {
   log('*', "connect " + peer.address().to_string() + ":" + std::to_string(peer.port()));
-  auto r =
-      co_await connection_.connect(peer, scope_, options_.connect_timeout, options_.local_address);
+  auto r = co_await connection_.connect(peer, scope_, options_->connect_timeout, local_address_);
   if (!r) {
     log('*', std::string("connect failed: ") + net::to_string(r.error) + " (" + r.detail + ")");
     co_return io_failure(r);
@@ -62,12 +78,13 @@ asio::awaitable<Step> SmtpClient::connect(const asio::ip::tcp::endpoint& peer) {
 }
 
 asio::awaitable<Step> SmtpClient::read_reply(net::Duration timeout, int expect_lo, int expect_hi) {
-  smtp::ReplyParser parser(options_.reply_limits);
+  smtp::ReplyParser parser(options_->reply_limits);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= net::Duration::zero()) left = net::Duration::zero();
-    auto line = co_await connection_.read_line(left);
+    // A view into the connection's buffer, valid until its next read.
+    auto line = co_await connection_.next_line(left);
     if (!line) {
       log('*', std::string("read failed: ") + net::to_string(line.result.error));
       co_return io_failure(line.result);
@@ -91,42 +108,46 @@ asio::awaitable<Step> SmtpClient::read_reply(net::Duration timeout, int expect_l
 
 asio::awaitable<net::IoResult> SmtpClient::send(std::string_view data, bool log_as_line) {
   if (log_as_line) log('>', data.substr(0, data.size() >= 2 ? data.size() - 2 : data.size()));
-  auto r = co_await connection_.write(data, options_.command_timeout);
+  auto r = co_await connection_.write(data, options_->command_timeout);
   if (!r) log('*', std::string("write failed: ") + net::to_string(r.error));
   co_return r;
 }
 
-asio::awaitable<Step> SmtpClient::send_and_read(const std::string& line, net::Duration timeout,
-                                                int expect_lo, int expect_hi) {
-  auto r = co_await send(line + "\r\n", true);
+asio::awaitable<Step> SmtpClient::send_and_read(std::string_view verb, std::string_view argument,
+                                                net::Duration timeout, int expect_lo,
+                                                int expect_hi) {
+  line_.assign(verb);
+  line_ += argument;
+  line_ += "\r\n";
+  auto r = co_await send(line_, true);
+  // A long command does not keep its buffer for the rest of the dialogue.
+  if (line_.capacity() > 1024) std::string().swap(line_);
   if (!r) co_return io_failure(r);
   co_return co_await read_reply(timeout, expect_lo, expect_hi);
 }
 
 asio::awaitable<Step> SmtpClient::greeting() {
-  auto s = co_await read_reply(options_.greeting_timeout, 220, 220);
-  if (s.reply) greeting_ = s.reply;
+  auto s = co_await read_reply(options_->greeting_timeout, 220, 220);
+  if (s.reply && !s.reply->lines.empty()) {
+    const auto& text = s.reply->lines.front();
+    greeting_host_ = text.substr(0, text.find(' '));
+  }
   co_return s;
 }
 
-std::string SmtpClient::greeting_host() const {
-  if (!greeting_ || greeting_->lines.empty()) return {};
-  const auto& text = greeting_->lines.front();
-  return text.substr(0, text.find(' '));
-}
-
 asio::awaitable<Step> SmtpClient::ehlo() {
-  auto s = co_await send_and_read("EHLO " + options_.helo_name, options_.command_timeout, 250, 250);
+  auto s = co_await send_and_read("EHLO ", helo_name(), options_->command_timeout, 250, 250);
   if (s.ok() && s.reply) {
-    ehlo_info_ = smtp::parse_ehlo(*s.reply);
+    auto info = smtp::parse_ehlo(*s.reply);
+    starttls_ = info.starttls();
+    if (options_->keep_ehlo_info) ehlo_info_ = std::move(info);
     esmtp_ = true;
   }
   co_return s;
 }
 
 asio::awaitable<Step> SmtpClient::helo() {
-  co_return co_await send_and_read("HELO " + options_.helo_name, options_.command_timeout, 250,
-                                   250);
+  co_return co_await send_and_read("HELO ", helo_name(), options_->command_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::hello() {
@@ -136,14 +157,15 @@ asio::awaitable<Step> SmtpClient::hello() {
 }
 
 asio::awaitable<Step> SmtpClient::starttls(asio::ssl::context& context, const std::string& sni) {
-  auto s = co_await send_and_read("STARTTLS", options_.command_timeout, 220, 220);
+  auto s = co_await send_and_read("STARTTLS", {}, options_->command_timeout, 220, 220);
   if (!s.ok()) co_return s;
-  auto r = co_await connection_.start_tls_client(context, sni, options_.command_timeout);
+  auto r = co_await connection_.start_tls_client(context, sni, options_->command_timeout);
   if (!r) co_return io_failure(r);
   log('*', "TLS established");
   // RFC 3207: forget what the server said before TLS and ask again.
   ehlo_info_ = {};
   esmtp_ = false;
+  starttls_ = false;
   co_return co_await ehlo();
 }
 
@@ -155,26 +177,28 @@ asio::awaitable<Step> SmtpClient::auth_plain(const std::string& user, const std:
   blob += password;
   // The credentials never go into the transcript.
   auto r = co_await connection_.write("AUTH PLAIN " + mail::base64_encode(blob) + "\r\n",
-                                      options_.command_timeout);
+                                      options_->command_timeout);
   log('>', "AUTH PLAIN (credentials not logged)");
   if (!r) co_return io_failure(r);
-  co_return co_await read_reply(options_.command_timeout, 235, 235);
+  co_return co_await read_reply(options_->command_timeout, 235, 235);
 }
 
 asio::awaitable<Step> SmtpClient::mail_from(const std::string& path, const std::string& params) {
-  auto line = "MAIL FROM:" + path;
-  if (!params.empty()) line += " " + params;
-  co_return co_await send_and_read(line, options_.command_timeout, 250, 250);
+  if (params.empty()) {
+    co_return co_await send_and_read("MAIL FROM:", path, options_->command_timeout, 250, 250);
+  }
+  co_return co_await send_and_read("MAIL FROM:", path + " " + params, options_->command_timeout,
+                                   250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::rcpt_to(const std::string& path) {
   // 251 (user not local; will forward) is as positive as 250.
-  co_return co_await send_and_read("RCPT TO:" + path, options_.command_timeout, 250, 251);
+  co_return co_await send_and_read("RCPT TO:", path, options_->command_timeout, 250, 251);
 }
 
 asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_command_refused) {
   if (data_command_refused) *data_command_refused = false;
-  auto s = co_await send_and_read("DATA", options_.command_timeout, 354, 354);
+  auto s = co_await send_and_read("DATA", {}, options_->command_timeout, 354, 354);
   if (!s.ok()) {
     if (data_command_refused) *data_command_refused = true;
     co_return s;
@@ -183,14 +207,14 @@ asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_comm
   // next hop would refuse the whole message for one of them.
   auto body = smtp::dot_stuff(smtp::fold_long_lines(message));
   log('>', "(message: " + std::to_string(body.size()) + " bytes)");
-  auto r = co_await connection_.write(body, options_.data_timeout);
+  auto r = co_await connection_.write(body, options_->data_timeout);
   if (!r) co_return io_failure(r);
-  co_return co_await read_reply(options_.data_timeout, 250, 250);
+  co_return co_await read_reply(options_->data_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_command_refused) {
   if (data_command_refused) *data_command_refused = false;
-  auto s = co_await send_and_read("DATA", options_.command_timeout, 354, 354);
+  auto s = co_await send_and_read("DATA", {}, options_->command_timeout, 354, 354);
   if (!s.ok()) {
     if (data_command_refused) *data_command_refused = true;
     co_return s;
@@ -217,24 +241,24 @@ asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_c
       stuffer.feed(folded, out);
       at += piece->size();
     }
-    auto r = co_await connection_.write(out, options_.data_timeout);
+    auto r = co_await connection_.write(out, options_->data_timeout);
     if (!r) co_return io_failure(r);
     if (piece->empty()) break;
   }
   log('>', "(message: " + std::to_string(at) + " bytes, sent in pieces)");
-  co_return co_await read_reply(options_.data_timeout, 250, 250);
+  co_return co_await read_reply(options_->data_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::rset() {
-  co_return co_await send_and_read("RSET", options_.command_timeout, 250, 250);
+  co_return co_await send_and_read("RSET", {}, options_->command_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::quit() {
-  co_return co_await send_and_read("QUIT", options_.command_timeout, 221, 221);
+  co_return co_await send_and_read("QUIT", {}, options_->command_timeout, 221, 221);
 }
 
 asio::awaitable<Step> SmtpClient::command(const std::string& line, net::Duration timeout) {
-  co_return co_await send_and_read(line, timeout, 200, 399);
+  co_return co_await send_and_read(line, {}, timeout, 200, 399);
 }
 
 }  // namespace relayscope::client

@@ -11,23 +11,18 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "client/transcript.hpp"
 #include "net/connection.hpp"
 #include "net/scope_guard.hpp"
 #include "smtp/ehlo.hpp"
 #include "smtp/reply.hpp"
 
 namespace relayscope::client {
-
-struct TranscriptEntry {
-  std::int64_t t_us = 0;  // since the client was created
-  char direction = '>';   // '>' sent, '<' received, '*' event
-  std::string text;
-};
-using Transcript = std::vector<TranscriptEntry>;
 
 // A message read in pieces as it is sent (the relay's spool): called with
 // the offset of the next piece, it gives that piece, an empty one at the
@@ -45,6 +40,9 @@ struct ClientOptions {
   smtp::ReplyLimits reply_limits{};
   std::optional<asio::ip::address> local_address;  // bind before connecting
   std::size_t max_transcript_line = 512;           // longer lines are cut in the transcript
+  // false: ehlo_info() stays empty (only esmtp() and starttls_offered() are
+  // kept), which spares each of the survey's probes its server's EHLO list.
+  bool keep_ehlo_info = true;
 };
 
 // What one step of the dialogue gave. `failure` says why it is not positive.
@@ -66,6 +64,12 @@ class SmtpClient {
   SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope, ClientOptions options,
              Transcript* transcript = nullptr,
              std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now());
+  // With options shared by many clients (a survey's run-wide ones, which
+  // must outlive the client), not copied into each; `local_address`
+  // replaces the options' own.
+  SmtpClient(asio::any_io_executor executor, const net::ScopeGuard& scope,
+             const ClientOptions* shared, std::optional<asio::ip::address> local_address,
+             Transcript* transcript, std::chrono::steady_clock::time_point epoch);
   std::chrono::steady_clock::time_point epoch() const { return started_; }
   // Microseconds since the epoch: for notes a caller adds to the transcript.
   std::int64_t elapsed_us() const;
@@ -99,25 +103,34 @@ class SmtpClient {
 
   const smtp::EhloInfo& ehlo_info() const { return ehlo_info_; }
   bool esmtp() const { return esmtp_; }
-  std::string greeting_host() const;  // first word of the greeting text
+  bool starttls_offered() const { return starttls_; }                  // by the last EHLO reply
+  const std::string& greeting_host() const { return greeting_host_; }  // first word of the greeting
   net::Connection& connection() { return connection_; }
   void close() { connection_.close(); }
 
  private:
-  asio::awaitable<Step> send_and_read(const std::string& line, net::Duration timeout, int expect_lo,
-                                      int expect_hi);
+  // Sends `verb` and `argument` as one line (built in a buffer reused by
+  // each command: no allocation per line).
+  asio::awaitable<Step> send_and_read(std::string_view verb, std::string_view argument,
+                                      net::Duration timeout, int expect_lo, int expect_hi);
   asio::awaitable<Step> read_reply(net::Duration timeout, int expect_lo, int expect_hi);
   asio::awaitable<net::IoResult> send(std::string_view data, bool log_as_line);
   void log(char direction, std::string_view text);
 
+  const std::string& helo_name() const;
+
   net::Connection connection_;
   const net::ScopeGuard& scope_;
-  ClientOptions options_;
+  std::unique_ptr<const ClientOptions> own_;  // when not shared
+  const ClientOptions* options_;
+  std::optional<asio::ip::address> local_address_;
   Transcript* transcript_;
   std::chrono::steady_clock::time_point started_;
   smtp::EhloInfo ehlo_info_;
-  std::optional<smtp::Reply> greeting_;
+  std::string greeting_host_;
+  std::string line_;  // the command being sent
   bool esmtp_ = false;
+  bool starttls_ = false;
 };
 
 }  // namespace relayscope::client

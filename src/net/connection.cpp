@@ -12,6 +12,26 @@ namespace relayscope::net {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t raw_chunk = 16 * 1024;
+// An emptied input buffer larger than this is given back: a long EHLO reply
+// must not stay allocated while the probe waits seconds for the next one.
+constexpr std::size_t kept_capacity = 1024;
+// The most one line read takes from the socket at once (on the stack).
+constexpr std::size_t line_chunk = 4096;
+
+// Reads what the socket holds now, up to `room` bytes, into a buffer on the
+// stack, and appends only what came: the input buffer is as large as the
+// data, not as the read. 0 with no error: nothing there yet (would block).
+std::size_t read_now(asio::ip::tcp::socket& socket, std::string& in, std::size_t room,
+                     std::error_code& ec) {
+  char chunk[line_chunk];
+  auto n = socket.read_some(asio::buffer(chunk, std::min(room, sizeof chunk)), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    return 0;
+  }
+  if (!ec) in.append(chunk, n);
+  return n;
+}
 }  // namespace
 
 struct Connection::Core {
@@ -20,6 +40,9 @@ struct Connection::Core {
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls;
   asio::steady_timer timer;
   std::string in;  // received, not yet consumed
+  // Bytes at the front of `in` already handed out as a line view
+  // (next_line), dropped before the next read.
+  std::size_t consumed = 0;
   std::uint64_t generation = 0;
   bool timed_out = false;
 };
@@ -145,7 +168,42 @@ asio::awaitable<IoResult> Connection::fill(Duration timeout, std::size_t chunk) 
   co_return describe(ec);
 }
 
-asio::awaitable<IoValue<std::string>> Connection::read_line(Duration timeout) {
+// Plain TCP: wait for readability with no buffer, then take what is there.
+// A probe waiting seconds for a greeting holds no read buffer at all.
+asio::awaitable<IoResult> Connection::fill_plain(Duration timeout, std::size_t chunk) {
+  auto& socket = core_->socket;
+  std::error_code ec;
+  // Reads on the event loop's thread must never block: a readiness without
+  // data (spurious, or stale) then reads nothing and waits again.
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  if (ec) co_return describe(ec);
+  // Most replies are there already when asked for: read first, wait after.
+  if (read_now(socket, core_->in, chunk, ec) > 0 || ec) co_return describe(ec);
+  arm(timeout);
+  for (;;) {
+    auto [wec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+    if (wec) {
+      disarm();
+      co_return describe(wec);
+    }
+    if (read_now(socket, core_->in, chunk, ec) > 0 || ec) break;
+  }
+  disarm();
+  co_return describe(ec);
+}
+
+void Connection::drop_consumed() {
+  auto& in = core_->in;
+  if (core_->consumed == 0) return;
+  in.erase(0, core_->consumed);
+  core_->consumed = 0;
+  // Between lines only (the raw DATA path keeps its buffer: no allocation
+  // per read there).
+  if (in.empty() && in.capacity() > kept_capacity) std::string().swap(in);
+}
+
+asio::awaitable<IoValue<std::string_view>> Connection::next_line(Duration timeout) {
+  drop_consumed();
   auto deadline = Clock::now() + timeout;
   std::size_t scanned = 0;
   for (;;) {
@@ -154,25 +212,38 @@ asio::awaitable<IoValue<std::string>> Connection::read_line(Duration timeout) {
     if (nl != std::string::npos) {
       if (nl > max_line_) break;
       std::size_t end = (nl > 0 && in[nl - 1] == '\r') ? nl - 1 : nl;
-      std::string line = in.substr(0, end);
-      in.erase(0, nl + 1);
-      co_return IoValue<std::string>{{}, std::move(line)};
+      core_->consumed = nl + 1;
+      co_return IoValue<std::string_view>{{}, std::string_view(in.data(), end)};
     }
     scanned = in.size();
     if (in.size() > max_line_) break;
     auto left = deadline - Clock::now();
     if (left <= Duration::zero())
-      co_return IoValue<std::string>{{IoError::timeout, "timed out"}, {}};
+      co_return IoValue<std::string_view>{{IoError::timeout, "timed out"}, {}};
     // Never read more than one byte past the limit, so an endless line costs
     // at most max_line_ bytes of memory.
-    auto r = co_await fill(left, std::min<std::size_t>(4096, max_line_ + 1 - in.size()));
-    if (!r) co_return IoValue<std::string>{r, {}};
+    auto room = std::min<std::size_t>(line_chunk, max_line_ + 1 - in.size());
+    // Not a conditional expression around co_await (GCC 12 frees a
+    // temporary of one twice): one statement each.
+    IoResult r;
+    if (core_->tls) {
+      r = co_await fill(left, room);
+    } else {
+      r = co_await fill_plain(left, room);
+    }
+    if (!r) co_return IoValue<std::string_view>{r, {}};
   }
-  co_return IoValue<std::string>{
+  co_return IoValue<std::string_view>{
       {IoError::line_too_long, "line longer than " + std::to_string(max_line_)}, {}};
 }
 
+asio::awaitable<IoValue<std::string>> Connection::read_line(Duration timeout) {
+  auto line = co_await next_line(timeout);
+  co_return IoValue<std::string>{std::move(line.result), std::string(line.value)};
+}
+
 asio::awaitable<IoValue<std::string_view>> Connection::read_some(Duration timeout) {
+  drop_consumed();
   if (core_->in.empty()) {
     auto r = co_await fill(timeout, raw_chunk);
     if (!r) co_return IoValue<std::string_view>{r, {}};
@@ -182,6 +253,10 @@ asio::awaitable<IoValue<std::string_view>> Connection::read_some(Duration timeou
 
 void Connection::consume(std::size_t n) {
   core_->in.erase(0, n);
+}
+
+std::size_t Connection::input_capacity() const {
+  return core_->in.capacity();
 }
 
 asio::awaitable<IoResult> Connection::write(std::string_view data, Duration timeout) {
@@ -201,6 +276,7 @@ asio::awaitable<IoResult> Connection::write(std::string_view data, Duration time
 asio::awaitable<IoResult> Connection::start_tls_client(asio::ssl::context& context,
                                                        const std::string& sni, Duration timeout) {
   core_->in.clear();
+  core_->consumed = 0;
   core_->tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(core_->socket, context);
   if (!sni.empty()) SSL_set_tlsext_host_name(core_->tls->native_handle(), sni.c_str());
   arm(timeout);
@@ -214,6 +290,7 @@ asio::awaitable<IoResult> Connection::start_tls_server(asio::ssl::context& conte
   // Anything pipelined behind STARTTLS was sent in clear text and must not
   // be executed inside the TLS session (CVE-2011-0411 and its kin).
   core_->in.clear();
+  core_->consumed = 0;
   core_->tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(core_->socket, context);
   arm(timeout);
   auto [ec] = co_await core_->tls->async_handshake(asio::ssl::stream_base::server, use_tuple);
@@ -225,14 +302,15 @@ bool Connection::tls_active() const {
   return core_->tls != nullptr;
 }
 bool Connection::has_buffered_input() const {
-  return !core_->in.empty();
+  return core_->in.size() > core_->consumed;
 }
 void Connection::discard_buffered_input() {
   core_->in.clear();
+  core_->consumed = 0;
 }
 
 asio::awaitable<bool> Connection::input_arrives_within(Duration window) {
-  if (!core_->in.empty()) co_return true;
+  if (has_buffered_input()) co_return true;
   arm(window);
   auto [ec] = co_await core_->socket.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
   disarm();

@@ -71,6 +71,9 @@ class Connection {
 
   // One line without its line ending (CRLF, or a bare LF, is stripped).
   asio::awaitable<IoValue<std::string>> read_line(Duration timeout);
+  // The same line as a view into the input buffer, valid until the next
+  // read on this connection: no allocation per line (the survey's probes).
+  asio::awaitable<IoValue<std::string_view>> next_line(Duration timeout);
   // Raw bytes for DATA: returns a view of buffered input, reading once if the
   // buffer is empty. The caller says how much it used with consume().
   asio::awaitable<IoValue<std::string_view>> read_some(Duration timeout);
@@ -91,6 +94,11 @@ class Connection {
   // catch clients that talk before the greeting.
   asio::awaitable<bool> input_arrives_within(Duration window);
 
+  // Bytes the input buffer holds allocated: it grows with what arrives (up
+  // to the line limit), and a connection waiting with nothing buffered
+  // holds at most a small one (tens of thousands of probes wait at once).
+  std::size_t input_capacity() const;
+
   void close();
   bool is_open() const;
   std::string remote_address() const;
@@ -100,6 +108,8 @@ class Connection {
  private:
   struct Core;
   asio::awaitable<IoResult> fill(Duration timeout, std::size_t chunk);
+  asio::awaitable<IoResult> fill_plain(Duration timeout, std::size_t chunk);
+  void drop_consumed();
   void arm(Duration timeout);
   void disarm();
   IoResult describe(const std::error_code& ec) const;

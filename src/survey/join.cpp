@@ -343,6 +343,7 @@ asio::awaitable<Expected<SurveySummary>> join_run(store::Store& store, std::int6
   options.rate = join.rate;
   if (!join.helo.empty()) options.probe.client.helo_name = join.helo;
   options.probe.sources = join.sources;
+  options.probe.client.keep_ehlo_info = false;  // probes keep only what they record
   auto scope = check_options(options);
   if (!scope) co_return scope.error();
   if (join.owner.empty()) join.owner = worker_name();

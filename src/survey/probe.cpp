@@ -20,7 +20,7 @@ void fail(store::Probe& p, const char* outcome, const Step& s, std::string reaso
 }
 
 store::TranscriptLine to_store(const client::TranscriptEntry& e) {
-  return {e.t_us, e.direction, e.text};
+  return {e.t_us, e.direction, std::string(e.text)};
 }
 
 // Ends the dialogue politely after a refusal; its result changes nothing.
@@ -74,27 +74,24 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   };
 
   // CONNECT, with the optional fallback to higher-numbered MX hosts.
-  std::vector<std::string> candidates{target.ip};
-  if (options.mx_fallback) {
-    candidates.insert(candidates.end(), target.fallback_ips.begin(), target.fallback_ips.end());
-  }
+  const std::size_t tries = 1 + (options.mx_fallback ? target.fallback_ips.size() : 0);
   std::optional<client::SmtpClient> c;
   Step connected;
-  for (const auto& ip : candidates) {
-    if (&ip != &candidates.front() && may_try_fallback && !may_try_fallback(ip)) {
-      transcript.push_back(
-          {elapsed_us(), '*', "fallback " + ip + " skipped: another probe is using it"});
+  for (std::size_t k = 0; k < tries; ++k) {
+    const std::string& ip = k == 0 ? target.ip : target.fallback_ips[k - 1];
+    if (k > 0 && may_try_fallback && !may_try_fallback(ip)) {
+      transcript.add(elapsed_us(), '*', "fallback " + ip + " skipped: another probe is using it");
       continue;
     }
     std::error_code ec;
     auto address = asio::ip::make_address(ip, ec);
     if (ec) {
-      transcript.push_back({elapsed_us(), '*', "not an IP address: " + ip});
+      transcript.add(elapsed_us(), '*', "not an IP address: " + ip);
       continue;
     }
-    auto client_options = options.client;
-    client_options.local_address = source_for(options, target.host_id, address);
-    c.emplace(ex, scope, std::move(client_options), &transcript, started);
+    // The run's client options are shared by every probe, not copied.
+    c.emplace(ex, scope, &options.client, source_for(options, target.host_id, address), &transcript,
+              started);
     connected = co_await c->connect({address, options.port});
     if (connected.ok()) {
       p.ip = ip;
@@ -131,7 +128,7 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
 
   auto hello = co_await c->hello();
   p.esmtp = c->esmtp();
-  p.starttls_offered = c->ehlo_info().starttls();
+  p.starttls_offered = c->starttls_offered();
   if (!hello.ok()) {
     fail(p, "EHLO", hello);
     if (hello.reply) co_await polite_quit(*c);

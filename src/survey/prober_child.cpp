@@ -169,6 +169,9 @@ class PipeStore : public store::Store {
   Expected<std::vector<store::Probe>> get_probes(std::int64_t, bool) override { return no(); }
   Status add_arrival(const store::Arrival&) override { return no(); }
   Expected<bool> token_known(const std::string&) override { return no(); }
+  Expected<std::optional<store::TokenOwner>> token_owner(const std::string&) override {
+    return no();
+  }
   Expected<std::vector<store::Arrival>> get_arrivals() override { return no(); }
   Expected<std::vector<store::HostRow>> host_rows(std::int64_t) override { return no(); }
   Expected<std::vector<store::Host>> claim_hosts(std::int64_t, const std::string&, std::size_t,
@@ -287,6 +290,7 @@ int run_probing_child() {
   o.concurrency = config.value("concurrency", std::size_t{1});
   o.rate = config.value("rate", 0.0);
   o.progress = false;
+  o.probe.client.keep_ehlo_info = false;  // as run_survey: probes keep only what they record
   for (const auto& s : config.value("sources", std::vector<std::string>{})) {
     std::error_code ec;
     auto a = asio::ip::make_address(s, ec);

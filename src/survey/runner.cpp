@@ -370,6 +370,9 @@ asio::awaitable<Expected<SurveySummary>> run_survey(SurveyOptions options, store
   // order, as scanners do, so that no one network sees a burst.
   SeededRng(options.seed, "probe order").shuffle(targets);
 
+  // A probe records whether STARTTLS was offered, not the EHLO list: no
+  // probe in flight keeps it.
+  options.probe.client.keep_ehlo_info = false;
   const auto probing_began = std::chrono::steady_clock::now();
   Status status = Ok{};
   if (options.prober) {

@@ -28,6 +28,7 @@ struct TestMessageFields {
 Status check_contact(const std::string& text);
 
 // A fresh random token: 20 lower-case letters and digits (safe in local parts).
+inline constexpr std::size_t token_length = 20;  // what new_token() gives
 std::string new_token();
 
 // "user@domain" + token -> "user+TOKEN@domain" (VERP-style tag).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "common/ascii.hpp"
 #include "survey/test_message.hpp"
@@ -53,81 +54,145 @@ Transaction imc_transaction(const ProbeOptions& options, const ProbeTarget&,
   return t;
 }
 
-std::vector<Transaction> trick_transactions(const VariantContext& v, const std::string& token) {
-  const std::string T = v.user, D = v.domain, S = v.server_name, IP = v.ip_literal;
-  const std::string ours = "<" + v.sender_user + "@" + v.sender_domain + ">";
-  const std::string plain = "<" + T + "@" + D + ">";
-  // nmap's senders: the null path, and a sender at the target's domain, at
-  // the server's name and at its address literal.
-  const std::string at_domain = "<" + v.sender_user + "@" + v.host_domain + ">";
-  const std::string at_server = "<" + v.sender_user + "@" + S + ">";
-  const std::string at_literal = "<" + v.sender_user + "@" + IP + ">";
-  // How likely a server refuses the spelling as a syntax error (501, or 553
-  // for a malformed path) rather than judging it as a relay attempt. Exim
-  // counts such errors (smtp_max_synprot_errors, 3) and hangs up: sending
-  // these last lets the well-formed variants, the failed-AUTH one among
-  // them, be answered first (issue 12, item 7).
-  enum Risk { well_formed = 0, unusual_recipient = 1, malformed = 2, literal_sender = 3 };
-  struct Entry {
-    const char* name;
-    std::string from, to;
-    Risk risk;
-    bool fail_auth_first = false;
-  };
-  std::vector<Entry> list = {
-      // Sender tricks with the plain recipient.
-      {"null-sender", "<>", plain, well_formed},
-      {"sender-at-target-domain", at_domain, plain, well_formed},
-      {"sender-at-server-name", at_server, plain, well_formed},
-      {"sender-localhost", "<" + v.sender_user + "@localhost>", plain, well_formed},
-      {"sender-equals-recipient", plain, plain, well_formed},
-      {"upper-case-domain", ours, "<" + T + "@" + upper(D) + ">", well_formed},
-      // A relay after a failed AUTH: a server that forgets the failure.
-      {"after-failed-auth", ours, plain, well_formed, true},
-      // Recipient spellings with our own, well-formed sender.
-      {"percent-hack-domain", ours, "<" + T + "%" + D + "@" + v.host_domain + ">",
-       unusual_recipient},
-      {"bang-path-domain", ours, "<" + D + "!" + T + "@" + v.host_domain + ">", unusual_recipient},
-      {"quoted-at-domain", ours, "<\"" + T + "@" + D + "\"@" + v.host_domain + ">",
-       unusual_recipient},
-      {"source-route-domain", ours, "<@" + v.host_domain + ":" + T + "@" + D + ">",
-       unusual_recipient},
-      // Paths that many servers refuse as malformed.
-      {"unqualified-sender", "<" + v.sender_user + ">", plain, malformed},
-      {"trailing-dot-domain", ours, "<" + T + "@" + D + ".>", malformed},
-      {"trailing-at", ours, "<" + T + "@" + D + "@>", malformed},
-      // nmap's recipient spellings, all with its sender at the address
-      // literal, which Exim refuses with 501 before it looks at them.
-      {"sender-at-address-literal", at_literal, plain, literal_sender},
-      {"percent-hack-literal", at_literal, "<" + T + "%" + D + "@" + IP + ">", literal_sender},
-      {"percent-hack", at_literal, "<" + T + "%" + D + "@" + S + ">", literal_sender},
-      {"quoted-at", at_literal, "<\"" + T + "@" + D + "\">", literal_sender},
-      {"quoted-percent", at_literal, "<\"" + T + "%" + D + "\">", literal_sender},
-      {"double-at-literal", at_literal, "<" + T + "@" + D + "@" + IP + ">", literal_sender},
-      {"quoted-at-literal", at_literal, "<\"" + T + "@" + D + "\"@" + IP + ">", literal_sender},
-      {"double-at-server", at_literal, "<" + T + "@" + D + "@" + S + ">", literal_sender},
-      {"source-route-literal", at_literal, "<@" + IP + ":" + T + "@" + D + ">", literal_sender},
-      {"source-route", at_literal, "<@" + S + ":" + T + "@" + D + ">", literal_sender},
-      {"bang-path", at_literal, "<" + D + "!" + T + ">", literal_sender},
-      {"bang-path-literal", at_literal, "<" + D + "!" + T + "@" + IP + ">", literal_sender},
-      {"bang-path-server", at_literal, "<" + D + "!" + T + "@" + S + ">", literal_sender},
-  };
-  // The order above is the order sent; keep it by risk even if entries move.
-  std::stable_sort(list.begin(), list.end(),
-                   [](const Entry& a, const Entry& b) { return a.risk < b.risk; });
-  std::vector<Transaction> out;
-  out.reserve(list.size());
-  for (auto& e : list) {
-    Transaction t;
-    t.name = e.name;
-    t.token = token;
-    t.mail_from = std::move(e.from);
-    t.rcpt_to = std::move(e.to);
-    t.envelope_from_address = v.sender_user + "@" + v.sender_domain;
-    t.envelope_to_address = T + "@" + D;
-    t.fail_auth_first = e.fail_auth_first;
-    out.push_back(std::move(t));
+namespace {
+
+// How likely a server refuses the spelling as a syntax error (501, or 553
+// for a malformed path) rather than judging it as a relay attempt. Exim
+// counts such errors (smtp_max_synprot_errors, 3) and hangs up: sending
+// these last lets the well-formed variants, the failed-AUTH one among
+// them, be answered first (issue 12, item 7).
+enum Risk { well_formed = 0, unusual_recipient = 1, malformed = 2, literal_sender = 3 };
+
+// A variant as a recipe, so that one is built when it is sent (not the whole
+// list for each host, nor kept for the host's whole probe). In the paths, $
+// and a letter stand for the context's parts: $T our recipient's local part,
+// $D its domain, $d that domain upper-cased, $U our sender's local part, $E
+// its domain, $S the server's name, $I its address literal, $H the domain
+// that led us to the host.
+struct Recipe {
+  const char* name;
+  const char* from;
+  const char* to;
+  Risk risk;
+  bool fail_auth_first = false;
+};
+
+// nmap's senders: the null path, and a sender at the target's domain, at the
+// server's name and at its address literal. The order is the order sent: by
+// risk (a test checks it).
+constexpr Recipe recipes[] = {
+    // Sender tricks with the plain recipient.
+    {"null-sender", "<>", "<$T@$D>", well_formed},
+    {"sender-at-target-domain", "<$U@$H>", "<$T@$D>", well_formed},
+    {"sender-at-server-name", "<$U@$S>", "<$T@$D>", well_formed},
+    {"sender-localhost", "<$U@localhost>", "<$T@$D>", well_formed},
+    {"sender-equals-recipient", "<$T@$D>", "<$T@$D>", well_formed},
+    {"upper-case-domain", "<$U@$E>", "<$T@$d>", well_formed},
+    // A relay after a failed AUTH: a server that forgets the failure.
+    {"after-failed-auth", "<$U@$E>", "<$T@$D>", well_formed, true},
+    // Recipient spellings with our own, well-formed sender.
+    {"percent-hack-domain", "<$U@$E>", "<$T%$D@$H>", unusual_recipient},
+    {"bang-path-domain", "<$U@$E>", "<$D!$T@$H>", unusual_recipient},
+    {"quoted-at-domain", "<$U@$E>", "<\"$T@$D\"@$H>", unusual_recipient},
+    {"source-route-domain", "<$U@$E>", "<@$H:$T@$D>", unusual_recipient},
+    // Paths that many servers refuse as malformed.
+    {"unqualified-sender", "<$U>", "<$T@$D>", malformed},
+    {"trailing-dot-domain", "<$U@$E>", "<$T@$D.>", malformed},
+    {"trailing-at", "<$U@$E>", "<$T@$D@>", malformed},
+    // nmap's recipient spellings, all with its sender at the address
+    // literal, which Exim refuses with 501 before it looks at them.
+    {"sender-at-address-literal", "<$U@$I>", "<$T@$D>", literal_sender},
+    {"percent-hack-literal", "<$U@$I>", "<$T%$D@$I>", literal_sender},
+    {"percent-hack", "<$U@$I>", "<$T%$D@$S>", literal_sender},
+    {"quoted-at", "<$U@$I>", "<\"$T@$D\">", literal_sender},
+    {"quoted-percent", "<$U@$I>", "<\"$T%$D\">", literal_sender},
+    {"double-at-literal", "<$U@$I>", "<$T@$D@$I>", literal_sender},
+    {"quoted-at-literal", "<$U@$I>", "<\"$T@$D\"@$I>", literal_sender},
+    {"double-at-server", "<$U@$I>", "<$T@$D@$S>", literal_sender},
+    {"source-route-literal", "<$U@$I>", "<@$I:$T@$D>", literal_sender},
+    {"source-route", "<$U@$I>", "<@$S:$T@$D>", literal_sender},
+    {"bang-path", "<$U@$I>", "<$D!$T>", literal_sender},
+    {"bang-path-literal", "<$U@$I>", "<$D!$T@$I>", literal_sender},
+    {"bang-path-server", "<$U@$I>", "<$D!$T@$S>", literal_sender},
+};
+
+constexpr bool sorted_by_risk() {
+  for (std::size_t i = 1; i < std::size(recipes); ++i) {
+    if (recipes[i].risk < recipes[i - 1].risk) return false;
   }
+  return true;
+}
+static_assert(sorted_by_risk(), "the variants are sent in order of risk");
+
+std::string expand(const char* recipe, const VariantContext& v) {
+  std::string out;
+  out.reserve(64);
+  for (const char* p = recipe; *p; ++p) {
+    if (*p != '$' || !p[1]) {
+      out += *p;
+      continue;
+    }
+    switch (*++p) {
+      case 'T':
+        out += v.user;
+        break;
+      case 'D':
+        out += v.domain;
+        break;
+      case 'd':
+        out += upper(v.domain);
+        break;
+      case 'U':
+        out += v.sender_user;
+        break;
+      case 'E':
+        out += v.sender_domain;
+        break;
+      case 'S':
+        out += v.server_name;
+        break;
+      case 'I':
+        out += v.ip_literal;
+        break;
+      case 'H':
+        out += v.host_domain;
+        break;
+      default:
+        out += '$';
+        out += *p;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::size_t trick_count() {
+  return std::size(recipes);
+}
+
+const char* trick_name(std::size_t index) {
+  return recipes[index].name;
+}
+
+Transaction trick_transaction(const VariantContext& v, std::size_t index,
+                              const std::string& token) {
+  const auto& r = recipes[index];
+  Transaction t;
+  t.name = r.name;
+  t.token = token;
+  t.mail_from = expand(r.from, v);
+  t.rcpt_to = expand(r.to, v);
+  t.envelope_from_address = v.sender_user + "@" + v.sender_domain;
+  t.envelope_to_address = v.user + "@" + v.domain;
+  t.fail_auth_first = r.fail_auth_first;
+  return t;
+}
+
+std::vector<Transaction> trick_transactions(const VariantContext& v, const std::string& token) {
+  std::vector<Transaction> out;
+  out.reserve(trick_count());
+  for (std::size_t i = 0; i < trick_count(); ++i) out.push_back(trick_transaction(v, i, token));
   return out;
 }
 
@@ -208,9 +273,8 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   auto ex = co_await asio::this_coro::executor;
   // The probe's clock goes on: the new client counts from the same epoch.
   const auto epoch = c->epoch();
-  auto client_options = options.client;
-  client_options.local_address = source_for(options, host_id, address);  // as the first time
-  c.emplace(ex, scope, std::move(client_options), transcript, epoch);
+  // From the same source address as the first time.
+  c.emplace(ex, scope, &options.client, source_for(options, host_id, address), transcript, epoch);
   auto connected = co_await c->connect({address, options.port});
   if (!connected.ok()) co_return false;
   auto greeting = co_await c->greeting();
@@ -229,24 +293,27 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
                                    const net::ScopeGuard& scope, client::Transcript* transcript,
                                    const ProbeOptions& options, const ProbeTarget& target,
                                    store::Probe& probe, TransactionResult& last) {
-  auto note = [transcript, &c](std::string text) {
-    if (transcript) transcript->push_back({c->elapsed_us(), '*', std::move(text)});
+  auto note = [transcript, &c](std::string_view text) {
+    if (transcript) transcript->add(c->elapsed_us(), '*', text);
   };
-  // Built once per host with a placeholder token, which each variant's own
-  // token replaces (a token is 20 characters of [a-z0-9]; the placeholder,
-  // of control characters, cannot occur in what the server named itself).
-  const std::string placeholder(20, '\x01');
-  const auto names = trick_transactions(
-      context_for(options, target, c->greeting_host(), placeholder), placeholder);
-  auto with_token = [&placeholder](Transaction t, const std::string& token) {
-    for (auto* s :
-         {&t.token, &t.mail_from, &t.rcpt_to, &t.envelope_from_address, &t.envelope_to_address}) {
-      for (auto at = s->find(placeholder); at != std::string::npos; at = s->find(placeholder, at)) {
-        s->replace(at, placeholder.size(), token);
-      }
-    }
-    return t;
+  // Each variant is built when it is sent, from the server's name as the
+  // first greeting gave it; what each gave is kept compactly (its index,
+  // outcome, code and token) and spelled out into probe.variants at the
+  // end: the host's record is not held whole while it is probed.
+  const std::string server_name = c->greeting_host();
+  auto build = [&](std::size_t index, const std::string& token) {
+    return trick_transaction(context_for(options, target, server_name, token), index, token);
   };
+  struct Answered {
+    std::uint8_t index;
+    char outcome[5];  // MAIL, TO, DATA, OK
+    int code;
+    char token[token_length];
+  };
+  static_assert(sizeof(Answered) <= 32);
+  std::vector<Answered> answered;
+  answered.reserve(trick_count());
+  const std::size_t count = trick_count();
   const auto deadline = c->epoch() + options.host_timeout;
   bool usable = !cut_off(last);
   bool progress = true;   // the IMC transaction was answered on this connection
@@ -255,7 +322,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   std::optional<Transaction> tx;
   std::size_t next = 0;
   std::string gave_up;
-  while (next < names.size()) {
+  while (next < count) {
     if (!usable) {
       if (!progress) {
         gave_up = "connection closed before any variant was answered on it";
@@ -281,7 +348,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       // Each variant carries a token of its own, in its addresses and
       // message; a retry keeps it, so that anything the cut-off attempt
       // let through is still matched.
-      tx = with_token(names[next], new_token());
+      tx = build(next, new_token());
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       gave_up = "--host-timeout reached";
@@ -298,12 +365,15 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       retrying = true;
       continue;
     }
-    probe.variants.push_back({tx->name, tx->mail_from, tx->rcpt_to, r.outcome, r.code, tx->token});
+    Answered a{static_cast<std::uint8_t>(next), {}, r.code, {}};
+    r.outcome.copy(a.outcome, sizeof a.outcome - 1);
+    tx->token.copy(a.token, sizeof a.token);
+    answered.push_back(a);
     progress = true;
     // A server that relayed after a failed AUTH may keep doing so for the
     // rest of the session: the variants after it get a session of their
     // own, so that each relays (or not) on its own merits.
-    if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < names.size()) {
+    if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < count) {
       co_await c->quit();
       usable = false;
       fresh = true;
@@ -312,11 +382,20 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     retrying = false;
     ++next;
   }
-  if (next < names.size())
-    note(gave_up + ": " + std::to_string(names.size() - next) + " variants not tried");
-  for (; next < names.size(); ++next) {
+  if (next < count) {
+    note(gave_up + ": " + std::to_string(count - next) + " variants not tried");
+  }
+  probe.variants.reserve(probe.variants.size() + count);
+  for (const auto& a : answered) {
+    std::string token(a.token, sizeof a.token);
+    auto t = build(a.index, token);
+    probe.variants.push_back({std::move(t.name), std::move(t.mail_from), std::move(t.rcpt_to),
+                              std::string(a.outcome, ::strnlen(a.outcome, sizeof a.outcome)),
+                              a.code, std::move(token)});
+  }
+  for (; next < count; ++next) {
     // Nothing was sent: no spelling, no token to match an arrival with.
-    probe.variants.push_back({names[next].name, "", "", store::variant_not_tried, 0, ""});
+    probe.variants.push_back({trick_name(next), "", "", store::variant_not_tried, 0, ""});
   }
   last.connection_lost = !usable;
 }

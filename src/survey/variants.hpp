@@ -51,7 +51,13 @@ struct VariantContext {
 Transaction imc_transaction(const ProbeOptions& options, const ProbeTarget& target,
                             const std::string& token);
 
-// Every variant but the IMC's, built for one token (pure, for tests).
+// The variants but the IMC's, in the order sent; each is built on its own,
+// when it is sent (pure).
+std::size_t trick_count();
+const char* trick_name(std::size_t index);
+Transaction trick_transaction(const VariantContext& context, std::size_t index,
+                              const std::string& token);
+// All of them, built for one token (for tests).
 std::vector<Transaction> trick_transactions(const VariantContext& context,
                                             const std::string& token);
 
@@ -70,8 +76,8 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
 // has not passed; a variant cut off is tried once more there. After the
 // failed-AUTH variant relayed, the rest go on in a new session, so that a
 // failure the server forgot does not make them look relaying. The variants
-// are built once per host, each with its own token. Every trick is recorded: those never
-// tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
+// are built one at a time as they are sent, each with its own token. Every trick is recorded: those
+// never tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
 // last.connection_lost says whether the one left is usable.
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& client,
                                    const net::ScopeGuard& scope, client::Transcript* transcript,

@@ -122,6 +122,80 @@ TEST(Connection, AResetIsReportedAsReset) {
   EXPECT_TRUE(error == IoError::reset || error == IoError::closed) << to_string(error);
 }
 
+// Tens of thousands of probes wait at once for slow greetings: a
+// connection waiting for input holds no read buffer, and a long reply's
+// buffer is given back once it is read. The peer sends only after the
+// client's state was sampled (an event, not a delay).
+TEST(Connection, AWaitingConnectionHoldsNoReadBuffer) {
+  Peer p;
+  asio::steady_timer first(p.io, asio::steady_timer::time_point::max());
+  asio::steady_timer second(p.io, asio::steady_timer::time_point::max());
+  const std::string long_text(3000, 'x');
+  bool go_first = false, go_second = false;
+  std::size_t before_greeting = 1 << 20, between = 1 << 20, after = 1 << 20;
+  std::string got_long, got_short;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        while (!go_first) co_await first.async_wait(tuple);
+        co_await write(s, "220-" + long_text + "\r\n");
+        while (!go_second) co_await second.async_wait(tuple);
+        co_await write(s, "220 short\r\n");
+        co_await pause(500ms);
+      },
+      [&]() -> asio::awaitable<void> {
+        Connection c(p.io.get_executor());
+        co_await c.connect(p.endpoint(), ScopeGuard::loopback_only(), 5s);
+        // Runs while the reads below are suspended, waiting for the peer.
+        auto sample = [&c](std::size_t& into, bool& flag,
+                           asio::steady_timer& go) -> asio::awaitable<void> {
+          // co_spawn runs this at once: let the read below start and wait first.
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+          into = c.input_capacity();
+          flag = true;
+          go.cancel();
+          co_return;
+        };
+        asio::co_spawn(p.io, sample(before_greeting, go_first, first), asio::detached);
+        auto l1 = co_await c.next_line(5s);
+        EXPECT_TRUE(l1) << to_string(l1.result.error);
+        got_long = std::string(l1.value);
+        asio::co_spawn(p.io, sample(between, go_second, second), asio::detached);
+        auto l2 = co_await c.next_line(5s);
+        EXPECT_TRUE(l2) << to_string(l2.result.error);
+        got_short = std::string(l2.value);
+        after = c.input_capacity();
+      });
+  EXPECT_EQ(got_long, "220-" + long_text);
+  EXPECT_EQ(got_short, "220 short");
+  // No allocation: only the string's own inline room (15 bytes).
+  EXPECT_LE(before_greeting, 15u);
+  EXPECT_LE(between, 15u);  // the 3 KB line's buffer was given back
+  EXPECT_LE(after, 1024u);
+}
+
+// next_line's views: lines pipelined in one packet each come whole, each
+// view valid until the next read; a line longer than one read is grown into.
+TEST(Connection, NextLineGivesEachPipelinedLineAndGrowsForALongOne) {
+  Peer p;
+  const std::string big(10000, 'y');
+  std::vector<std::string> lines;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        co_await write(s, "250-a\r\n250-b\r\n250 " + big + "\r\n");
+        co_await pause(500ms);
+      },
+      [&]() -> asio::awaitable<void> {
+        Connection c(p.io.get_executor(), 16384);
+        co_await c.connect(p.endpoint(), ScopeGuard::loopback_only(), 5s);
+        for (int i = 0; i < 3; ++i) {
+          auto l = co_await c.next_line(5s);
+          EXPECT_TRUE(l) << to_string(l.result.error);
+          lines.emplace_back(l.value);
+        }
+      });
+  EXPECT_EQ(lines, (std::vector<std::string>{"250-a", "250-b", "250 " + big}));
+}
+
 TEST(Connection, RefusedConnectionIsReportedAsRefused) {
   asio::io_context io;
   tcp::endpoint unused;

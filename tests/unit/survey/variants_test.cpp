@@ -112,6 +112,38 @@ TEST(Variants, ThoseLikelyRefusedAsSyntaxComeLast) {
   EXPECT_LT(position("after-failed-auth"), 8U);
 }
 
+// A probe builds each variant when it sends it: the one built alone is the
+// one of the whole list, name for name and byte for byte.
+TEST(Variants, EachBuiltAloneIsTheOneOfTheList) {
+  auto all = trick_transactions(context(), "tok");
+  ASSERT_EQ(all.size(), trick_count());
+  for (std::size_t i = 0; i < trick_count(); ++i) {
+    auto one = trick_transaction(context(), i, "tok");
+    EXPECT_EQ(one.name, all[i].name);
+    EXPECT_EQ(one.name, trick_name(i));
+    EXPECT_EQ(one.mail_from, all[i].mail_from);
+    EXPECT_EQ(one.rcpt_to, all[i].rcpt_to);
+    EXPECT_EQ(one.envelope_from_address, "probe+tok@collector.test");
+    EXPECT_EQ(one.envelope_to_address, "relay-test+tok@collector.test");
+    EXPECT_EQ(one.fail_auth_first, one.name == "after-failed-auth");
+  }
+}
+
+// Spellings of the recipes, spelled out (a recipe's letters are the
+// context's parts).
+TEST(Variants, RecipesSpellTheContextsParts) {
+  auto all = trick_transactions(context(), "tok");
+  EXPECT_EQ(find(all, "null-sender").mail_from, "<>");
+  EXPECT_EQ(find(all, "sender-at-server-name").mail_from, "<probe+tok@mx.target.test>");
+  EXPECT_EQ(find(all, "quoted-at-domain").rcpt_to,
+            "<\"relay-test+tok@collector.test\"@target.test>");
+  EXPECT_EQ(find(all, "source-route-literal").rcpt_to,
+            "<@[127.0.0.9]:relay-test+tok@collector.test>");
+  EXPECT_EQ(find(all, "bang-path-server").rcpt_to,
+            "<collector.test!relay-test+tok@mx.target.test>");
+  EXPECT_EQ(find(all, "bang-path-server").mail_from, "<probe+tok@[127.0.0.9]>");
+}
+
 TEST(Variants, ImcTransactionTagsBothAddressesWithTheToken) {
   ProbeOptions o;
   o.mail_from = "probe@collector.test";
