@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace relayscope::smtpd {
@@ -16,8 +17,27 @@ net::Duration left(Deadline d) {
 
 asio::awaitable<net::IoValue<std::size_t>> SocketStream::read_some(std::span<char> buf,
                                                                    Deadline deadline) {
-  if (Clock::now() >= deadline) {
-    co_return net::IoValue<std::size_t>{{net::IoError::timeout, "timed out"}, 0};
+  using Value = net::IoValue<std::size_t>;
+  if (Clock::now() >= deadline) co_return Value{{net::IoError::timeout, "timed out"}, 0};
+  // In clear text, with nothing buffered by the connection: straight from
+  // the socket into the session's buffer, so that a session waiting for its
+  // client holds no read buffer of the connection's too (16 KiB each, for
+  // 10,000 idle sessions 160 MB). TLS reads go through the connection.
+  while (!conn_.tls_active() && !conn_.has_buffered_input()) {
+    auto n = ::recv(conn_.socket().native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n > 0) co_return Value{{}, static_cast<std::size_t>(n)};
+    if (n == 0) co_return Value{{net::IoError::closed, "connection closed by peer"}, 0};
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      auto why = errno == ECONNRESET ? net::IoError::reset : net::IoError::closed;
+      co_return Value{{why, std::strerror(errno)}, 0};
+    }
+    // Nothing yet (or a stale readiness event): wait for the next bytes.
+    bool ready = co_await conn_.input_arrives_within(left(deadline));
+    if (!ready) {
+      if (Clock::now() >= deadline) co_return Value{{net::IoError::timeout, "timed out"}, 0};
+      co_return Value{{net::IoError::closed, "connection closed"}, 0};
+    }
   }
   auto chunk = co_await conn_.read_some(left(deadline));
   if (!chunk) co_return net::IoValue<std::size_t>{chunk.result, 0};

@@ -1,6 +1,7 @@
 // The session's stream over an accepted TCP socket: net::Connection's timed
 // I/O and TLS, used as a plain byte stream (net::Connection itself is not
-// changed, so the survey's client costs what it did).
+// changed, so the survey's client costs what it did). Clear-text reads go
+// straight into the session's own buffer (no second buffer per session).
 #pragma once
 
 #include "net/connection.hpp"
