@@ -100,18 +100,15 @@ Status DurableFile::publish() {
     abandon();
     return e;
   }
-  if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
-    auto e = sys_error("cannot rename " + tmp_);
-    abandon();
-    return e;
-  }
-  done_ = true;
-  published_ = true;
-  return Ok{};
+  return rename_into_place();
 }
 
 Status DurableFile::publish_open() {
   if (fd_ < 0) return make_error("cannot rename " + tmp_ + ": not open");
+  return rename_into_place();
+}
+
+Status DurableFile::rename_into_place() {
   if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
     auto e = sys_error("cannot rename " + tmp_);
     abandon();

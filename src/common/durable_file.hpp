@@ -65,6 +65,8 @@ class DurableFile {
  private:
   DurableFile(int fd, std::string tmp, std::string final_path)
       : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)) {}
+  // The rename both publish() and publish_open() end with.
+  Status rename_into_place();
   int fd_ = -1;
   std::string tmp_;
   std::string final_;
