@@ -48,6 +48,22 @@ DurableFile::DurableFile(DurableFile&& o) noexcept
   o.done_ = true;
 }
 
+DurableFile& DurableFile::operator=(DurableFile&& o) noexcept {
+  if (this == &o) return *this;
+  if (!done_) abandon();
+  close();
+  fd_ = o.fd_;
+  tmp_ = std::move(o.tmp_);
+  final_ = std::move(o.final_);
+  size_ = o.size_;
+  done_ = o.done_;
+  published_ = o.published_;
+  full_sync_ = o.full_sync_;
+  o.fd_ = -1;
+  o.done_ = true;
+  return *this;
+}
+
 DurableFile::~DurableFile() {
   if (!done_) abandon();
   close();

@@ -32,8 +32,13 @@ class DurableFile {
   // Creates `tmp_path`, to become `final_path`.
   static Expected<DurableFile> create(std::string tmp_path, std::string final_path,
                                       const DurableOptions& options = {});
+  // No file yet: every step but the destructor's cleanup is for a file
+  // that create() made and moved in (a group commit that creates the file
+  // on its own thread, server/spool_incoming.cpp).
+  DurableFile() = default;
   DurableFile(DurableFile&& other) noexcept;
-  DurableFile& operator=(DurableFile&&) = delete;
+  // An unfinished file held before is removed first, as by the destructor.
+  DurableFile& operator=(DurableFile&& other) noexcept;
   DurableFile(const DurableFile&) = delete;
   ~DurableFile();  // an unfinished file is removed
 
@@ -64,14 +69,14 @@ class DurableFile {
 
  private:
   DurableFile(int fd, std::string tmp, std::string final_path)
-      : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)) {}
+      : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)), done_(false) {}
   // The rename both publish() and publish_open() end with.
   Status rename_into_place();
   int fd_ = -1;
   std::string tmp_;
   std::string final_;
   std::uint64_t size_ = 0;
-  bool done_ = false;
+  bool done_ = true;  // nothing to remove: set false by create()
   bool published_ = false;
   bool full_sync_ = false;  // owner or mode changed: fsync, not fdatasync
 };

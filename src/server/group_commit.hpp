@@ -73,8 +73,10 @@ class GroupCommit {
 
   // One change made durable by a round. `file` (may be null) is synced and
   // renamed into the directory; `before` (may be empty) runs first on the
-  // sync thread: the last write of a file (its size), or a change of its
-  // own in the directory (an unlink) that the round's fsync makes durable.
+  // sync thread: the last write of a file (its size), the whole of a small
+  // file (created and written there: `file` is empty until then), or a
+  // change of its own in the directory (an unlink) that the round's fsync
+  // makes durable.
   struct Item {
     std::shared_ptr<DurableFile> file;
     std::function<Status()> before;

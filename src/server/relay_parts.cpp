@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <utility>
 
 #include "mail/received.hpp"
 #include "server/log_lines.hpp"
@@ -166,14 +167,21 @@ std::size_t count_received(std::string_view message) {
 
 namespace {
 
-// One message streaming into the spool.
+// A message up to this size stays in memory until its end and is written
+// by the group commit's round in one step (Spool::commit_whole: no hand-off
+// of its own to a worker thread, most mail is this small); past it, it
+// streams into tmp/ piece by piece, so what a session holds stays bounded
+// whatever the message's size.
+constexpr std::size_t whole_message_max = 64 * 1024;
+
+// One message on its way into the spool.
 class SpoolWriter final : public MessageWriter {
  public:
-  SpoolWriter(Spool& spool, QueueManager& queue, std::shared_ptr<Spool::Incoming> incoming,
-              SpoolEnvelope envelope, const ClientInfo& client, bool tls)
+  SpoolWriter(Spool& spool, QueueManager& queue, std::string received, SpoolEnvelope envelope,
+              const ClientInfo& client, bool tls)
       : spool_(spool),
         queue_(queue),
-        incoming_(std::move(incoming)),
+        pending_(std::move(received)),
         env_(std::move(envelope)),
         client_(client),
         tls_(tls) {}
@@ -181,6 +189,19 @@ class SpoolWriter final : public MessageWriter {
   asio::awaitable<bool> write(std::string chunk) override {
     hops_.feed(chunk);
     size_ += chunk.size();
+    if (!incoming_ && pending_.size() + chunk.size() <= whole_message_max) {
+      pending_ += chunk;
+      co_return true;
+    }
+    if (!incoming_) {
+      // Too long to keep: what came so far opens the file in tmp/.
+      auto begun = co_await spool_.begin(env_, std::exchange(pending_, std::string()));
+      if (!begun) {
+        spdlog::error("{}: spool: {}", env_.id, begun.error().message);
+        co_return false;
+      }
+      incoming_ = std::move(*begun);
+    }
     auto s = co_await spool_.append(incoming_, std::move(chunk));
     if (!s) spdlog::error("{}: spool: {}", env_.id, s.error().message);
     co_return static_cast<bool>(s);
@@ -190,11 +211,16 @@ class SpoolWriter final : public MessageWriter {
     if (hops_.count() > max_hops) {
       spdlog::warn("session {} client={} message refused: too many Received: headers",
                    client_.session_id, client_.address);
-      co_await spool_.discard(incoming_);
+      co_await abort();
       relay_metrics::refused("mail_loop").inc();
       co_return smtp::make_reply(554, "5.4.6 Too many hops: a mail loop?");
     }
-    auto stored = co_await spool_.commit(incoming_);
+    Expected<std::string> stored = make_error("not stored");
+    if (incoming_) {
+      stored = co_await spool_.commit(incoming_);
+    } else {
+      stored = co_await spool_.commit_whole(env_, std::exchange(pending_, std::string()));
+    }
     std::string to;
     for (const auto& r : env_.recipients) to += (to.empty() ? "<" : ",<") + r + ">";
     if (!stored) {
@@ -220,12 +246,16 @@ class SpoolWriter final : public MessageWriter {
     co_return smtp::make_reply(250, "2.0.0 Ok: queued as " + *stored);
   }
 
-  asio::awaitable<void> abort() override { co_await spool_.discard(incoming_); }
+  asio::awaitable<void> abort() override {
+    pending_.clear();
+    if (incoming_) co_await spool_.discard(incoming_);
+  }
 
  private:
   Spool& spool_;
   QueueManager& queue_;
-  std::shared_ptr<Spool::Incoming> incoming_;
+  std::shared_ptr<Spool::Incoming> incoming_;  // set once the message streams
+  std::string pending_;  // the Received: header and the message, until it streams
   SpoolEnvelope env_;
   ClientInfo client_;
   bool tls_;
@@ -246,14 +276,9 @@ asio::awaitable<std::unique_ptr<MessageWriter>> SpoolSink::open(const ClientInfo
   env.mail_from = envelope.mail_from;
   env.recipients = envelope.recipients;
   // The Received: header goes first, so the message is never copied to
-  // prepend it.
+  // prepend it. Nothing touches the disk before the message comes.
   auto received = received_header(client, envelope, hostname_, env.id);
-  auto incoming = co_await spool_.begin(env, std::move(received));
-  if (!incoming) {
-    spdlog::error("{}: spool: {}", env.id, incoming.error().message);
-    co_return nullptr;
-  }
-  co_return std::make_unique<SpoolWriter>(spool_, queue_, std::move(*incoming), std::move(env),
+  co_return std::make_unique<SpoolWriter>(spool_, queue_, std::move(received), std::move(env),
                                           client, envelope.tls);
 }
 

@@ -66,6 +66,11 @@ class Spool {
   asio::awaitable<Status> append(std::shared_ptr<Incoming> message, std::string chunk);
   asio::awaitable<Expected<std::string>> commit(std::shared_ptr<Incoming> message);
   asio::awaitable<void> discard(std::shared_ptr<Incoming> message);
+  // A message whole at hand (`content`: the Received: header and the
+  // message): the group commit's round creates tmp/<id>, writes it and
+  // makes it durable, so a small message costs no hand-off of its own to a
+  // worker thread. Returns the id, as commit() does.
+  asio::awaitable<Expected<std::string>> commit_whole(SpoolEnvelope envelope, std::string content);
 
   // Records finished recipients (durably) before anything acts on it.
   asio::awaitable<Status> mark_done(std::string id,

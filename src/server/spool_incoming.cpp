@@ -1,6 +1,7 @@
 // A message streamed into the spool (see spool.hpp): begin() writes the
 // envelope into tmp/<id>, append() the message as it arrives, commit() hands
-// it to the group commit (its size written last), discard() removes it.
+// it to the group commit (its size written last), discard() removes it;
+// commit_whole() leaves all of it to the group commit's round.
 #include <string>
 
 #include "common/durable_file.hpp"
@@ -70,6 +71,33 @@ asio::awaitable<Expected<std::string>> Spool::commit(std::shared_ptr<Incoming> m
     // Whatever is left of it goes (the group commit already took away a
     // name whose directory sync failed); the client is told 451.
     co_await discard(message);
+    co_return durable.error();
+  }
+  co_return message->id;
+}
+
+asio::awaitable<Expected<std::string>> Spool::commit_whole(SpoolEnvelope envelope,
+                                                           std::string content) {
+  if (envelope.id.empty()) envelope.id = new_id();
+  auto message = std::make_shared<Incoming>(DurableFile{});
+  message->id = envelope.id;
+  auto head = format_envelope(envelope, content.size());
+  // Runs on the sync thread, first in its round: the file exists only from
+  // there on (a failure there fails this message alone).
+  auto create = [message, tmp = tmp_dir() + "/" + envelope.id,
+                 final_path = queue_dir() + "/" + envelope.id, head = std::move(head),
+                 content = std::move(content)]() -> Status {
+    auto file = DurableFile::create(tmp, final_path);
+    if (!file) return file.error();
+    message->file = std::move(*file);
+    auto s = message->file.append(head);
+    if (s) s = message->file.append(content);
+    return s;
+  };
+  GroupCommit::Item item{std::shared_ptr<DurableFile>(message, &message->file), std::move(create)};
+  Status durable = co_await group_->commit(std::move(item));
+  if (!durable) {
+    // The round took away what it had made of it; the client is told 451.
     co_return durable.error();
   }
   co_return message->id;

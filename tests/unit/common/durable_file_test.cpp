@@ -119,6 +119,28 @@ TEST_F(Durable, SyncThenPublishAndAbandon) {
   EXPECT_FALSE(fs::exists(path("final2")));
 }
 
+TEST_F(Durable, AnEmptyOneRemovesNothingAndTakesAFileMovedIn) {
+  DurableFile f;
+  f.abandon();  // no file yet: nothing to remove, no error
+  EXPECT_EQ(f.fd(), -1);
+  auto made = DurableFile::create(path("tmp3"), path("final3"));
+  ASSERT_TRUE(made);
+  f = std::move(*made);
+  ASSERT_TRUE(f.append("moved in"));
+  ASSERT_TRUE(f.publish());
+  EXPECT_EQ(read(path("final3")), "moved in");
+  // A file replaced while unfinished is removed, as by the destructor.
+  auto first = DurableFile::create(path("tmp4"), path("final4"));
+  auto second = DurableFile::create(path("tmp5"), path("final5"));
+  ASSERT_TRUE(first && second);
+  DurableFile g = std::move(*first);
+  g = std::move(*second);
+  EXPECT_FALSE(fs::exists(path("tmp4")));
+  EXPECT_TRUE(fs::exists(path("tmp5")));
+  g.abandon();
+  EXPECT_FALSE(fs::exists(path("tmp5")));
+}
+
 TEST_F(Durable, ErrorsNameTheFile) {
   auto s = write_durably(path("nodir/.x.tmp"), path("nodir/x"), "x");
   ASSERT_FALSE(s);
