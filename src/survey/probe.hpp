@@ -15,6 +15,7 @@
 #include "client/smtp_client.hpp"
 #include "net/scope_guard.hpp"
 #include "store/store.hpp"
+#include "survey/probe_target.hpp"
 
 namespace relayscope::survey {
 
@@ -36,17 +37,6 @@ struct ProbeOptions {
   // --contact: an opt-out address and a sentence on what the survey is, in
   // the test message's body and its X-Relayscope-Contact header; empty: none.
   std::string contact;
-};
-
-struct ProbeTarget {
-  std::int64_t host_id = 0;
-  std::string ip;
-  std::string domain;
-  std::string mx_host;
-  std::vector<std::string> fallback_ips;
-  // Empty: the probe draws a new token. A greylist retry (greylist.hpp)
-  // carries the first try's, so its sender and recipient are the same.
-  std::string token;
 };
 
 // Asked just before a fallback MX address is tried (--mx-fallback); false

@@ -17,6 +17,9 @@
 #include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <string_view>
+#include <unordered_map>
 
 #include "store/probe_writer.hpp"
 #include "survey/prober_child.hpp"
@@ -36,10 +39,55 @@ std::size_t share_of(std::size_t total, std::size_t n, std::size_t i) {
   return total / n + (i < total % n ? 1 : 0);
 }
 
+HostHandout::HostHandout(std::vector<ProbeTarget> targets, bool keep_together)
+    : targets_(std::move(targets)) {
+  if (!keep_together) return;
+  // Union-find over the hosts, joined by address; a group's root is its
+  // first host, so groups keep the order of their first hosts.
+  const std::size_t n = targets_.size();
+  std::vector<std::size_t> root(n);
+  std::iota(root.begin(), root.end(), std::size_t{0});
+  auto find = [&root](std::size_t i) {
+    while (root[i] != i) i = root[i] = root[root[i]];
+    return i;
+  };
+  {
+    std::unordered_map<std::string_view, std::size_t> holder;  // an address -> a host with it
+    auto join = [&](std::size_t i, const std::string& ip) {
+      auto [it, fresh] = holder.try_emplace(ip, i);
+      if (fresh) return;
+      const auto a = find(i), b = find(it->second);
+      if (a != b) root[std::max(a, b)] = std::min(a, b);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      join(i, targets_[i].ip);
+      for (const auto& ip : targets_[i].fallback_ips) join(i, ip);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) root[i] = find(i);
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&root](std::size_t a, std::size_t b) { return root[a] < root[b]; });
+  std::vector<ProbeTarget> grouped;
+  grouped.reserve(n);
+  group_end_.resize(n);
+  for (std::size_t k = 0; k < n;) {
+    std::size_t end = k;
+    while (end < n && root[order[end]] == root[order[k]]) ++end;
+    for (; k < end; ++k) {
+      grouped.push_back(std::move(targets_[order[k]]));
+      group_end_[k] = end;
+    }
+  }
+  targets_ = std::move(grouped);
+}
+
 wire::HostBatch HostHandout::take(std::size_t n) {
   wire::HostBatch b;
   if (!stopped_) {
-    const auto end = std::min(targets_.size(), next_ + n);
+    auto end = std::min(targets_.size(), next_ + n);
+    if (!group_end_.empty() && end > next_) end = std::max(end, group_end_[end - 1]);
     for (; next_ < end; ++next_) b.targets.push_back(std::move(targets_[next_]));
   }
   b.last = stopped_ || next_ >= targets_.size();
@@ -287,7 +335,7 @@ asio::awaitable<Status> ProcessPool::probe(const SurveyOptions& options, store::
   const std::size_t total = targets.size();
   const std::size_t n =
       std::max<std::size_t>(1, std::min(processes_, std::max<std::size_t>(total, 1)));
-  HostHandout handout(std::move(targets));
+  HostHandout handout(std::move(targets), options.probe.mx_fallback);
   if (total == 0) co_return Ok{};
   ::signal(SIGPIPE, SIG_IGN);  // a dead child's pipe is an error value, not a signal
 

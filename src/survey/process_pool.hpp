@@ -33,10 +33,18 @@ std::size_t processes_needed(std::size_t concurrency, std::uint64_t open_files_l
 // Child i's share of `total` over n children (the first ones take the rest).
 std::size_t share_of(std::size_t total, std::size_t n, std::size_t i);
 
-// The parent's queue of hosts not yet handed out.
+// The parent's queue of hosts not yet handed out. With `keep_together`
+// (--mx-fallback), hosts that share an address (one's fallback MX is
+// another's own address, or two have a fallback in common) form a group,
+// handed out whole in one batch, so to one child: that child's address
+// claims (address_claims.hpp) then keep "one connection at a time to any
+// one address" across all the children, as one process keeps it, with no
+// round trip to the parent before each fallback. The price: a group larger
+// than the batch asked for comes whole all the same (a backup MX shared by
+// many domains puts all of them on one child).
 class HostHandout {
  public:
-  explicit HostHandout(std::vector<ProbeTarget> targets) : targets_(std::move(targets)) {}
+  explicit HostHandout(std::vector<ProbeTarget> targets, bool keep_together = false);
   // Up to n hosts; `last` once none is left (or after stop()).
   wire::HostBatch take(std::size_t n);
   // Hands out nothing more: what is left stays unprobed.
@@ -46,6 +54,8 @@ class HostHandout {
 
  private:
   std::vector<ProbeTarget> targets_;
+  // keep_together: for each position, the one past its group's last host.
+  std::vector<std::size_t> group_end_;
   std::size_t next_ = 0;
   bool stopped_ = false;
 };

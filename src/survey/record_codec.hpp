@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "store/store.hpp"
-#include "survey/probe.hpp"
+#include "survey/probe_target.hpp"
 
 namespace relayscope::survey::wire {
 

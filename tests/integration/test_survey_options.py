@@ -4,7 +4,7 @@
 # --dns/--scope/--exclude are usage errors that leave no run; Ctrl-C lets
 # probes in flight finish and --resume probes each host once; a run stopped
 # while resolving is prepared again on resume; --mx-fallback never opens two
-# connections to one address at once.
+# connections to one address at once (also with --processes 2).
 import os
 import re
 import signal
@@ -283,6 +283,15 @@ class OptionsTest(SurveyCase):
 
     # ---- one connection per address ----------------------------------------
     def test_mx_fallback_never_opens_two_connections_to_one_address(self):
+        self.check_one_connection_per_address([])
+
+    def test_mx_fallback_one_connection_per_address_across_processes(self):
+        # Two probing children, each asking for 3 hosts at a time: a<i> and
+        # b<i> would land on different children but for the parent's
+        # hand-out, which keeps hosts sharing an address on one child.
+        self.check_one_connection_per_address(["--processes", "2"])
+
+    def check_one_connection_per_address(self, extra):
         # Pairs: a<i>.test's first MX refuses and its second is b<i>.test's
         # only MX, which answers slowly; probed at once, a<i> must not fall
         # back to the address b<i>'s probe is connected to.
@@ -299,7 +308,7 @@ class OptionsTest(SurveyCase):
             zone["mx.b%d.test" % i] = [shared[i]]
         self.start_dns({}, extra_zone=zone)
         domains = ["a%d.test" % i for i in range(pairs)] + ["b%d.test" % i for i in range(pairs)]
-        self.survey(domains, fake.port, extra=["--mx-fallback"], concurrency=2 * pairs)
+        self.survey(domains, fake.port, extra=["--mx-fallback"] + extra, concurrency=2 * pairs)
         for addr, conns in fake.by_addr().items():
             spans = sorted((c["opened"], c["ended"]) for c in conns)
             for before, after in zip(spans, spans[1:]):

@@ -1,10 +1,12 @@
 // survey --processes: how many processes a concurrency needs under an
 // open-files limit, each child's share, and the parent's hand-out of hosts
-// in batches (each host once, the last batch says so, a stop ends it).
+// in batches (each host once, the last batch says so, a stop ends it;
+// with --mx-fallback, hosts sharing an address go out in one batch).
 #include "survey/process_pool.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 using namespace relayscope::survey;
@@ -82,4 +84,50 @@ TEST(HostHandout, NoHostsIsAnEmptyLastBatch) {
   auto b = h.take(5);
   EXPECT_TRUE(b.targets.empty());
   EXPECT_TRUE(b.last);
+}
+
+namespace {
+// host_id -> the batch it was handed out in, taking `n` at a time.
+std::map<std::int64_t, int> batches_of(HostHandout& h, std::size_t n) {
+  std::map<std::int64_t, int> batch;
+  int k = 0;
+  for (bool last = false; !last; ++k) {
+    auto b = h.take(n);
+    for (const auto& t : b.targets) EXPECT_TRUE(batch.emplace(t.host_id, k).second) << t.host_id;
+    last = b.last;
+  }
+  return batch;
+}
+}  // namespace
+
+TEST(HostHandout, HostsSharingAnAddressGoOutInOneBatchWithMxFallback) {
+  auto t = targets(8);
+  t[0].fallback_ips = {"127.0.0.6"};                // host 1 falls back to host 6's address
+  t[2].fallback_ips = {"127.0.0.99"};               // hosts 3 and 8 share a fallback
+  t[7].fallback_ips = {"127.0.0.99", "127.0.0.8"};  // (and 8's own address, harmlessly)
+  t[3].fallback_ips = {"127.0.0.6"};                // host 4 joins 1 and 6's group
+  HostHandout h(t, true);
+  EXPECT_EQ(h.total(), 8u);
+  auto batch = batches_of(h, 1);
+  ASSERT_EQ(batch.size(), 8u);
+  EXPECT_EQ(batch[1], batch[6]);
+  EXPECT_EQ(batch[1], batch[4]);
+  EXPECT_EQ(batch[3], batch[8]);
+  EXPECT_NE(batch[1], batch[3]);
+  // Groups go in the order of their first hosts; a lone host is its own.
+  EXPECT_LT(batch[1], batch[2]);
+  EXPECT_LT(batch[2], batch[3]);
+  EXPECT_LT(batch[3], batch[5]);
+  EXPECT_LT(batch[5], batch[7]);
+  std::set<int> distinct;
+  for (const auto& [id, k] : batch) distinct.insert(k);
+  EXPECT_EQ(distinct.size(), 5u);  // {1,4,6} {2} {3,8} {5} {7}
+}
+
+TEST(HostHandout, WithoutMxFallbackSharedAddressesDoNotMatter) {
+  auto t = targets(3);
+  t[0].fallback_ips = {"127.0.0.3"};
+  HostHandout h(t, false);
+  auto batch = batches_of(h, 1);
+  EXPECT_EQ(batch, (std::map<std::int64_t, int>{{1, 0}, {2, 1}, {3, 2}}));
 }
