@@ -24,6 +24,25 @@ store::TranscriptLine to_store(const client::TranscriptEntry& e) {
   return {e.t_us, e.direction, std::string(e.text)};
 }
 
+// Ends the dialogue politely after a refusal; its result changes nothing.
+// Quits are awaited in small coroutines of their own, alive only while
+// quitting: in probe_host each awaited Step would be a slot of its frame.
+asio::awaitable<void> polite_quit(client::SmtpClient& c) {
+  co_await c.quit();
+}
+
+// The last QUIT: a refusal of it fails a probe that had relayed.
+asio::awaitable<void> final_quit(client::SmtpClient& c, store::Probe& p) {
+  auto quit = co_await c.quit();
+  if (!quit.ok() && p.outcome == "OK") fail(p, "QUIT", quit);
+}
+
+// The greeting (k 0), then EHLO/HELO (k 1): awaited at one site.
+asio::awaitable<Step> opening(client::SmtpClient& c, int k) {
+  if (k == 0) return c.greeting();
+  return c.hello();
+}
+
 std::string greeting_refusal(const Step& greeting) {
   if (greeting.failure == Step::Failure::negative) {
     return greeting.reply->transient() ? "greeting rejected (4xx)" : "greeting rejected (5xx)";
@@ -123,23 +142,24 @@ asio::awaitable<std::unique_ptr<store::Probe>> probe_host(const ProbeTarget& tar
     co_return probe;
   }
 
-  s = co_await c->greeting();
-  p.greeting_host = c->greeting_host();
-  if (!s.ok()) {
-    fail(p, "CONNECT", s, greeting_refusal(s));
-    if (s.reply) co_await c->quit();
-    finish();
-    co_return probe;
-  }
-
-  s = co_await c->hello();
-  p.esmtp = c->esmtp();
-  p.starttls_offered = c->starttls_offered();
-  if (!s.ok()) {
-    fail(p, "EHLO", s);
-    if (s.reply) co_await c->quit();
-    finish();
-    co_return probe;
+  for (int k = 0; k < 2; ++k) {
+    s = co_await opening(*c, k);
+    if (k == 0) {
+      p.greeting_host = c->greeting_host();
+    } else {
+      p.esmtp = c->esmtp();
+      p.starttls_offered = c->starttls_offered();
+    }
+    if (!s.ok()) {
+      if (k == 0) {
+        fail(p, "CONNECT", s, greeting_refusal(s));
+      } else {
+        fail(p, "EHLO", s);
+      }
+      if (s.reply) co_await polite_quit(*c);
+      finish();
+      co_return probe;
+    }
   }
 
   // On the heap, and gone before the variants: the frame keeps a pointer.
@@ -160,8 +180,7 @@ asio::awaitable<std::unique_ptr<store::Probe>> probe_host(const ProbeTarget& tar
     co_return probe;
   }
 
-  s = co_await c->quit();
-  if (!s.ok() && p.outcome == "OK") fail(p, "QUIT", s);
+  co_await final_quit(*c, p);
   finish();
   co_return probe;
 }

@@ -336,6 +336,18 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   co_return ready;
 }
 
+// RSET and QUIT are awaited in coroutines of their own, alive only while
+// they wait: in run_variants, whose frame lives for all the variants, each
+// awaited Step would keep a slot.
+asio::awaitable<bool> rset_answered(client::SmtpClient& c) {
+  auto rset = co_await c.rset();
+  co_return rset.reply&& rset.code() != 421;
+}
+
+asio::awaitable<void> quit_quietly(client::SmtpClient& c) {
+  co_await c.quit();
+}
+
 }  // namespace
 
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
@@ -403,8 +415,8 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       gave_up = "--host-timeout reached";
       break;
     }
-    auto rset = co_await c->rset();
-    if (!rset.reply || rset.code() == 421) {
+    bool reset = co_await rset_answered(*c);
+    if (!reset) {
       usable = false;
       continue;
     }
@@ -423,7 +435,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     // rest of the session: the variants after it get a session of their
     // own, so that each relays (or not) on its own merits.
     if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < count) {
-      co_await c->quit();
+      co_await quit_quietly(*c);
       usable = false;
       fresh = true;
     }
