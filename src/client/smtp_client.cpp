@@ -77,53 +77,70 @@ asio::awaitable<Step> SmtpClient::connect(const asio::ip::tcp::endpoint& peer) {
   co_return Step{};
 }
 
+bool SmtpClient::take_line(smtp::ReplyParser& parser, const net::IoValue<std::string_view>& line,
+                           int expect_lo, int expect_hi, Step& s) {
+  if (!line) {
+    log('*', std::string("read failed: ") + net::to_string(line.result.error));
+    s = io_failure(line.result);
+    return true;
+  }
+  log('<', line.value);
+  auto parsed = parser.feed_line(line.value);
+  if (!parsed) return false;  // a multi-line reply goes on
+  if (!*parsed) {
+    s.failure = Step::Failure::garbage;
+    s.detail = parsed->error().message;
+    log('*', "garbage reply: " + s.detail);
+    return true;
+  }
+  s.reply = std::move(parsed->value());
+  if (s.reply->code < expect_lo || s.reply->code > expect_hi) s.failure = Step::Failure::negative;
+  return true;
+}
+
+// What a line says is worked out in take_line, a plain function: only the
+// parser, the line and the Step answered live in this frame while it waits.
 asio::awaitable<Step> SmtpClient::read_reply(net::Duration timeout, int expect_lo, int expect_hi) {
   smtp::ReplyParser parser(options_->reply_limits);
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Step s;
   for (;;) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= net::Duration::zero()) left = net::Duration::zero();
     // A view into the connection's buffer, valid until its next read.
     auto line = co_await connection_.next_line(left);
-    if (!line) {
-      log('*', std::string("read failed: ") + net::to_string(line.result.error));
-      co_return io_failure(line.result);
-    }
-    log('<', line.value);
-    auto parsed = parser.feed_line(line.value);
-    if (!parsed) continue;  // a multi-line reply goes on
-    if (!*parsed) {
-      Step s;
-      s.failure = Step::Failure::garbage;
-      s.detail = parsed->error().message;
-      log('*', "garbage reply: " + s.detail);
-      co_return s;
-    }
-    Step s;
-    s.reply = std::move(parsed->value());
-    if (s.reply->code < expect_lo || s.reply->code > expect_hi) s.failure = Step::Failure::negative;
-    co_return s;
+    if (take_line(parser, line, expect_lo, expect_hi, s)) co_return s;
   }
 }
 
-asio::awaitable<net::IoResult> SmtpClient::send(std::string_view data, bool log_as_line) {
-  if (log_as_line) log('>', data.substr(0, data.size() >= 2 ? data.size() - 2 : data.size()));
-  auto r = co_await connection_.write(data, options_->command_timeout);
-  if (!r) log('*', std::string("write failed: ") + net::to_string(r.error));
-  co_return r;
-}
-
+// The command's write and its reply's read in one frame (not send() and
+// read_reply() frames below it): this is where a probe waits, seconds at a
+// time, and every frame on that path is held by each probe in flight.
 asio::awaitable<Step> SmtpClient::send_and_read(std::string_view verb, std::string_view argument,
                                                 net::Duration timeout, int expect_lo,
                                                 int expect_hi) {
   line_.assign(verb);
   line_ += argument;
   line_ += "\r\n";
-  auto r = co_await send(line_, true);
-  // A long command does not keep its buffer for the rest of the dialogue.
-  if (line_.capacity() > 1024) std::string().swap(line_);
-  if (!r) co_return io_failure(r);
-  co_return co_await read_reply(timeout, expect_lo, expect_hi);
+  log('>', std::string_view(line_).substr(0, line_.size() - 2));
+  Step s;
+  {
+    auto r = co_await connection_.write(line_, options_->command_timeout);
+    // A long command does not keep its buffer for the rest of the dialogue.
+    if (line_.capacity() > 1024) std::string().swap(line_);
+    if (!r) {
+      log('*', std::string("write failed: ") + net::to_string(r.error));
+      co_return io_failure(r);
+    }
+  }
+  smtp::ReplyParser parser(options_->reply_limits);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= net::Duration::zero()) left = net::Duration::zero();
+    auto line = co_await connection_.next_line(left);
+    if (take_line(parser, line, expect_lo, expect_hi, s)) co_return s;
+  }
 }
 
 asio::awaitable<Step> SmtpClient::greeting() {
@@ -146,8 +163,11 @@ asio::awaitable<Step> SmtpClient::ehlo() {
   co_return s;
 }
 
+// The one-command steps hand back send_and_read's awaitable itself rather
+// than awaiting it in a frame of their own: a probe waiting seconds for a
+// reply (an error sleep) holds one frame less (~260 bytes each).
 asio::awaitable<Step> SmtpClient::helo() {
-  co_return co_await send_and_read("HELO ", helo_name(), options_->command_timeout, 250, 250);
+  return send_and_read("HELO ", helo_name(), options_->command_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::hello() {
@@ -184,16 +204,17 @@ asio::awaitable<Step> SmtpClient::auth_plain(const std::string& user, const std:
 }
 
 asio::awaitable<Step> SmtpClient::mail_from(const std::string& path, const std::string& params) {
-  if (params.empty()) {
-    co_return co_await send_and_read("MAIL FROM:", path, options_->command_timeout, 250, 250);
-  }
-  co_return co_await send_and_read("MAIL FROM:", path + " " + params, options_->command_timeout,
-                                   250, 250);
+  if (params.empty()) return send_and_read("MAIL FROM:", path, options_->command_timeout, 250, 250);
+  return mail_from_with(path + " " + params);
+}
+
+asio::awaitable<Step> SmtpClient::mail_from_with(std::string argument) {
+  co_return co_await send_and_read("MAIL FROM:", argument, options_->command_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::rcpt_to(const std::string& path) {
   // 251 (user not local; will forward) is as positive as 250.
-  co_return co_await send_and_read("RCPT TO:", path, options_->command_timeout, 250, 251);
+  return send_and_read("RCPT TO:", path, options_->command_timeout, 250, 251);
 }
 
 asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_command_refused) {
@@ -250,15 +271,15 @@ asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_c
 }
 
 asio::awaitable<Step> SmtpClient::rset() {
-  co_return co_await send_and_read("RSET", {}, options_->command_timeout, 250, 250);
+  return send_and_read("RSET", {}, options_->command_timeout, 250, 250);
 }
 
 asio::awaitable<Step> SmtpClient::quit() {
-  co_return co_await send_and_read("QUIT", {}, options_->command_timeout, 221, 221);
+  return send_and_read("QUIT", {}, options_->command_timeout, 221, 221);
 }
 
 asio::awaitable<Step> SmtpClient::command(const std::string& line, net::Duration timeout) {
-  co_return co_await send_and_read(line, {}, timeout, 200, 399);
+  return send_and_read(line, {}, timeout, 200, 399);
 }
 
 }  // namespace relayscope::client

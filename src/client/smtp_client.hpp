@@ -98,6 +98,8 @@ class SmtpClient {
   asio::awaitable<Step> data(const MessagePieces& pieces, bool* data_command_refused = nullptr);
   asio::awaitable<Step> rset();
   asio::awaitable<Step> quit();
+  // The steps taking a string send it from the caller's object: it must live
+  // until the step is done (co_await the step in the same expression).
   // Any command line; positive is 2xx/3xx.
   asio::awaitable<Step> command(const std::string& line, net::Duration timeout);
 
@@ -113,8 +115,12 @@ class SmtpClient {
   // each command: no allocation per line).
   asio::awaitable<Step> send_and_read(std::string_view verb, std::string_view argument,
                                       net::Duration timeout, int expect_lo, int expect_hi);
+  asio::awaitable<Step> mail_from_with(std::string argument);
   asio::awaitable<Step> read_reply(net::Duration timeout, int expect_lo, int expect_hi);
-  asio::awaitable<net::IoResult> send(std::string_view data, bool log_as_line);
+  // Feeds a line read (or its failure) to the parser; true with `s` filled
+  // when the reply is whole or the read failed.
+  bool take_line(smtp::ReplyParser& parser, const net::IoValue<std::string_view>& line,
+                 int expect_lo, int expect_hi, Step& s);
   void log(char direction, std::string_view text);
 
   const std::string& helo_name() const;

@@ -3,6 +3,7 @@
 #include "survey/probe.hpp"
 
 #include <chrono>
+#include <memory>
 
 #include "survey/test_message.hpp"
 #include "survey/variants.hpp"
@@ -24,8 +25,32 @@ store::TranscriptLine to_store(const client::TranscriptEntry& e) {
 }
 
 // Ends the dialogue politely after a refusal; its result changes nothing.
+// Quits are awaited in small coroutines of their own, alive only while
+// quitting: in probe_host each awaited Step would be a slot of its frame.
 asio::awaitable<void> polite_quit(client::SmtpClient& c) {
   co_await c.quit();
+}
+
+// The last QUIT: a refusal of it fails a probe that had relayed.
+asio::awaitable<void> final_quit(client::SmtpClient& c, store::Probe& p) {
+  auto quit = co_await c.quit();
+  if (!quit.ok() && p.outcome == "OK") fail(p, "QUIT", quit);
+}
+
+// The greeting (k 0), then EHLO/HELO (k 1): awaited at one site.
+asio::awaitable<Step> opening(client::SmtpClient& c, int k) {
+  if (k == 0) return c.greeting();
+  return c.hello();
+}
+
+std::string greeting_refusal(const Step& greeting) {
+  if (greeting.failure == Step::Failure::negative) {
+    return greeting.reply->transient() ? "greeting rejected (4xx)" : "greeting rejected (5xx)";
+  }
+  if (greeting.failure == Step::Failure::io) {
+    return std::string("no greeting: ") + net::to_string(greeting.io_error);
+  }
+  return {};
 }
 
 }  // namespace
@@ -47,11 +72,17 @@ std::optional<asio::ip::address> source_for(const ProbeOptions& options, std::in
   return std::nullopt;
 }
 
-asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
-                                        const net::ScopeGuard& scope, FallbackGate may_try_fallback,
-                                        bool* local_failure) {
+// The probe as a heap record, filled as it goes: a coroutine's locals (and
+// the result it returns) live in its frame for the whole probe, so the frame
+// holds a pointer and one Step for every step, not a record and a Step each.
+asio::awaitable<std::unique_ptr<store::Probe>> probe_host(const ProbeTarget& target,
+                                                          const ProbeOptions& options,
+                                                          const net::ScopeGuard& scope,
+                                                          FallbackGate may_try_fallback,
+                                                          bool* local_failure) {
   auto started = std::chrono::steady_clock::now();
-  store::Probe p;
+  auto probe = std::make_unique<store::Probe>();
+  store::Probe& p = *probe;
   p.host_id = target.host_id;
   p.ip = target.ip;
   p.domain = target.domain;
@@ -76,7 +107,7 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
   // CONNECT, with the optional fallback to higher-numbered MX hosts.
   const std::size_t tries = 1 + (options.mx_fallback ? target.fallback_ips.size() : 0);
   std::optional<client::SmtpClient> c;
-  Step connected;
+  Step s;
   for (std::size_t k = 0; k < tries; ++k) {
     const std::string& ip = k == 0 ? target.ip : target.fallback_ips[k - 1];
     if (k > 0 && may_try_fallback && !may_try_fallback(ip)) {
@@ -92,69 +123,73 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
     // The run's client options are shared by every probe, not copied.
     c.emplace(ex, scope, &options.client, source_for(options, target.host_id, address), &transcript,
               started);
-    connected = co_await c->connect({address, options.port});
-    if (connected.ok()) {
+    s = co_await c->connect({address, options.port});
+    if (s.ok()) {
       p.ip = ip;
       break;
     }
-    if (connected.failure == Step::Failure::io && connected.io_error == net::IoError::local) {
+    if (s.failure == Step::Failure::io && s.io_error == net::IoError::local) {
       // Our shortage, not the host's answer: nothing about the host is known.
       if (local_failure) *local_failure = true;
-      fail(p, "CONNECT", connected);
+      fail(p, "CONNECT", s);
       finish();
-      co_return p;
+      co_return probe;
     }
   }
-  if (!connected.ok()) {
-    fail(p, "CONNECT", connected);
+  if (!s.ok() || !c) {
+    fail(p, "CONNECT", s, c ? std::string() : "no address to connect to");
     finish();
-    co_return p;
+    co_return probe;
   }
 
-  auto greeting = co_await c->greeting();
-  p.greeting_host = c->greeting_host();
-  if (!greeting.ok()) {
-    std::string reason;
-    if (greeting.failure == Step::Failure::negative) {
-      reason = greeting.reply->transient() ? "greeting rejected (4xx)" : "greeting rejected (5xx)";
-    } else if (greeting.failure == Step::Failure::io) {
-      reason = std::string("no greeting: ") + net::to_string(greeting.io_error);
+  for (int k = 0; k < 2; ++k) {
+    s = co_await opening(*c, k);
+    if (k == 0) {
+      p.greeting_host = c->greeting_host();
+    } else {
+      p.esmtp = c->esmtp();
+      p.starttls_offered = c->starttls_offered();
     }
-    fail(p, "CONNECT", greeting, reason);
-    if (greeting.reply) co_await polite_quit(*c);
-    finish();
-    co_return p;
+    if (!s.ok()) {
+      if (k == 0) {
+        fail(p, "CONNECT", s, greeting_refusal(s));
+      } else {
+        fail(p, "EHLO", s);
+      }
+      if (s.reply) co_await polite_quit(*c);
+      finish();
+      co_return probe;
+    }
   }
 
-  auto hello = co_await c->hello();
-  p.esmtp = c->esmtp();
-  p.starttls_offered = c->starttls_offered();
-  if (!hello.ok()) {
-    fail(p, "EHLO", hello);
-    if (hello.reply) co_await polite_quit(*c);
-    finish();
-    co_return p;
-  }
-
-  Transaction imc = imc_transaction(options, target, p.token);
-  auto result = co_await run_transaction(*c, imc, options.send_data, target, options);
+  // On the heap, and gone before the variants: the frame keeps a pointer.
+  auto imc = std::make_unique<Transaction>(imc_transaction(options, target, p.token));
+  auto result = co_await run_transaction(*c, *imc, options.send_data, target, options);
   p.outcome = result.outcome;
   p.code = result.code;
   p.reason = result.reason;
   if (options.variants_all) {
     p.variants.push_back(
-        {imc.name, imc.mail_from, imc.rcpt_to, result.outcome, result.code, p.token});
+        {imc->name, imc->mail_from, imc->rcpt_to, result.outcome, result.code, p.token});
+    imc.reset();
     co_await run_variants(c, scope, &transcript, options, target, p, result);
   }
+  imc.reset();
   if (result.connection_lost) {
     finish();
-    co_return p;
+    co_return probe;
   }
 
-  auto quit = co_await c->quit();
-  if (!quit.ok() && p.outcome == "OK") fail(p, "QUIT", quit);
+  co_await final_quit(*c, p);
   finish();
-  co_return p;
+  co_return probe;
+}
+
+asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOptions& options,
+                                        const net::ScopeGuard& scope, FallbackGate may_try_fallback,
+                                        bool* local_failure) {
+  auto p = co_await probe_host(target, options, scope, std::move(may_try_fallback), local_failure);
+  co_return std::move(*p);
 }
 
 }  // namespace relayscope::survey

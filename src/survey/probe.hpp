@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,5 +62,12 @@ asio::awaitable<store::Probe> run_probe(const ProbeTarget& target, const ProbeOp
                                         const net::ScopeGuard& scope,
                                         FallbackGate may_try_fallback = {},
                                         bool* local_failure = nullptr);
+// The same, the record on the heap: for callers that keep tens of thousands
+// of probes waiting (a frame holding the record whole costs it twice).
+asio::awaitable<std::unique_ptr<store::Probe>> probe_host(const ProbeTarget& target,
+                                                          const ProbeOptions& options,
+                                                          const net::ScopeGuard& scope,
+                                                          FallbackGate may_try_fallback = {},
+                                                          bool* local_failure = nullptr);
 
 }  // namespace relayscope::survey

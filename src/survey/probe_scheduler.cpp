@@ -192,22 +192,71 @@ asio::awaitable<void> ProbeScheduler::wait_for_retry() {
   --retry_waiters_;
 }
 
+std::unique_ptr<GreylistRetries::Entry> ProbeScheduler::take_due_retry() {
+  auto due = greylist_.take_due(std::chrono::steady_clock::now());
+  if (!due) return nullptr;
+  return std::make_unique<GreylistRetries::Entry>(std::move(*due));
+}
+
+// Hosts handed out by a parent process (survey --processes).
+asio::awaitable<std::optional<std::size_t>> ProbeScheduler::take_fed() {
+  auto fed = co_await options_.feed->next();
+  if (!fed) co_return std::nullopt;
+  targets_.push_back(std::move(*fed));
+  next_ = targets_.size();
+  co_return targets_.size() - 1;
+}
+
+// The database is slower than the probes, or away: wait for room.
+asio::awaitable<void> ProbeScheduler::wait_for_writer() {
+  while (!writer_->has_room() && !stopping_ && !writer_->failed()) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+}
+
+// What happens to a probe that ended (not a local failure): a first try
+// that looks greylisted waits for its retry; anything else is recorded.
+// Not a coroutine: the record and the retry's first try are never held in a
+// worker's frame, which lives as long as the run (one per probe in flight).
+void ProbeScheduler::settle(std::unique_ptr<GreylistRetries::Entry> retry,
+                            const ProbeTarget& target, std::unique_ptr<store::Probe> probe,
+                            std::chrono::steady_clock::time_point probe_started) {
+  if (retry) {
+    *probe = merge_greylist_retry(std::move(retry->first), std::move(*probe),
+                                  retry->offset_us(probe_started));
+    ++greylist_retried_;
+  } else if (greylist_.wants_retry(target, *probe)) {
+    // Greylisted, perhaps: probed again after the delay, recorded then.
+    greylist_.defer(target, std::move(*probe), std::chrono::steady_clock::now());
+    if (options_.observer) options_.observer->deferred();
+    return;
+  }
+  // Room comes back slowly once probes connect again.
+  if (cap_ < max_in_flight_ && ++since_raise_ >= 8) {
+    ++cap_;
+    since_raise_ = 0;
+    wake_one();
+  }
+  if (options_.observer) options_.observer->ended(probe.get());
+  ++outcomes_[probe->outcome];
+  ++done_;
+  writer_->push(std::move(*probe));
+}
+
+// Tens of thousands of these wait at once, each for its probe: what the
+// frame holds (every local, for the run's whole length) is kept small, the
+// bulky parts on the heap or in plain functions.
 asio::awaitable<void> ProbeScheduler::worker() {
   while (!stopping_) {
     co_await wait_for_room();
     if (stopping_) break;
     // A greylist retry that is due comes first: it has waited its delay.
-    auto retry = greylist_.take_due(std::chrono::steady_clock::now());
+    auto retry = take_due_retry();
     std::optional<std::size_t> index;
     if (!retry) index = take();
     if (!retry && !index && options_.feed) {
-      // Hosts handed out by a parent process (survey --processes).
-      auto fed = co_await options_.feed->next();
-      if (fed) {
-        targets_.push_back(std::move(*fed));
-        index = targets_.size() - 1;
-        next_ = targets_.size();
-      }
+      index = co_await take_fed();
       if (stopping_) break;
     }
     if (!retry && !index) {
@@ -225,11 +274,12 @@ asio::awaitable<void> ProbeScheduler::worker() {
     if (stopping_) break;
     // At most one connection at a time to any one address, fallbacks
     // included: see address_claims.hpp.
-    if (!co_await claims_->claim(target.ip, stopping_)) break;
-    std::vector<std::string> held{target.ip};
-    auto gate = [this, &held](const std::string& ip) {
+    bool claimed = co_await claims_->claim(target.ip, stopping_);
+    if (!claimed) break;
+    std::vector<std::string> fallbacks;  // claimed too (rare: empty allocates nothing)
+    auto gate = [this, &fallbacks](const std::string& ip) {
       if (!claims_->try_claim(ip)) return false;
-      held.push_back(ip);
+      fallbacks.push_back(ip);
       return true;
     };
     // Not raced with the stop: a probe that started is finished and
@@ -239,10 +289,12 @@ asio::awaitable<void> ProbeScheduler::worker() {
     if (options_.observer) options_.observer->started();
     bool local = false;
     const auto probe_started = std::chrono::steady_clock::now();
-    auto probe = co_await run_probe(target, options_.probe, scope_, gate, &local);
+    auto probe = co_await probe_host(target, options_.probe, scope_, gate, &local);
     --running_;
     wake_one();
-    for (const auto& ip : held) claims_->release(ip);
+    claims_->release(target.ip);
+    for (const auto& ip : fallbacks) claims_->release(ip);
+    std::vector<std::string>().swap(fallbacks);
     if (retry) --retries_running_;
     if (local && options_.observer) options_.observer->ended(nullptr);
     if (local && retry) {
@@ -255,35 +307,13 @@ asio::awaitable<void> ProbeScheduler::worker() {
       continue;
     }
     if (local) {
+      probe.reset();
       co_await after_local_failure(*index);
       continue;
     }
-    if (retry) {
-      probe = merge_greylist_retry(std::move(retry->first), std::move(probe),
-                                   retry->offset_us(probe_started));
-      ++greylist_retried_;
-    } else if (greylist_.wants_retry(target, probe)) {
-      // Greylisted, perhaps: probed again after the delay, recorded then.
-      greylist_.defer(target, std::move(probe), std::chrono::steady_clock::now());
-      if (options_.observer) options_.observer->deferred();
-      continue;
-    }
-    // Room comes back slowly once probes connect again.
-    if (cap_ < max_in_flight_ && ++since_raise_ >= 8) {
-      ++cap_;
-      since_raise_ = 0;
-      wake_one();
-    }
-    if (options_.observer) options_.observer->ended(&probe);
-    ++outcomes_[probe.outcome];
-    ++done_;
-    writer_->push(std::move(probe));
-    // The database is slower than the probes, or away: wait for room.
+    settle(std::move(retry), target, std::move(probe), probe_started);
     if (writer_->failed()) break;
-    while (!writer_->has_room() && !stopping_ && !writer_->failed()) {
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    }
+    co_await wait_for_writer();
   }
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +49,12 @@ class ProbeScheduler {
   void wake_one();
   asio::awaitable<void> after_local_failure(std::size_t index);
   asio::awaitable<void> wait_for_retry();
+  std::unique_ptr<GreylistRetries::Entry> take_due_retry();
+  asio::awaitable<std::optional<std::size_t>> take_fed();
+  asio::awaitable<void> wait_for_writer();
+  void settle(std::unique_ptr<GreylistRetries::Entry> retry, const ProbeTarget& target,
+              std::unique_ptr<store::Probe> probe,
+              std::chrono::steady_clock::time_point probe_started);
   asio::awaitable<void> worker();
   void print_progress(bool final);
   static std::string format_eta(double seconds);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <memory>
 
 #include "common/ascii.hpp"
 #include "survey/test_message.hpp"
@@ -211,34 +212,21 @@ std::string reason_of(const client::Step& s) {
   return "error";
 }
 
-asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const Transaction& tx,
-                                                   bool send_data, const ProbeTarget& target,
-                                                   const ProbeOptions& options) {
-  using client::Step;
-  auto result_of = [](const char* outcome, const Step& s) {
-    TransactionResult r;
-    r.outcome = outcome;
-    r.code = s.code();
-    r.connection_lost = !s.reply;
-    r.reason = reason_of(s);
-    return r;
-  };
-  if (tx.fail_auth_first) {
-    // Credentials that cannot be right: the test is whether a server
-    // forgets the failure and relays anyway.
-    auto a = co_await c.auth_plain("relayscope-no-such-user", "wrong-password");
-    if (!a.reply) co_return result_of("MAIL", a);
-  }
-  auto mail = co_await c.mail_from(tx.mail_from);
-  if (!mail.ok()) co_return result_of("MAIL", mail);
-  auto rcpt = co_await c.rcpt_to(tx.rcpt_to);
-  if (!rcpt.ok()) co_return result_of("TO", rcpt);
-  if (!send_data) {
-    TransactionResult r{"OK", rcpt.code(), "accepted at RCPT (no data sent)", false};
-    auto rset = co_await c.rset();
-    if (!rset.reply) r.connection_lost = true;
-    co_return r;
-  }
+namespace {
+
+TransactionResult result_of(const char* outcome, const client::Step& s) {
+  TransactionResult r;
+  r.outcome = outcome;
+  r.code = s.code();
+  r.connection_lost = !s.reply;
+  r.reason = reason_of(s);
+  return r;
+}
+
+// Built outside the coroutine: its fields are not kept in the transaction's
+// frame while the probe waits for replies.
+std::string message_for(const Transaction& tx, const ProbeTarget& target,
+                        const ProbeOptions& options) {
   TestMessageFields f;
   f.host_ip = target.ip;
   f.host_domain = target.domain;
@@ -249,9 +237,70 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
   f.timestamp = rfc5322_now();
   f.helo_name = options.client.helo_name;
   f.contact = options.contact;
-  auto data = co_await c.data(build_test_message(f));
-  if (!data.ok()) co_return result_of("DATA", data);
-  co_return TransactionResult{"OK", data.code(), "ok", false};
+  return build_test_message(f);
+}
+
+}  // namespace
+
+// The transaction's commands in order; which one a stage sends.
+enum class Stage { auth, mail, rcpt, rset, data };
+
+asio::awaitable<client::Step> send_stage(client::SmtpClient& c, Stage stage, const Transaction& tx,
+                                         const std::string& message) {
+  switch (stage) {
+    case Stage::auth: {
+      // The steps keep references to their arguments: these outlive them.
+      static const std::string user = "relayscope-no-such-user", password = "wrong-password";
+      return c.auth_plain(user, password);
+    }
+    case Stage::mail:
+      return c.mail_from(tx.mail_from);
+    case Stage::rcpt:
+      return c.rcpt_to(tx.rcpt_to);
+    case Stage::rset:
+      return c.rset();
+    default:
+      return c.data(std::string_view(message));
+  }
+}
+
+// One co_await for all the commands, and one Step: GCC keeps every local of
+// a coroutine, and the result of each co_await expression, in a slot of
+// its own in the frame for the whole transaction, and tens of thousands
+// of transactions wait at once.
+asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const Transaction& tx,
+                                                   bool send_data, const ProbeTarget& target,
+                                                   const ProbeOptions& options) {
+  client::Step s;
+  std::string message;  // the test message, while DATA sends it
+  int rcpt_code = 0;
+  // Credentials that cannot be right (auth): the test is whether a server
+  // forgets the failure and relays anyway.
+  Stage stage = tx.fail_auth_first ? Stage::auth : Stage::mail;
+  for (;;) {
+    if (stage == Stage::data) message = message_for(tx, target, options);
+    s = co_await send_stage(c, stage, tx, message);
+    switch (stage) {
+      case Stage::auth:
+        if (!s.reply) co_return result_of("MAIL", s);
+        stage = Stage::mail;
+        break;
+      case Stage::mail:
+        if (!s.ok()) co_return result_of("MAIL", s);
+        stage = Stage::rcpt;
+        break;
+      case Stage::rcpt:
+        if (!s.ok()) co_return result_of("TO", s);
+        rcpt_code = s.code();
+        stage = send_data ? Stage::data : Stage::rset;
+        break;
+      case Stage::rset:
+        co_return TransactionResult{"OK", rcpt_code, "accepted at RCPT (no data sent)", !s.reply};
+      default:
+        if (!s.ok()) co_return result_of("DATA", s);
+        co_return TransactionResult{"OK", s.code(), "ok", false};
+    }
+  }
 }
 
 namespace {
@@ -287,6 +336,18 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   co_return ready;
 }
 
+// RSET and QUIT are awaited in coroutines of their own, alive only while
+// they wait: in run_variants, whose frame lives for all the variants, each
+// awaited Step would keep a slot.
+asio::awaitable<bool> rset_answered(client::SmtpClient& c) {
+  auto rset = co_await c.rset();
+  co_return rset.reply&& rset.code() != 421;
+}
+
+asio::awaitable<void> quit_quietly(client::SmtpClient& c) {
+  co_await c.quit();
+}
+
 }  // namespace
 
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
@@ -316,10 +377,10 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   const std::size_t count = trick_count();
   const auto deadline = c->epoch() + options.host_timeout;
   bool usable = !cut_off(last);
-  bool progress = true;   // the IMC transaction was answered on this connection
-  bool fresh = false;     // a new session wanted (after the failed-AUTH variant)
-  bool retrying = false;  // the current variant was cut off once already
-  std::optional<Transaction> tx;
+  bool progress = true;             // the IMC transaction was answered on this connection
+  bool fresh = false;               // a new session wanted (after the failed-AUTH variant)
+  bool retrying = false;            // the current variant was cut off once already
+  std::unique_ptr<Transaction> tx;  // on the heap: the frame keeps a pointer
   std::size_t next = 0;
   std::string gave_up;
   while (next < count) {
@@ -348,14 +409,14 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
       // Each variant carries a token of its own, in its addresses and
       // message; a retry keeps it, so that anything the cut-off attempt
       // let through is still matched.
-      tx = build(next, new_token());
+      tx = std::make_unique<Transaction>(build(next, new_token()));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       gave_up = "--host-timeout reached";
       break;
     }
-    auto rset = co_await c->rset();
-    if (!rset.reply || rset.code() == 421) {
+    bool reset = co_await rset_answered(*c);
+    if (!reset) {
       usable = false;
       continue;
     }
@@ -374,7 +435,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     // rest of the session: the variants after it get a session of their
     // own, so that each relays (or not) on its own merits.
     if (tx->fail_auth_first && r.outcome == "OK" && usable && next + 1 < count) {
-      co_await c->quit();
+      co_await quit_quietly(*c);
       usable = false;
       fresh = true;
     }
