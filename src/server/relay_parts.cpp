@@ -171,7 +171,10 @@ namespace {
 // by the group commit's round in one step (Spool::commit_whole: no hand-off
 // of its own to a worker thread, most mail is this small); past it, it
 // streams into tmp/ piece by piece, so what a session holds stays bounded
-// whatever the message's size.
+// whatever the message's size. The session hands over a piece only once it
+// reaches 64 KiB or the message ends (SessionSettings::data_chunk), so a
+// message kept here is already complete: no session waits for its client
+// while holding more than before.
 constexpr std::size_t whole_message_max = 64 * 1024;
 
 // One message on its way into the spool.

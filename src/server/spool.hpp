@@ -1,6 +1,8 @@
 // The spool: every accepted message, with its envelope, on disk and fsync'd
-// before the 250. A message is written to tmp/<id> (worker threads), then
-// made durable by the group commit (group_commit.hpp): its data synced,
+// before the 250. A message is written to tmp/<id> (worker threads, as it
+// streams in; one of at most 64 KiB is written by the round itself, with no
+// hand-off of its own), then made durable by the group commit
+// (group_commit.hpp): its data synced,
 // renamed into queue/<id>, queue/ fsync'd, one round of syncs for every
 // message finished meanwhile; removals from queue/ share those rounds. Recipients that are finished
 // are appended to queue/<id>.done (fsync'd) so a restart never delivers them again. On start, tmp/
