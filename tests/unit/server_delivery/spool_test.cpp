@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "test_io.hpp"
 
@@ -111,6 +112,22 @@ class SpoolTest : public ::testing::Test {
     auto id = run_coroutine(spool->store(std::move(e), std::move(message)));
     EXPECT_TRUE(id) << id.error().message;
     return id ? *id : std::string();
+  }
+  // Every message of `ids` is in the queue, whole (content(i) for the i-th),
+  // nothing is left in tmp/ and nothing was set aside as corrupt.
+  void expect_kept(const std::vector<std::string>& ids,
+                   const std::function<std::string(int)>& content) {
+    EXPECT_TRUE(fs::is_empty(spool->tmp_dir()));
+    auto r = spool->recover_all();
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->entries.size(), ids.size());
+    EXPECT_TRUE(r->corrupt.empty());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_FALSE(ids[i].empty()) << i;
+      auto m = spool->read_message(ids[i]);
+      ASSERT_TRUE(m) << m.error().message;
+      EXPECT_EQ(*m, content(static_cast<int>(i)));
+    }
   }
 };
 
@@ -256,18 +273,10 @@ TEST_F(SpoolTest, StreamedMessagesCommittedTogetherAreAllKeptWithTheirSizes) {
         asio::detached);
   }
   io.run();
-  EXPECT_TRUE(fs::is_empty(spool->tmp_dir()));
-  auto r = spool->recover_all();
-  ASSERT_TRUE(r) << r.error().message;
-  ASSERT_EQ(r->entries.size(), static_cast<std::size_t>(n));
-  EXPECT_TRUE(r->corrupt.empty());
-  for (int i = 0; i < n; ++i) {
-    ASSERT_FALSE(ids[static_cast<std::size_t>(i)].empty()) << i;
-    auto m = spool->read_message(ids[static_cast<std::size_t>(i)]);
-    ASSERT_TRUE(m) << m.error().message;
-    EXPECT_EQ(*m, "Received: by test\r\nSubject: " + std::to_string(i) + "\r\n\r\n" +
-                      std::string(static_cast<std::size_t>(i) * 100, 'b'));
-  }
+  expect_kept(ids, [](int i) {
+    return "Received: by test\r\nSubject: " + std::to_string(i) + "\r\n\r\n" +
+           std::string(static_cast<std::size_t>(i) * 100, 'b');
+  });
   auto st = spool->commit_stats();
   EXPECT_EQ(st.items, static_cast<std::size_t>(n));
   EXPECT_EQ(st.failed, 0u);
@@ -314,18 +323,7 @@ TEST_F(SpoolTest, WholeMessagesAreCreatedAndKeptByTheGroupCommitsRounds) {
         asio::detached);
   }
   io.run();
-  EXPECT_TRUE(fs::is_empty(spool->tmp_dir()));
-  auto r = spool->recover_all();
-  ASSERT_TRUE(r) << r.error().message;
-  ASSERT_EQ(r->entries.size(), static_cast<std::size_t>(n));
-  EXPECT_TRUE(r->corrupt.empty());
-  for (int i = 0; i < n; ++i) {
-    const auto& id = ids[static_cast<std::size_t>(i)];
-    ASSERT_FALSE(id.empty()) << i;
-    auto m = spool->read_message(id);
-    ASSERT_TRUE(m) << m.error().message;
-    EXPECT_EQ(*m, whole_message(i));
-  }
+  expect_kept(ids, whole_message);
   EXPECT_EQ(spool->commit_stats().items, static_cast<std::size_t>(n));
 }
 
