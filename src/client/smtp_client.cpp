@@ -157,6 +157,7 @@ asio::awaitable<Step> SmtpClient::ehlo() {
   if (s.ok() && s.reply) {
     auto info = smtp::parse_ehlo(*s.reply);
     starttls_ = info.starttls();
+    pipelining_ = info.pipelining();
     if (options_->keep_ehlo_info) ehlo_info_ = std::move(info);
     esmtp_ = true;
   }
@@ -186,6 +187,7 @@ asio::awaitable<Step> SmtpClient::starttls(asio::ssl::context& context, const st
   ehlo_info_ = {};
   esmtp_ = false;
   starttls_ = false;
+  pipelining_ = false;
   co_return co_await ehlo();
 }
 
@@ -276,6 +278,32 @@ asio::awaitable<Step> SmtpClient::rset() {
 
 asio::awaitable<Step> SmtpClient::quit() {
   return send_and_read("QUIT", {}, options_->command_timeout, 221, 221);
+}
+
+// Not a coroutine: the lines are copied into line_ (and logged) at the
+// call, so the caller's list need not outlive a suspension.
+asio::awaitable<Step> SmtpClient::send_group(std::initializer_list<std::string_view> lines) {
+  line_.clear();
+  for (auto l : lines) {
+    log('>', l);
+    line_ += l;
+    line_ += "\r\n";
+  }
+  return write_group();
+}
+
+asio::awaitable<Step> SmtpClient::write_group() {
+  auto r = co_await connection_.write(line_, options_->command_timeout);
+  if (line_.capacity() > 1024) std::string().swap(line_);
+  if (!r) {
+    log('*', std::string("write failed: ") + net::to_string(r.error));
+    co_return io_failure(r);
+  }
+  co_return Step{};
+}
+
+asio::awaitable<Step> SmtpClient::reply(int expect_lo, int expect_hi) {
+  return read_reply(options_->command_timeout, expect_lo, expect_hi);
 }
 
 asio::awaitable<Step> SmtpClient::command(const std::string& line, net::Duration timeout) {

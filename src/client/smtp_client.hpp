@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,10 +103,18 @@ class SmtpClient {
   // until the step is done (co_await the step in the same expression).
   // Any command line; positive is 2xx/3xx.
   asio::awaitable<Step> command(const std::string& line, net::Duration timeout);
+  // RFC 2920 command pipelining, for servers whose last EHLO reply offered
+  // it: send_group() writes several command lines (without their CRLF) in
+  // one write, each logged as sent; reply() then reads their replies one by
+  // one, in order. A failed write is the Step's io failure. Only commands
+  // that RFC 2920 3.1 lets stand anywhere in a group (RSET, MAIL, RCPT).
+  asio::awaitable<Step> send_group(std::initializer_list<std::string_view> lines);
+  asio::awaitable<Step> reply(int expect_lo, int expect_hi);
 
   const smtp::EhloInfo& ehlo_info() const { return ehlo_info_; }
   bool esmtp() const { return esmtp_; }
   bool starttls_offered() const { return starttls_; }                  // by the last EHLO reply
+  bool pipelining_offered() const { return pipelining_; }              // by the last EHLO reply
   const std::string& greeting_host() const { return greeting_host_; }  // first word of the greeting
   net::Connection& connection() { return connection_; }
   void close() { connection_.close(); }
@@ -116,6 +125,7 @@ class SmtpClient {
   asio::awaitable<Step> send_and_read(std::string_view verb, std::string_view argument,
                                       net::Duration timeout, int expect_lo, int expect_hi);
   asio::awaitable<Step> mail_from_with(std::string argument);
+  asio::awaitable<Step> write_group();  // writes line_ as send_group() filled it
   asio::awaitable<Step> read_reply(net::Duration timeout, int expect_lo, int expect_hi);
   // Feeds a line read (or its failure) to the parser; true with `s` filled
   // when the reply is whole or the read failed.
@@ -137,6 +147,7 @@ class SmtpClient {
   std::string line_;  // the command being sent
   bool esmtp_ = false;
   bool starttls_ = false;
+  bool pipelining_ = false;
 };
 
 }  // namespace relayscope::client

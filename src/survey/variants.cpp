@@ -242,12 +242,39 @@ std::string message_for(const Transaction& tx, const ProbeTarget& target,
 
 }  // namespace
 
-// The transaction's commands in order; which one a stage sends.
-enum class Stage { auth, mail, rcpt, rset, data };
+// The transaction's commands in order; which one a stage sends. The
+// grouped stages are RFC 2920's: `group` writes RSET, MAIL and RCPT at
+// once, and each of the next three reads one of their replies (`drain` the
+// RCPT's reply after a refused MAIL, which decides nothing).
+enum class Stage {
+  reset,
+  auth,
+  mail,
+  rcpt,
+  rset,
+  data,
+  group,
+  group_rset,
+  group_mail,
+  rcpt_reply,
+  drain
+};
 
 asio::awaitable<client::Step> send_stage(client::SmtpClient& c, Stage stage, const Transaction& tx,
                                          const std::string& message) {
   switch (stage) {
+    case Stage::reset:
+    case Stage::rset:
+      return c.rset();
+    case Stage::group:
+      // send_group() copies the lines at the call: the temporaries may go.
+      return c.send_group({"RSET", "MAIL FROM:" + tx.mail_from, "RCPT TO:" + tx.rcpt_to});
+    case Stage::group_rset:
+    case Stage::group_mail:
+      return c.reply(250, 250);
+    case Stage::rcpt_reply:
+    case Stage::drain:
+      return c.reply(250, 251);
     case Stage::auth: {
       // The steps keep references to their arguments: these outlive them.
       static const std::string user = "relayscope-no-such-user", password = "wrong-password";
@@ -257,8 +284,6 @@ asio::awaitable<client::Step> send_stage(client::SmtpClient& c, Stage stage, con
       return c.mail_from(tx.mail_from);
     case Stage::rcpt:
       return c.rcpt_to(tx.rcpt_to);
-    case Stage::rset:
-      return c.rset();
     default:
       return c.data(std::string_view(message));
   }
@@ -270,17 +295,58 @@ asio::awaitable<client::Step> send_stage(client::SmtpClient& c, Stage stage, con
 // of transactions wait at once.
 asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const Transaction& tx,
                                                    bool send_data, const ProbeTarget& target,
-                                                   const ProbeOptions& options) {
+                                                   const ProbeOptions& options, bool reset_first) {
   client::Step s;
   std::string message;  // the test message, while DATA sends it
-  int rcpt_code = 0;
+  int rcpt_code = 0;    // the RCPT's reply code; a refused MAIL's while its RCPT drains
   // Credentials that cannot be right (auth): the test is whether a server
   // forgets the failure and relays anyway.
   Stage stage = tx.fail_auth_first ? Stage::auth : Stage::mail;
+  if (reset_first) {
+    stage = c.pipelining_offered() && !tx.fail_auth_first ? Stage::group : Stage::reset;
+  }
   for (;;) {
     if (stage == Stage::data) message = message_for(tx, target, options);
     s = co_await send_stage(c, stage, tx, message);
     switch (stage) {
+      case Stage::reset:
+      case Stage::group_rset:
+        if (!s.reply || s.code() == 421) {
+          TransactionResult r;
+          r.reset_failed = true;
+          r.connection_lost = true;
+          co_return r;
+        }
+        if (stage == Stage::group_rset) {
+          stage = Stage::group_mail;
+        } else {
+          stage = tx.fail_auth_first ? Stage::auth : Stage::mail;
+        }
+        break;
+      case Stage::group:
+        if (!s.ok()) {
+          TransactionResult r;
+          r.reset_failed = true;
+          r.connection_lost = true;
+          co_return r;
+        }
+        stage = Stage::group_rset;
+        break;
+      case Stage::group_mail:
+        if (s.ok()) {
+          stage = Stage::rcpt_reply;
+          break;
+        }
+        // A server going away (no reply, 421) answers no more.
+        if (!s.reply || s.code() == 421) co_return result_of("MAIL", s);
+        rcpt_code = s.code();
+        stage = Stage::drain;
+        break;
+      case Stage::drain:
+        // The MAIL's refusal is the outcome, whatever the RCPT got; a
+        // connection lost meanwhile shows at the next variant's RSET.
+        co_return TransactionResult{"MAIL", rcpt_code,
+                                    rcpt_code < 500 ? "rejected (4xx)" : "rejected (5xx)", false};
       case Stage::auth:
         if (!s.reply) co_return result_of("MAIL", s);
         stage = Stage::mail;
@@ -290,6 +356,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
         stage = Stage::rcpt;
         break;
       case Stage::rcpt:
+      case Stage::rcpt_reply:
         if (!s.ok()) co_return result_of("TO", s);
         rcpt_code = s.code();
         stage = send_data ? Stage::data : Stage::rset;
@@ -336,14 +403,9 @@ asio::awaitable<bool> reconnect(std::optional<client::SmtpClient>& c, const net:
   co_return ready;
 }
 
-// RSET and QUIT are awaited in coroutines of their own, alive only while
-// they wait: in run_variants, whose frame lives for all the variants, each
-// awaited Step would keep a slot.
-asio::awaitable<bool> rset_answered(client::SmtpClient& c) {
-  auto rset = co_await c.rset();
-  co_return rset.reply&& rset.code() != 421;
-}
-
+// QUIT is awaited in a coroutine of its own, alive only while it waits:
+// in run_variants, whose frame lives for all the variants, each awaited
+// Step would keep a slot.
 asio::awaitable<void> quit_quietly(client::SmtpClient& c) {
   co_await c.quit();
 }
@@ -408,19 +470,19 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     if (!tx) {
       // Each variant carries a token of its own, in its addresses and
       // message; a retry keeps it, so that anything the cut-off attempt
-      // let through is still matched.
-      tx = std::make_unique<Transaction>(build(next, new_token()));
+      // let through is still matched. Derived from the probe's: a
+      // greylisting host's retry sends the first try's addresses again.
+      tx = std::make_unique<Transaction>(build(next, variant_token(probe.token, next)));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       gave_up = "--host-timeout reached";
       break;
     }
-    bool reset = co_await rset_answered(*c);
-    if (!reset) {
+    auto r = co_await run_transaction(*c, *tx, options.send_data, target, options, true);
+    if (r.reset_failed) {
       usable = false;
       continue;
     }
-    auto r = co_await run_transaction(*c, *tx, options.send_data, target, options);
     if (cut_off(r)) usable = false;
     if (cut_off(r) && !retrying) {
       retrying = true;

@@ -1,0 +1,154 @@
+// A variant's RSET, MAIL and RCPT in one write where the server offers
+// PIPELINING (RFC 2920), against a scripted server: the commands come
+// before any reply, the replies are taken in order (a refused MAIL's
+// RCPT reply too, so that the next variant's replies stay in step), and
+// without PIPELINING each command still waits for its reply.
+#include <gtest/gtest.h>
+
+#include "../support/loopback_peer.hpp"
+#include "survey/probe.hpp"
+#include "survey/variants.hpp"
+
+namespace relayscope::survey {
+namespace {
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+using testing::LoopbackPeer;
+using testing::receive_line;
+using testing::send;
+
+ProbeOptions quick() {
+  ProbeOptions o;
+  o.client.helo_name = "prober.test";
+  o.client.connect_timeout = o.client.greeting_timeout = o.client.command_timeout =
+      o.client.data_timeout = 3s;
+  o.send_data = false;
+  return o;
+}
+
+Transaction variant(const std::string& from, const std::string& to) {
+  Transaction t;
+  t.name = "test";
+  t.mail_from = from;
+  t.rcpt_to = to;
+  return t;
+}
+
+// The server's side: greeting and EHLO (with `ehlo` as its reply).
+asio::awaitable<void> open(tcp::socket& s, std::string& buf, const std::string& ehlo) {
+  co_await send(s, "220 mx.test ESMTP\r\n");
+  co_await receive_line(s, buf);
+  co_await send(s, ehlo);
+}
+
+TEST(PipelinedTransaction, GroupsRsetMailRcptAndKeepsRepliesInStep) {
+  LoopbackPeer p;
+  std::vector<std::string> first_group, second_group;
+  std::vector<TransactionResult> results;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await open(s, buf, "250-mx.test\r\n250 PIPELINING\r\n");
+        // All three lines before any reply: a client waiting for the RSET's
+        // reply would leave the second read empty at its timeout.
+        for (int i = 0; i < 3; ++i) first_group.push_back(co_await receive_line(s, buf));
+        co_await send(s, "250 2.0.0 Ok\r\n501 5.1.7 Bad sender\r\n503 5.5.1 Need MAIL\r\n");
+        for (int i = 0; i < 3; ++i) second_group.push_back(co_await receive_line(s, buf));
+        co_await send(s, "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n554 5.7.1 Relay access denied\r\n");
+        co_await receive_line(s, buf);  // QUIT
+        co_await send(s, "221 bye\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        auto scope = net::ScopeGuard::loopback_only();
+        auto options = quick();
+        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
+        co_await c.connect(p.endpoint());
+        co_await c.greeting();
+        co_await c.ehlo();
+        ProbeTarget target;
+        auto a = variant("<a@[127.0.0.1]>", "<x@far.test>");
+        auto b = variant("<b@near.test>", "<y@far.test>");
+        results.push_back(co_await run_transaction(c, a, false, target, options, true));
+        results.push_back(co_await run_transaction(c, b, false, target, options, true));
+        co_await c.quit();
+      });
+  EXPECT_EQ(first_group, (std::vector<std::string>{"RSET\r\n", "MAIL FROM:<a@[127.0.0.1]>\r\n",
+                                                   "RCPT TO:<x@far.test>\r\n"}));
+  EXPECT_EQ(second_group, (std::vector<std::string>{"RSET\r\n", "MAIL FROM:<b@near.test>\r\n",
+                                                    "RCPT TO:<y@far.test>\r\n"}));
+  ASSERT_EQ(results.size(), 2u);
+  // The refused MAIL is the outcome; its RCPT's 503 decides nothing.
+  EXPECT_EQ(results[0].outcome, "MAIL");
+  EXPECT_EQ(results[0].code, 501);
+  EXPECT_FALSE(results[0].connection_lost);
+  EXPECT_FALSE(results[0].reset_failed);
+  // The second transaction read its own replies, not the first's 503.
+  EXPECT_EQ(results[1].outcome, "TO");
+  EXPECT_EQ(results[1].code, 554);
+}
+
+TEST(PipelinedTransaction, WithoutPipeliningEachCommandWaitsForItsReply) {
+  LoopbackPeer p;
+  std::vector<std::string> lines;
+  std::vector<bool> early;  // a command already there when the previous reply was due
+  TransactionResult result;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await open(s, buf, "250-mx.test\r\n250 SIZE 1000\r\n");
+        for (const char* reply : {"250 2.0.0 Ok\r\n", "250 2.1.0 Ok\r\n"}) {
+          lines.push_back(co_await receive_line(s, buf));
+          // What the client sent ahead is in buf or the socket: it must not
+          // have sent the next command before this reply.
+          early.push_back(!buf.empty() || s.available() > 0);
+          co_await send(s, reply);
+        }
+        lines.push_back(co_await receive_line(s, buf));
+        co_await send(s, "554 5.7.1 Relay access denied\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        auto scope = net::ScopeGuard::loopback_only();
+        auto options = quick();
+        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
+        co_await c.connect(p.endpoint());
+        co_await c.greeting();
+        co_await c.ehlo();
+        ProbeTarget target;
+        auto a = variant("<a@near.test>", "<x@far.test>");
+        result = co_await run_transaction(c, a, false, target, options, true);
+      });
+  EXPECT_EQ(lines, (std::vector<std::string>{"RSET\r\n", "MAIL FROM:<a@near.test>\r\n",
+                                             "RCPT TO:<x@far.test>\r\n"}));
+  EXPECT_EQ(early, (std::vector<bool>{false, false}));
+  EXPECT_EQ(result.outcome, "TO");
+  EXPECT_EQ(result.code, 554);
+}
+
+TEST(PipelinedTransaction, AnUnansweredRsetIsAFailedResetNotAnOutcome) {
+  LoopbackPeer p;
+  TransactionResult result;
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await open(s, buf, "250-mx.test\r\n250 PIPELINING\r\n");
+        co_await receive_line(s, buf);
+        co_await send(s, "421 4.7.0 Too many errors\r\n");
+      },
+      [&]() -> asio::awaitable<void> {
+        auto scope = net::ScopeGuard::loopback_only();
+        auto options = quick();
+        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
+        co_await c.connect(p.endpoint());
+        co_await c.greeting();
+        co_await c.ehlo();
+        ProbeTarget target;
+        auto a = variant("<a@near.test>", "<x@far.test>");
+        result = co_await run_transaction(c, a, false, target, options, true);
+      });
+  EXPECT_TRUE(result.reset_failed);
+  EXPECT_TRUE(result.connection_lost);
+}
+
+}  // namespace
+}  // namespace relayscope::survey
