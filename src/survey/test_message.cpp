@@ -9,13 +9,30 @@
 
 namespace relayscope::survey {
 
-std::string new_token() {
+namespace {
+
+std::string spelled(const unsigned char (&raw)[token_length]) {
   static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  unsigned char raw[20];
-  randombytes_buf(raw, sizeof raw);  // works without sodium_init (it self-initialises)
   std::string t;
+  t.reserve(token_length);
   for (unsigned char c : raw) t += alphabet[c % 36];
   return t;
+}
+
+}  // namespace
+
+std::string new_token() {
+  unsigned char raw[token_length];
+  randombytes_buf(raw, sizeof raw);  // works without sodium_init (it self-initialises)
+  return spelled(raw);
+}
+
+std::string variant_token(const std::string& probe_token, std::size_t index) {
+  const std::string input = probe_token + '/' + std::to_string(index);
+  unsigned char raw[token_length];
+  crypto_generichash(raw, sizeof raw, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), nullptr, 0);
+  return spelled(raw);
 }
 
 std::string tag_address(const std::string& address, const std::string& token) {

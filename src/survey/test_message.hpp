@@ -30,6 +30,13 @@ Status check_contact(const std::string& text);
 // A fresh random token: 20 lower-case letters and digits (safe in local parts).
 inline constexpr std::size_t token_length = 20;  // what new_token() gives
 std::string new_token();
+// The token of variant `index` of the probe whose token is `probe_token`:
+// a hash of the two, spelled as new_token() spells. The same probe token
+// gives the same variant tokens, so a greylisting host's retry (which keeps
+// the probe's token) sends each variant with the sender and recipient of
+// the first try, as greylisters (keyed on client, sender and recipient)
+// want before they accept; a random token per try would be greylisted anew.
+std::string variant_token(const std::string& probe_token, std::size_t index);
 
 // "user@domain" + token -> "user+TOKEN@domain" (VERP-style tag).
 std::string tag_address(const std::string& address, const std::string& token);

@@ -6,6 +6,8 @@
 #   --hosts` says greylisted=yes with the first 450 beside it; a host that
 #   answers 4xx every time (the `greylist` behaviour) and a silent one are
 #   "inconclusive", never "refused"; the text report counts them apart;
+# - with --variants all, the retry sends each variant with the first try's
+#   sender and recipient, so no variant of a greylisted host keeps the 450;
 # - with one probe slot (--concurrency 1) and retries an hour away, every
 #   other host is probed and stored while the retries wait, and the progress
 #   line on a terminal says how many it waits for; stopped then, the run
@@ -119,6 +121,30 @@ class SurveyGreylistTest(unittest.TestCase):
             if row["ip"] in self.first_4xx:
                 self.assertEqual((row["outcome"], row["greylisted"], row["verdict"]),
                                  ("TO", "no", "inconclusive"), row)
+
+    def test_variants_of_a_greylisted_host_are_judged_by_the_retry(self):
+        # Greylisters key on (client, sender, recipient): the retry sends each
+        # variant with the first try's addresses, which are past the delay by
+        # then. With fresh addresses, every variant would be greylisted anew.
+        db = os.path.join(self.dir, "variants.db")
+        r = relayscope.survey(self.lab.names, self.lab.dns, db, self.lab.port, timeout=2,
+                              concurrency=20, domains=False, greylist_retry="2s",
+                              extra=["--quiet", "--variants", "all"])
+        self.assertEqual(r.returncode, 0, r.describe() + "\n" + self.lab.output())
+        grey = {ip for ip, h in self.truth.items() if h["timing"]["greylisted"]}
+        with sqlite3.connect(db) as con:
+            rows = con.execute("SELECT p.ip, p.greylisted, v.name, v.outcome, v.code "
+                               "FROM variants v JOIN probes p ON p.id = v.probe_id").fetchall()
+        judged = {ip for ip, _, _, _, _ in rows}
+        self.assertTrue(grey <= judged, (grey, judged))
+        for ip, greylisted, name, outcome, code in rows:
+            if ip not in grey:
+                continue
+            self.assertEqual(greylisted, 1, ip)
+            # Each variant has the host's own answer (250, 554, 501...), never
+            # the greylisting 450, and none is left untried.
+            self.assertFalse(400 <= code < 500, (ip, name, outcome, code))
+            self.assertNotEqual(outcome, "NOT_TRIED", (ip, name))
 
     def test_retries_pending_at_a_stop_are_probed_again_on_resume(self):
         db = os.path.join(self.dir, "resume.db")

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace relayscope::survey {
 namespace {
 
@@ -68,6 +70,24 @@ TEST(TestMessage, TokensAreFreshAndSafeInLocalParts) {
   EXPECT_NE(a, b);
   EXPECT_EQ(a.size(), 20u);
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
+}
+
+TEST(TestMessage, VariantTokensFollowFromTheProbesTokenAndDifferPerVariant) {
+  const auto probe = new_token(), other = new_token();
+  std::set<std::string> seen{probe};
+  for (std::size_t i = 0; i < 40; ++i) {
+    const auto t = variant_token(probe, i);
+    // A greylisting host's retry keeps the probe's token: the same variant
+    // gets the same token, hence the same sender and recipient.
+    EXPECT_EQ(t, variant_token(probe, i));
+    EXPECT_NE(t, variant_token(other, i));
+    EXPECT_TRUE(seen.insert(t).second) << i;
+    EXPECT_EQ(t.size(), token_length);
+    for (char c : t) {
+      EXPECT_TRUE(std::islower(static_cast<unsigned char>(c)) ||
+                  std::isdigit(static_cast<unsigned char>(c)));
+    }
+  }
 }
 
 TEST(TestMessage, TagsTheLocalPart) {
