@@ -42,6 +42,25 @@ asio::awaitable<void> open(tcp::socket& s, std::string& buf, const std::string& 
   co_await send(s, ehlo);
 }
 
+// The prober's side: greeting and EHLO, then each variant (RSET first) in
+// order on the one connection.
+asio::awaitable<std::vector<TransactionResult>> run_variants_against(
+    tcp::endpoint server, std::vector<Transaction> variants) {
+  auto scope = net::ScopeGuard::loopback_only();
+  auto options = quick();
+  client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
+  co_await c.connect(server);
+  co_await c.greeting();
+  co_await c.ehlo();
+  ProbeTarget target;
+  std::vector<TransactionResult> results;
+  for (const auto& v : variants) {
+    auto r = co_await run_transaction(c, v, false, target, options, true);
+    results.push_back(std::move(r));
+  }
+  co_return results;
+}
+
 TEST(PipelinedTransaction, GroupsRsetMailRcptAndKeepsRepliesInStep) {
   LoopbackPeer p;
   std::vector<std::string> first_group, second_group;
@@ -56,22 +75,11 @@ TEST(PipelinedTransaction, GroupsRsetMailRcptAndKeepsRepliesInStep) {
         co_await send(s, "250 2.0.0 Ok\r\n501 5.1.7 Bad sender\r\n503 5.5.1 Need MAIL\r\n");
         for (int i = 0; i < 3; ++i) second_group.push_back(co_await receive_line(s, buf));
         co_await send(s, "250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n554 5.7.1 Relay access denied\r\n");
-        co_await receive_line(s, buf);  // QUIT
-        co_await send(s, "221 bye\r\n");
       },
       [&]() -> asio::awaitable<void> {
-        auto scope = net::ScopeGuard::loopback_only();
-        auto options = quick();
-        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
-        co_await c.connect(p.endpoint());
-        co_await c.greeting();
-        co_await c.ehlo();
-        ProbeTarget target;
-        auto a = variant("<a@[127.0.0.1]>", "<x@far.test>");
-        auto b = variant("<b@near.test>", "<y@far.test>");
-        results.push_back(co_await run_transaction(c, a, false, target, options, true));
-        results.push_back(co_await run_transaction(c, b, false, target, options, true));
-        co_await c.quit();
+        std::vector<Transaction> both{variant("<a@[127.0.0.1]>", "<x@far.test>"),
+                                      variant("<b@near.test>", "<y@far.test>")};
+        results = co_await run_variants_against(p.endpoint(), std::move(both));
       });
   EXPECT_EQ(first_group, (std::vector<std::string>{"RSET\r\n", "MAIL FROM:<a@[127.0.0.1]>\r\n",
                                                    "RCPT TO:<x@far.test>\r\n"}));
@@ -108,15 +116,9 @@ TEST(PipelinedTransaction, WithoutPipeliningEachCommandWaitsForItsReply) {
         co_await send(s, "554 5.7.1 Relay access denied\r\n");
       },
       [&]() -> asio::awaitable<void> {
-        auto scope = net::ScopeGuard::loopback_only();
-        auto options = quick();
-        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
-        co_await c.connect(p.endpoint());
-        co_await c.greeting();
-        co_await c.ehlo();
-        ProbeTarget target;
-        auto a = variant("<a@near.test>", "<x@far.test>");
-        result = co_await run_transaction(c, a, false, target, options, true);
+        std::vector<Transaction> one{variant("<a@near.test>", "<x@far.test>")};
+        auto results = co_await run_variants_against(p.endpoint(), std::move(one));
+        result = results.at(0);
       });
   EXPECT_EQ(lines, (std::vector<std::string>{"RSET\r\n", "MAIL FROM:<a@near.test>\r\n",
                                              "RCPT TO:<x@far.test>\r\n"}));
@@ -136,15 +138,9 @@ TEST(PipelinedTransaction, AnUnansweredRsetIsAFailedResetNotAnOutcome) {
         co_await send(s, "421 4.7.0 Too many errors\r\n");
       },
       [&]() -> asio::awaitable<void> {
-        auto scope = net::ScopeGuard::loopback_only();
-        auto options = quick();
-        client::SmtpClient c(co_await asio::this_coro::executor, scope, options.client);
-        co_await c.connect(p.endpoint());
-        co_await c.greeting();
-        co_await c.ehlo();
-        ProbeTarget target;
-        auto a = variant("<a@near.test>", "<x@far.test>");
-        result = co_await run_transaction(c, a, false, target, options, true);
+        std::vector<Transaction> one{variant("<a@near.test>", "<x@far.test>")};
+        auto results = co_await run_variants_against(p.endpoint(), std::move(one));
+        result = results.at(0);
       });
   EXPECT_TRUE(result.reset_failed);
   EXPECT_TRUE(result.connection_lost);
