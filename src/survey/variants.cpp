@@ -197,6 +197,25 @@ std::vector<Transaction> trick_transactions(const VariantContext& v, const std::
   return out;
 }
 
+namespace {
+
+// The reason of a refusal, by its class: one spelling for reason_of and a
+// pipelined MAIL's refusal, kept as its code alone.
+const char* refusal_reason(bool transient) {
+  return transient ? "rejected (4xx)" : "rejected (5xx)";
+}
+
+// The leading RSET got no answer (or 421), or the group could not be
+// written: nothing of the variant was judged.
+TransactionResult failed_reset() {
+  TransactionResult r;
+  r.reset_failed = true;
+  r.connection_lost = true;
+  return r;
+}
+
+}  // namespace
+
 std::string reason_of(const client::Step& s) {
   using client::Step;
   switch (s.failure) {
@@ -205,7 +224,7 @@ std::string reason_of(const client::Step& s) {
     case Step::Failure::garbage:
       return "garbage reply";
     case Step::Failure::negative:
-      return s.reply && s.reply->transient() ? "rejected (4xx)" : "rejected (5xx)";
+      return refusal_reason(s.reply && s.reply->transient());
     case Step::Failure::io:
       return net::to_string(s.io_error);
   }
@@ -311,12 +330,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
     switch (stage) {
       case Stage::reset:
       case Stage::group_rset:
-        if (!s.reply || s.code() == 421) {
-          TransactionResult r;
-          r.reset_failed = true;
-          r.connection_lost = true;
-          co_return r;
-        }
+        if (!s.reply || s.code() == 421) co_return failed_reset();
         if (stage == Stage::group_rset) {
           stage = Stage::group_mail;
         } else {
@@ -324,12 +338,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
         }
         break;
       case Stage::group:
-        if (!s.ok()) {
-          TransactionResult r;
-          r.reset_failed = true;
-          r.connection_lost = true;
-          co_return r;
-        }
+        if (!s.ok()) co_return failed_reset();
         stage = Stage::group_rset;
         break;
       case Stage::group_mail:
@@ -345,8 +354,7 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& c, const 
       case Stage::drain:
         // The MAIL's refusal is the outcome, whatever the RCPT got; a
         // connection lost meanwhile shows at the next variant's RSET.
-        co_return TransactionResult{"MAIL", rcpt_code,
-                                    rcpt_code < 500 ? "rejected (4xx)" : "rejected (5xx)", false};
+        co_return TransactionResult{"MAIL", rcpt_code, refusal_reason(rcpt_code / 100 == 4), false};
       case Stage::auth:
         if (!s.reply) co_return result_of("MAIL", s);
         stage = Stage::mail;
