@@ -73,9 +73,9 @@ asio::awaitable<bool> HostPolicy::before_reply(const smtpd::SessionView&, const 
     ms = delays.greeting_ms + ctx_.jitter() + ctx_.timing.greeting_ms + ctx_.timing.rtt_ms;
   } else {
     ms = delays.reply_ms + ctx_.jitter() + ctx_.timing.rtt_ms;
-    if (reply.code >= 400) {
+    if (reply.code >= 400) ms += ctx_.hub.timing.error_sleep_ms;
+    if (counts_towards_error_limit(ctx_.hub.timing.close_after_errors_kind, reply.code)) {
       ++rejections_;
-      ms += ctx_.hub.timing.error_sleep_ms;
     }
   }
   bool go_on = co_await ctx_.pause(ms);

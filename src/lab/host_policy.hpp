@@ -49,7 +49,7 @@ class HostPolicy final : public smtpd::SessionPolicy, public smtpd::Authenticato
   std::function<void()> reset_;
   bool greeted_ = false;        // the greeting went out
   bool was_reset_ = false;      // reset_mid did its reset
-  std::size_t rejections_ = 0;  // 4xx/5xx replies sent (close_after_errors)
+  std::size_t rejections_ = 0;  // errors sent that count towards close_after_errors
   bool auth_failed_ = false;
   DecodedPath sender_;  // of the current transaction, for the tricks
 };

@@ -137,7 +137,14 @@ Expected<TimingProfile> parse_timing(const Ctx& c, const toml::table& t) {
                  : key == "close_after_errors"   ? &out.close_after_errors
                  : key == "greylist_delay_ms"    ? &out.greylist_delay_ms
                                                  : nullptr;
-    if (real) {
+    if (key == "close_after_errors_kind") {
+      const auto* kind = v.as_string();
+      if (!kind || (kind->get() != "any" && kind->get() != "syntax")) {
+        return c.err("timing.close_after_errors_kind must be \"any\" or \"syntax\"");
+      }
+      out.close_after_errors_kind = kind->get() == "syntax" ? TimingProfile::ErrorKind::syntax
+                                                            : TimingProfile::ErrorKind::any;
+    } else if (real) {
       auto n = number(c, v, "timing." + key);
       if (!n) return n.error();
       if (!std::isfinite(*n)) return c.err("timing." + key + " must be finite");

@@ -83,4 +83,10 @@ Status check_timing(const TimingProfile& t) {
   return Ok{};
 }
 
+bool counts_towards_error_limit(TimingProfile::ErrorKind kind, int code) {
+  if (code < 400 || code >= 600) return false;
+  if (kind == TimingProfile::ErrorKind::any) return true;
+  return (code / 10) % 10 == 0;  // x0z: syntax (RFC 5321 4.2.1)
+}
+
 }  // namespace relayscope::lab

@@ -34,6 +34,13 @@ struct TimingProfile {
   // A share of hosts (percent) answers 421 and closes after this many 4xx/5xx.
   double close_after_errors_share = 0;
   int close_after_errors = 0;
+  // Which replies count towards that limit: every 4xx/5xx (Postfix's
+  // smtpd_hard_error_limit counts every error), or only syntax and protocol
+  // errors, RFC 5321's x0z replies (500-504, 400-404) as Exim's
+  // smtp_max_synprot_errors counts them: an ACL's "550 relay not permitted"
+  // is not one, a "501" for a malformed address or a "503" out of sequence is.
+  enum class ErrorKind { any, syntax };
+  ErrorKind close_after_errors_kind = ErrorKind::any;
   // A share (percent) of the hosts whose test reaches RCPT TO greylists:
   // 450 to an unseen (client, sender, recipient), accepted after the delay.
   double greylist_share = 0;
@@ -55,5 +62,8 @@ HostTiming draw_host_timing(const TimingProfile& t, std::uint64_t seed, std::uin
 
 // Checks the table's values (ranges, min <= max); the error names the key.
 Status check_timing(const TimingProfile& t);
+
+// Whether a reply of this code counts towards a host's close_after_errors.
+bool counts_towards_error_limit(TimingProfile::ErrorKind kind, int code);
 
 }  // namespace relayscope::lab

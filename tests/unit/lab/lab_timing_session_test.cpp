@@ -58,12 +58,15 @@ greylist_delay_ms = 1500
 
 class LabTiming : public ::testing::Test {
  protected:
+  // Lines added to the profile's [timing] table (its last table).
+  virtual std::string more_timing() const { return {}; }
+
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("relayscope-lab-timing-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "timed.toml") << timed_profile;
+    std::ofstream(dir_ / "timed.toml") << timed_profile << more_timing();
     LabOptions o;
     o.profile = (dir_ / "timed.toml").string();
     o.dns = "127.0.0.1:0";
@@ -154,6 +157,39 @@ TEST_F(LabTiming, GreetingRoundTripErrorSleepAndErrorLimit) {
     auto second = co_await c.rcpt_to("<relay-test@elsewhere.test>");
     EXPECT_EQ(second.code(), 450);
     // Two refusals: the host says 421 and hangs up.
+    auto after = co_await c.rset();
+    EXPECT_EQ(after.code(), 421);
+  });
+}
+
+// As Exim's smtp_max_synprot_errors: only syntax and protocol errors (x0z
+// replies) count towards the limit; policy refusals do not.
+class LabTimingSyntaxErrors : public LabTiming {
+ protected:
+  std::string more_timing() const override { return "close_after_errors_kind = \"syntax\"\n"; }
+};
+
+TEST_F(LabTimingSyntaxErrors, OnlySyntaxAndProtocolErrorsCountTowardsTheLimit) {
+  run([&]() -> asio::awaitable<void> {
+    client::SmtpClient c(io_.get_executor(), scope_, options());
+    auto connected = co_await c.connect(endpoint(Behaviour::relay_denied));
+    auto greeting = co_await c.greeting();
+    auto ehlo = co_await c.ehlo();
+    auto mail = co_await c.mail_from("<probe@relayscope.test>");
+    EXPECT_TRUE(connected.ok() && greeting.ok() && ehlo.ok() && mail.ok());
+    // Three policy refusals (greylisted), past the limit of two: the host
+    // goes on.
+    for (int i = 0; i < 3; ++i) {
+      auto refused = co_await c.rcpt_to("<relay-test@elsewhere.test>");
+      EXPECT_EQ(refused.code(), 450);
+    }
+    auto reset = co_await c.rset();
+    EXPECT_EQ(reset.code(), 250);
+    // Two syntax errors: the host says 421 and hangs up.
+    auto bad = co_await c.mail_from("<probe@@relayscope.test>");
+    EXPECT_EQ(bad.code(), 501);
+    auto out_of_sequence = co_await c.rcpt_to("<relay-test@elsewhere.test>");
+    EXPECT_EQ(out_of_sequence.code(), 503);
     auto after = co_await c.rset();
     EXPECT_EQ(after.code(), 421);
   });

@@ -96,6 +96,24 @@ TEST(InternetTiming, ProfilesWithoutTimingDrawNothing) {
   }
 }
 
+TEST(InternetTiming, ErrorLimitCountsEveryErrorOrOnlySyntaxErrors) {
+  using K = TimingProfile::ErrorKind;
+  for (int code : {421, 450, 550, 554, 500, 501, 503}) {
+    EXPECT_TRUE(counts_towards_error_limit(K::any, code)) << code;
+  }
+  for (int code : {220, 250, 354}) EXPECT_FALSE(counts_towards_error_limit(K::any, code)) << code;
+  for (int code : {500, 501, 502, 503, 504}) {
+    EXPECT_TRUE(counts_towards_error_limit(K::syntax, code)) << code;
+  }
+  for (int code : {250, 421, 450, 451, 550, 553, 554}) {
+    EXPECT_FALSE(counts_towards_error_limit(K::syntax, code)) << code;
+  }
+  // The internet profile models Exim's count.
+  auto p = find_profile("internet", {});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->timing.close_after_errors_kind, K::syntax);
+}
+
 TEST(InternetTiming, BadTimingValuesNameTheKey) {
   const std::string head = R"(
 name = "t"
@@ -114,7 +132,8 @@ relay_denied = 1
         {"slow_greeting_min_ms = 9000\nslow_greeting_max_ms = 5000", "timing.slow_greeting_min_ms"},
         {"close_after_errors_share = 10", "timing.close_after_errors"},
         {"rtt_median = 100", "timing.rtt_median"},
-        {"error_sleep_ms = \"1s\"", "timing.error_sleep_ms"}}) {
+        {"error_sleep_ms = \"1s\"", "timing.error_sleep_ms"},
+        {"close_after_errors_kind = \"policy\"", "timing.close_after_errors_kind"}}) {
     auto p = parse_profile(head + body + "\n", "t.toml");
     ASSERT_FALSE(p) << body;
     EXPECT_NE(p.error().message.find(key), std::string::npos) << p.error().message;
