@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "survey/variants.hpp"
+
 namespace relayscope::survey {
 
 namespace {
@@ -19,7 +21,28 @@ std::string reply_line(const store::Probe& p) {
   return {};
 }
 
+// The retry's variants, but those the first try settled: in the first
+// try's order (every trick, by name), its final answers kept.
+std::vector<store::VariantResult> merge_variants(std::vector<store::VariantResult> first,
+                                                 std::vector<store::VariantResult> retry) {
+  if (first.empty() || retry.empty()) return retry;
+  std::vector<store::VariantResult> out;
+  out.reserve(first.size());
+  out.push_back(std::move(retry.front()));  // the IMC transaction: the retry's
+  for (std::size_t i = 1; i < first.size(); ++i) {
+    auto again = std::find_if(retry.begin() + 1, retry.end(),
+                              [&](const auto& v) { return v.name == first[i].name; });
+    const bool kept = final_answer(first[i]) || again == retry.end();
+    out.push_back(std::move(kept ? first[i] : *again));
+  }
+  return out;
+}
+
 }  // namespace
+
+bool final_answer(const store::VariantResult& v) {
+  return v.outcome != store::variant_not_tried && v.code > 0 && (v.code < 400 || v.code >= 500);
+}
 
 bool greylist_answer(const store::Probe& p) {
   return p.outcome == "TO" && p.code >= 400 && p.code < 500;
@@ -46,6 +69,7 @@ store::Probe merge_greylist_retry(store::Probe first, store::Probe retry,
     lines.push_back(std::move(l));
   }
   out.transcript = std::move(lines);
+  out.variants = merge_variants(std::move(first.variants), std::move(out.variants));
   out.duration_us = first.duration_us + out.duration_us;
   return out;
 }
@@ -56,6 +80,14 @@ bool GreylistRetries::wants_retry(const ProbeTarget& target, const store::Probe&
 
 void GreylistRetries::defer(ProbeTarget target, store::Probe first, Clock::time_point now) {
   target.token = first.token;
+  target.settled_variants.clear();
+  for (std::size_t i = 0; i < trick_count(); ++i) {
+    auto v = std::find_if(first.variants.begin(), first.variants.end(),
+                          [&](const auto& r) { return r.name == trick_name(i); });
+    if (v != first.variants.end() && final_answer(*v)) {
+      target.settled_variants.push_back(static_cast<std::uint8_t>(i));
+    }
+  }
   const auto due = now + delay_;
   const auto started = now - std::chrono::microseconds(first.duration_us);
   queue_.emplace(due, Entry{std::move(target), std::move(first), due, started});

@@ -22,8 +22,14 @@ namespace relayscope::survey {
 // at RCPT TO of the IMC transaction (outcome TO, code 400-499).
 bool greylist_answer(const store::Probe& p);
 
+// Whether a variant's answer on the first try stands for the retry: any
+// reply but a 4xx (a 2yz or 3yz went on, a 5yz is permanent). Not tried,
+// or no reply: sent again.
+bool final_answer(const store::VariantResult& v);
+
 // The probe stored for a greylisted host: the retry's outcome, code, reason
-// and variants, the first try's code and reply line beside it, both
+// and variants (but the variants settled on the first try, which keep its
+// answers: ProbeTarget::settled_variants), the first try's code and reply line beside it, both
 // dialogues in the transcript (a '*' line between them; the retry's times
 // shifted by `retry_offset_us`, from the first try's start to the retry's),
 // both durations added up (the time spent talking to the host).
@@ -53,7 +59,8 @@ class GreylistRetries {
   // target carries no token yet), and a greylister's answer.
   bool wants_retry(const ProbeTarget& target, const store::Probe& first) const;
 
-  // Schedules the retry `delay` after `now`, with the first try's token.
+  // Schedules the retry `delay` after `now`, with the first try's token and
+  // its settled variants.
   void defer(ProbeTarget target, store::Probe first, Clock::time_point now);
   // Puts a taken retry back, due at `due` (its probe failed locally).
   void put_back(Entry entry, Clock::time_point due);

@@ -18,6 +18,10 @@ struct ProbeTarget {
   // Empty: the probe draws a new token. A greylist retry (greylist.hpp)
   // carries the first try's, so its sender and recipient are the same.
   std::string token;
+  // A greylist retry's: the variants (trick indices) that the first try had
+  // a final answer to (not 4xx: RFC 5321 4.2.1, a 5yz is not to be repeated).
+  // They are not sent again; the record keeps the first try's answers.
+  std::vector<std::uint8_t> settled_variants;
 };
 
 }  // namespace relayscope::survey

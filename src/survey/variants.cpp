@@ -453,7 +453,21 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   std::unique_ptr<Transaction> tx;  // on the heap: the frame keeps a pointer
   std::size_t next = 0;
   std::string gave_up;
+  // A greylist retry sends again only what the first try had no final
+  // answer to; the record keeps the first try's answers to the others.
+  const auto& settled = target.settled_variants;
+  auto is_settled = [&settled](std::size_t i) {
+    return std::find(settled.begin(), settled.end(), i) != settled.end();
+  };
+  if (!settled.empty()) {
+    note(std::to_string(settled.size()) +
+         " variants answered for good on the first try (not 4xx) are not sent again");
+  }
   while (next < count) {
+    if (!tx && is_settled(next)) {
+      ++next;
+      continue;
+    }
     if (!usable) {
       if (!progress) {
         gave_up = "connection closed before any variant was answered on it";
@@ -514,7 +528,9 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
     ++next;
   }
   if (next < count) {
-    note(gave_up + ": " + std::to_string(count - next) + " variants not tried");
+    std::size_t left = 0;
+    for (std::size_t i = next; i < count; ++i) left += is_settled(i) ? 0 : 1;
+    note(gave_up + ": " + std::to_string(left) + " variants not tried");
   }
   probe.variants.reserve(probe.variants.size() + count);
   for (const auto& a : answered) {
@@ -526,6 +542,7 @@ asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& c,
   }
   for (; next < count; ++next) {
     // Nothing was sent: no spelling, no token to match an arrival with.
+    if (is_settled(next)) continue;
     probe.variants.push_back({trick_name(next), "", "", store::variant_not_tried, 0, ""});
   }
   last.connection_lost = !usable;

@@ -87,7 +87,10 @@ asio::awaitable<TransactionResult> run_transaction(client::SmtpClient& client,
 // failed-AUTH variant relayed, the rest go on in a new session, so that a
 // failure the server forgot does not make them look relaying. The variants
 // are built one at a time as they are sent, each with its own token. Every trick is recorded: those
-// never tried with outcome store::variant_not_tried. `client` is replaced on reconnection;
+// never tried with outcome store::variant_not_tried; but a greylist retry
+// skips, and leaves out of probe.variants, the tricks in
+// target.settled_variants (merge_greylist_retry puts back the first try's
+// answers). `client` is replaced on reconnection;
 // last.connection_lost says whether the one left is usable.
 asio::awaitable<void> run_variants(std::optional<client::SmtpClient>& client,
                                    const net::ScopeGuard& scope, client::Transcript* transcript,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "survey/variants.hpp"
+
 namespace relayscope::survey {
 namespace {
 
@@ -105,6 +107,49 @@ TEST(Greylist, TheStoredProbeKeepsBothAnswers) {
   EXPECT_EQ(p.transcript[4].t_us, 6'000'000);
   EXPECT_EQ(p.transcript[5].t_us, 6'002'000);
   EXPECT_EQ(p.transcript[5].text, "250 2.0.0 queued");
+}
+
+store::VariantResult variant(const std::string& name, const std::string& outcome, int code) {
+  return {name, "<from>", "<to>", outcome, code, "t-" + name};
+}
+
+TEST(Greylist, OnlyAVariantsFourHundredOrNoAnswerIsSentAgain) {
+  EXPECT_TRUE(final_answer(variant("a", "TO", 554)));
+  EXPECT_TRUE(final_answer(variant("a", "MAIL", 501)));
+  EXPECT_TRUE(final_answer(variant("a", "OK", 250)));
+  EXPECT_FALSE(final_answer(variant("a", "TO", 450)));
+  EXPECT_FALSE(final_answer(variant("a", "DATA", 451)));
+  EXPECT_FALSE(final_answer(variant("a", "TO", 0)));  // timeout, connection lost
+  EXPECT_FALSE(final_answer(variant("a", store::variant_not_tried, 0)));
+}
+
+// The retry does not send again what the first try had a final answer to;
+// the stored probe has every variant once, in order, the settled ones with
+// the first try's answer and the others with the retry's.
+TEST(Greylist, TheRetryKeepsTheFirstTrysFinalVariantAnswers) {
+  auto first = answered("TO", 450);
+  first.variants = {variant("imc", "TO", 450), variant(trick_name(0), "TO", 450),
+                    variant(trick_name(1), "MAIL", 501), variant(trick_name(2), "TO", 450),
+                    variant(trick_name(3), store::variant_not_tried, 0)};
+  GreylistRetries retries(1min);
+  retries.defer(target(7), first, Clock::now());
+  auto entry = retries.take_due(Clock::now() + 2min);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->target.settled_variants, std::vector<std::uint8_t>{1});
+
+  auto retry = answered("TO", 554);
+  retry.variants = {variant("imc", "TO", 554), variant(trick_name(0), "TO", 554),
+                    variant(trick_name(2), "OK", 250), variant(trick_name(3), "TO", 554)};
+  auto p = merge_greylist_retry(std::move(entry->first), std::move(retry), 6'000'000);
+  ASSERT_EQ(p.variants.size(), 5U);
+  EXPECT_EQ(p.variants[0].code, 554);  // the IMC transaction: the retry's
+  EXPECT_EQ(p.variants[1].name, trick_name(0));
+  EXPECT_EQ(p.variants[1].code, 554);
+  EXPECT_EQ(p.variants[2].name, trick_name(1));
+  EXPECT_EQ(p.variants[2].code, 501);  // settled on the first try
+  EXPECT_EQ(p.variants[2].token, "t-" + std::string(trick_name(1)));
+  EXPECT_EQ(p.variants[3].outcome, "OK");
+  EXPECT_EQ(p.variants[4].code, 554);
 }
 
 // Each idle worker waits for a retry of its own: the k-th due in order.

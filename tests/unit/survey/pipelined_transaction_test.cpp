@@ -2,11 +2,14 @@
 // PIPELINING (RFC 2920), against a scripted server: the commands come
 // before any reply, the replies are taken in order (a refused MAIL's
 // RCPT reply too, so that the next variant's replies stay in step), and
-// without PIPELINING each command still waits for its reply.
+// without PIPELINING each command still waits for its reply. And a
+// greylist retry's variants: only those the first try had no final answer
+// to are sent again.
 #include <gtest/gtest.h>
 
 #include "../support/loopback_peer.hpp"
 #include "survey/probe.hpp"
+#include "survey/test_message.hpp"
 #include "survey/variants.hpp"
 
 namespace relayscope::survey {
@@ -144,6 +147,46 @@ TEST(PipelinedTransaction, AnUnansweredRsetIsAFailedResetNotAnOutcome) {
       });
   EXPECT_TRUE(result.reset_failed);
   EXPECT_TRUE(result.connection_lost);
+}
+
+TEST(GreylistRetryVariants, OnlyTheVariantsNotSettledOnTheFirstTryAreSent) {
+  LoopbackPeer p;
+  std::vector<std::string> mails;
+  store::Probe probe;
+  probe.ip = "127.0.0.1";
+  probe.token = new_token();
+  ProbeTarget target;
+  for (std::size_t i = 0; i < trick_count(); ++i) {
+    if (i != 3) target.settled_variants.push_back(static_cast<std::uint8_t>(i));
+  }
+  p.run(
+      [&](tcp::socket& s) -> asio::awaitable<void> {
+        std::string buf;
+        co_await open(s, buf, "250 mx.test\r\n");
+        for (;;) {
+          auto line = co_await receive_line(s, buf);
+          if (line.empty()) break;
+          if (line.starts_with("MAIL")) mails.push_back(line);
+          co_await send(s, line.starts_with("RCPT") ? "554 5.7.1 Relay access denied\r\n"
+                                                    : "250 2.0.0 Ok\r\n");
+        }
+      },
+      [&]() -> asio::awaitable<void> {
+        auto scope = net::ScopeGuard::loopback_only();
+        auto options = quick();
+        std::optional<client::SmtpClient> c;
+        c.emplace(co_await asio::this_coro::executor, scope, options.client);
+        co_await c->connect(p.endpoint());
+        co_await c->greeting();
+        co_await c->ehlo();
+        TransactionResult last;
+        co_await run_variants(c, scope, nullptr, options, target, probe, last);
+      });
+  ASSERT_EQ(probe.variants.size(), 1U);  // the others are the first try's (merge_greylist_retry)
+  EXPECT_EQ(probe.variants[0].name, trick_name(3));
+  EXPECT_EQ(probe.variants[0].code, 554);
+  ASSERT_EQ(mails.size(), 1U);
+  EXPECT_EQ(mails[0], "MAIL FROM:" + probe.variants[0].mail_from + "\r\n");
 }
 
 }  // namespace
