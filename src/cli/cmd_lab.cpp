@@ -119,9 +119,20 @@ int run(LabArgs& a) {
               static_cast<unsigned long long>(plan.seed));
   std::printf("DNS server: %s (UDP and TCP), zone .test, %lld domains\n",
               lab.dns_endpoint().c_str(), static_cast<long long>(plan.funnel.unique_domains));
-  std::printf("mail hosts: %zu on port %u (%s .. %s), %zu listening\n", lab.host_count(),
-              static_cast<unsigned>(lab.port()), first.c_str(), last.c_str(),
-              lab.listening_count());
+  std::printf("mail hosts: %zu on port %u (%s .. %s), %zu listening, %zu sessions at once\n",
+              lab.host_count(), static_cast<unsigned>(lab.port()), first.c_str(), last.c_str(),
+              lab.listening_count(), lab.max_sessions());
+  // Each listening host holds a descriptor: with thousands of them, the
+  // open-files limit leaves little for sessions, and a survey's connections
+  // then wait in the backlog until their greeting times out (wrong outcomes
+  // that are the lab's, not the survey's). Say so before anyone surveys.
+  if (auto limit = lab.sessions_fitted_under(); limit != 0 && lab.max_sessions() < 1024) {
+    std::fprintf(stderr,
+                 "relayscope lab: warning: only %zu sessions at once fit under the open-files "
+                 "limit (%llu) beside %zu listening sockets; connections beyond wait in the "
+                 "backlog: split the hosts over more --shard processes\n",
+                 lab.max_sessions(), static_cast<unsigned long long>(limit), lab.listening_count());
+  }
   if (!a.names_out.empty()) {
     std::printf("names file: %s (%s, %s)\n", a.names_out.c_str(),
                 report::plural_count(plan.funnel.names, "name", "names").c_str(),

@@ -31,6 +31,7 @@ struct LabState {
   std::string dns_endpoint;
   std::uint16_t port = 0;
   std::uint16_t relay_port = 0;
+  std::uint64_t sessions_fitted_under = 0;  // the open-files limit, when fitted
   bool stopped = false;
 };
 
@@ -102,6 +103,7 @@ Expected<std::unique_ptr<Lab>> Lab::start(asio::any_io_executor executor, LabOpt
   if (max_sessions == 0) {
     max_sessions = static_cast<std::size_t>(
         std::min<std::uint64_t>(8192, limit - listeners - reserve - outbound));
+    st->sessions_fitted_under = limit;
   }
 
   st->zone = std::make_shared<SharedZone>();
@@ -182,6 +184,12 @@ std::size_t Lab::host_count() const {
 }
 std::size_t Lab::listening_count() const {
   return state_->listeners->listening();
+}
+std::size_t Lab::max_sessions() const {
+  return state_->listeners->max_sessions();
+}
+std::uint64_t Lab::sessions_fitted_under() const {
+  return state_->sessions_fitted_under;
 }
 
 Status Lab::add_record(const std::string& text) {

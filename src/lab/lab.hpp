@@ -68,6 +68,11 @@ class Lab {
   std::uint16_t port() const;        // the hosts' port, real
   std::size_t host_count() const;    // resolved domains = mail hosts
   std::size_t listening_count() const;
+  // Sessions served at once (more connections wait in the backlog), and the
+  // open-files limit they were fitted under beside the listening sockets
+  // when LabOptions::max_sessions was 0 (else 0).
+  std::size_t max_sessions() const;
+  std::uint64_t sessions_fitted_under() const;
 
   // Adds a record to the zone while the lab runs ("collector.test MX
   // 127.0.0.250", see Zone::add_text). Any thread.

@@ -36,6 +36,7 @@ class Listeners : public std::enable_shared_from_this<Listeners> {
   std::uint16_t port() const { return port_; }
   std::size_t listening() const { return listeners_.size(); }
   std::size_t active_sessions() const { return active_; }
+  std::size_t max_sessions() const { return max_sessions_; }
   std::uint64_t accepted() const { return accepted_; }
   void stop();
 

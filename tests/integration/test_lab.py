@@ -270,6 +270,24 @@ class LabSurveyTest(LabTestCase):
         self.assertLess(hostile_mb, HOSTILE_RSS_MB)
 
 
+class LabLimitsTest(LabTestCase):
+    def test_a_lab_whose_listeners_leave_few_sessions_under_the_open_files_limit_says_so(self):
+        # 400 listening hosts under a limit of 1,000 descriptors leave 279
+        # sessions at once (the lab keeps 320 for itself and its deliveries):
+        # a survey of more at once would see greeting timeouts that are the
+        # lab's, so the lab warns and names the way out (--shard).
+        profile = write_profile(self.dir, "listening", {"TO": {"relay_denied": 1}}, domains=400)
+        squeezed = start_lab(self, self.dir, profile=profile, name="squeezed",
+                             wrapper=["prlimit", "--nofile=1000:1000"])
+        self.assertIn("400 listening, 279 sessions at once", squeezed.ready)
+        self.assertIn("warning: only 279 sessions at once fit under the open-files limit (1000) "
+                      "beside 400 listening sockets", squeezed.output())
+        self.assertIn("more --shard processes", squeezed.output())
+        roomy = start_lab(self, self.dir, profile=profile, name="roomy")
+        self.assertIn("400 listening", roomy.ready)
+        self.assertNotIn("warning", roomy.output())
+
+
 class LabDeliveryTest(LabTestCase):
     def test_a_relaying_hosts_message_arrives_at_the_recipient_domains_mx(self):
         profile = write_profile(self.dir, "relaying",

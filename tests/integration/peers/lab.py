@@ -45,14 +45,15 @@ class Lab:
     .port (the hosts' SMTP port), .names (path), .truth() (parsed JSON)."""
 
     def __init__(self, workdir, profile="modern", domains=None, seed=1, extra=(), name="lab",
-                 port=0, dns_addr="127.0.0.1", timeout=None):
+                 port=0, dns_addr="127.0.0.1", timeout=None, wrapper=()):
         self.workdir = workdir
         self.names = os.path.join(workdir, name + "-names.txt")
         self.truth_path = os.path.join(workdir, name + "-truth.json")
         # A /16 of our own for the hosts, so that parallel tests do not meet.
         self.net = random.randint(16, 250)
         first = "127.%d.0.1" % self.net
-        argv = [relayscope.binary(), "lab", "--profile", profile, "--seed", seed,
+        # wrapper: a command the lab runs under (prlimit, say).
+        argv = list(wrapper) + [relayscope.binary(), "lab", "--profile", profile, "--seed", seed,
                 "--dns", "%s:0" % dns_addr, "--port", port, "--first-address", first,
                 "--names-out", self.names, "--truth-out", self.truth_path]
         if domains:
