@@ -238,7 +238,9 @@ Registered add_lab(CLI::App& parent) {
                   "Seconds a host waits for a client's next command before it hangs up")
       ->default_val(60);
   app->add_option("--shard", a->shard,
-                  "I/N: serve only every N-th host, from the I-th (several processes, one lab)")
+                  "I/N: serve only every N-th host, from the I-th (several processes, one lab: "
+                  "each listening host holds a descriptor, and the lab warns when the "
+                  "open-files limit leaves it fewer than 1,024 sessions at once)")
       ->type_name("I/N");
   app->add_flag("--list-profiles", a->list_profiles,
                 "Print the known profiles with their descriptions and exit");
