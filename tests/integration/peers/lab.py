@@ -53,9 +53,10 @@ class Lab:
         self.net = random.randint(16, 250)
         first = "127.%d.0.1" % self.net
         # wrapper: a command the lab runs under (prlimit, say).
-        argv = list(wrapper) + [relayscope.binary(), "lab", "--profile", profile, "--seed", seed,
-                "--dns", "%s:0" % dns_addr, "--port", port, "--first-address", first,
-                "--names-out", self.names, "--truth-out", self.truth_path]
+        argv = list(wrapper) + [
+            relayscope.binary(), "lab", "--profile", profile, "--seed", seed,
+            "--dns", "%s:0" % dns_addr, "--port", port, "--first-address", first,
+            "--names-out", self.names, "--truth-out", self.truth_path]
         if domains:
             argv += ["--domains", domains]
         if timeout:
