@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client/connection_cache.hpp"
 #include "client/smtp_client.hpp"
 
 namespace relayscope::client {
@@ -48,5 +49,43 @@ struct DeliveryRequest {
 asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& request,
                                                       const net::ScopeGuard& scope,
                                                       ClientOptions options);
+
+// The two halves of deliver(), for a caller that keeps connections open
+// between messages (the relay's connection cache, as Postfix's scache).
+//
+// open_session: connect, greeting, EHLO (HELO) and opportunistic STARTTLS.
+// On failure, `stage` says which step failed.
+asio::awaitable<Step> open_session(SmtpClient& c, const DeliveryRequest& request, Stage& stage);
+
+// How a transaction left its connection.
+enum class Ending {
+  reusable,     // the server answered the message: another transaction may follow
+  quit_worthy,  // the server still answers, but the transaction is not over: QUIT it
+  broken,       // no reply, or 421: close it
+};
+
+struct Transaction {
+  std::vector<RecipientResult> results;
+  Ending ending = Ending::broken;
+  // The server answered MAIL with nothing or with 421: on a connection
+  // taken from a cache, it had closed it while idle, and the message
+  // goes on a new connection instead (no transaction took place).
+  bool lost_at_mail = false;
+};
+
+// MAIL, RCPT... and DATA on a session open_session() opened (or an earlier
+// transaction left reusable). With PIPELINING offered, MAIL, every RCPT and
+// DATA go in one write (RFC 2920) and their replies are read in order.
+asio::awaitable<Transaction> transact(SmtpClient& c, const DeliveryRequest& request);
+
+// deliver() over a connection cache: a connection waiting there for the
+// same server (and TLS wish) carries the message, or a new one when none
+// waits or the one taken was closed while idle; afterwards the connection
+// waits there for the next message if its transaction ended cleanly. The
+// cached connections refer to `scope`: it must outlive the cache.
+asio::awaitable<std::vector<RecipientResult>> deliver(const DeliveryRequest& request,
+                                                      const net::ScopeGuard& scope,
+                                                      const ClientOptions& options,
+                                                      ConnectionCache& cache);
 
 }  // namespace relayscope::client

@@ -219,13 +219,21 @@ asio::awaitable<Step> SmtpClient::rcpt_to(const std::string& path) {
   return send_and_read("RCPT TO:", path, options_->command_timeout, 250, 251);
 }
 
+asio::awaitable<Step> SmtpClient::data_command() {
+  return send_and_read("DATA", {}, options_->command_timeout, 354, 354);
+}
+
 asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_command_refused) {
   if (data_command_refused) *data_command_refused = false;
-  auto s = co_await send_and_read("DATA", {}, options_->command_timeout, 354, 354);
+  auto s = co_await data_command();
   if (!s.ok()) {
     if (data_command_refused) *data_command_refused = true;
     co_return s;
   }
+  co_return co_await send_message(message);
+}
+
+asio::awaitable<Step> SmtpClient::send_message(std::string_view message) {
   // Lines over 998 octets are folded (Postfix smtp_line_length_limit): a
   // next hop would refuse the whole message for one of them.
   auto body = smtp::dot_stuff(smtp::fold_long_lines(message));
@@ -237,11 +245,15 @@ asio::awaitable<Step> SmtpClient::data(std::string_view message, bool* data_comm
 
 asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_command_refused) {
   if (data_command_refused) *data_command_refused = false;
-  auto s = co_await send_and_read("DATA", {}, options_->command_timeout, 354, 354);
+  auto s = co_await data_command();
   if (!s.ok()) {
     if (data_command_refused) *data_command_refused = true;
     co_return s;
   }
+  co_return co_await send_message(pieces);
+}
+
+asio::awaitable<Step> SmtpClient::send_message(const MessagePieces& pieces, std::uint64_t size) {
   smtp::LineFolder folder;
   smtp::DotStuffer stuffer;
   std::uint64_t at = 0;
@@ -256,17 +268,20 @@ asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_c
       co_return failed;
     }
     std::string out;
-    if (piece->empty()) {
-      stuffer.finish(out);
-    } else {
+    bool last = piece->empty();
+    if (!last) {
       std::string folded;
       folder.feed(*piece, folded);
       stuffer.feed(folded, out);
       at += piece->size();
+      // The size known and reached: the dot goes in this piece's write
+      // rather than in a write of its own.
+      last = size != unknown_size && at >= size;
     }
+    if (last) stuffer.finish(out);
     auto r = co_await connection_.write(out, options_->data_timeout);
     if (!r) co_return io_failure(r);
-    if (piece->empty()) break;
+    if (last) break;
   }
   log('>', "(message: " + std::to_string(at) + " bytes, sent in pieces)");
   co_return co_await read_reply(options_->data_timeout, 250, 250);
@@ -285,6 +300,16 @@ asio::awaitable<Step> SmtpClient::quit() {
 asio::awaitable<Step> SmtpClient::send_group(std::initializer_list<std::string_view> lines) {
   line_.clear();
   for (auto l : lines) {
+    log('>', l);
+    line_ += l;
+    line_ += "\r\n";
+  }
+  return write_group();
+}
+
+asio::awaitable<Step> SmtpClient::send_group(const std::vector<std::string>& lines) {
+  line_.clear();
+  for (const auto& l : lines) {
     log('>', l);
     line_ += l;
     line_ += "\r\n";

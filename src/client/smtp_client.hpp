@@ -97,6 +97,15 @@ class SmtpClient {
   // The same with the message in pieces, each folded, stuffed and sent as
   // it comes: the memory is a piece's, whatever the message's size.
   asio::awaitable<Step> data(const MessagePieces& pieces, bool* data_command_refused = nullptr);
+  // DATA alone; positive is 354.
+  asio::awaitable<Step> data_command();
+  // After a 354 (DATA sent in a pipelined group, or data_command()): the message, the dot and
+  // the final reply. With the message's `size` known, the dot goes out with
+  // its last piece instead of in a write of its own.
+  static constexpr std::uint64_t unknown_size = ~std::uint64_t{0};
+  asio::awaitable<Step> send_message(std::string_view message);
+  asio::awaitable<Step> send_message(const MessagePieces& pieces,
+                                     std::uint64_t size = unknown_size);
   asio::awaitable<Step> rset();
   asio::awaitable<Step> quit();
   // The steps taking a string send it from the caller's object: it must live
@@ -107,8 +116,10 @@ class SmtpClient {
   // it: send_group() writes several command lines (without their CRLF) in
   // one write, each logged as sent; reply() then reads their replies one by
   // one, in order. A failed write is the Step's io failure. Only commands
-  // that RFC 2920 3.1 lets stand anywhere in a group (RSET, MAIL, RCPT).
+  // that RFC 2920 3.1 lets stand anywhere in a group (RSET, MAIL, RCPT), and
+  // DATA as the group's last.
   asio::awaitable<Step> send_group(std::initializer_list<std::string_view> lines);
+  asio::awaitable<Step> send_group(const std::vector<std::string>& lines);
   asio::awaitable<Step> reply(int expect_lo, int expect_hi);
 
   const smtp::EhloInfo& ehlo_info() const { return ehlo_info_; }

@@ -96,6 +96,16 @@ Status DurableFile::write_at(std::uint64_t offset, std::string_view data) {
   return Ok{};
 }
 
+Expected<DurableFile> DurableFile::reuse(std::string existing_path, std::string final_path) {
+  // O_TRUNC: the old content's blocks are freed and the new content gets
+  // new ones, so a crash before the sync leaves a file cut short, as a new
+  // file would be, never the old bytes under the new name (journalling
+  // filesystems: data=ordered). O_NOFOLLOW: never through a link.
+  int fd = ::open(existing_path.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return sys_error("cannot open " + existing_path);
+  return DurableFile(fd, std::move(existing_path), std::move(final_path));
+}
+
 Status DurableFile::sync() {
   if (fd_ < 0) return make_error("cannot fsync " + tmp_ + ": not open");
   int r = full_sync_ ? ::fsync(fd_) : ::fdatasync(fd_);

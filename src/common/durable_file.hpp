@@ -32,6 +32,10 @@ class DurableFile {
   // Creates `tmp_path`, to become `final_path`.
   static Expected<DurableFile> create(std::string tmp_path, std::string final_path,
                                       const DurableOptions& options = {});
+  // Empties `existing_path` (a spent file of a pool, see
+  // server/spool_pool.hpp) and writes it anew, to become `final_path`: no
+  // inode is made.
+  static Expected<DurableFile> reuse(std::string existing_path, std::string final_path);
   // No file yet: every step but the destructor's cleanup is for a file
   // that create() made and moved in (a group commit that creates the file
   // on its own thread, server/spool_incoming.cpp).

@@ -1,6 +1,8 @@
 // See couriers.hpp.
 #include "server/couriers.hpp"
 
+#include <algorithm>
+
 #include "client/delivery.hpp"
 #include "server/maildir.hpp"
 #include "server/routing.hpp"
@@ -18,6 +20,11 @@ asio::awaitable<std::optional<std::string>> read_piece(Worker& worker,
                                                        std::shared_ptr<const SpoolMessage> message,
                                                        std::uint64_t offset) {
   if (offset >= message->size()) co_return std::string();  // the end: nothing to read
+  if (message->in_memory()) {
+    auto piece = message->read(offset);
+    if (!piece) co_return std::nullopt;
+    co_return std::move(*piece);
+  }
   auto job = [message, offset](Batch&) -> Expected<std::string> { return message->read(offset); };
   auto piece = co_await worker.run<std::string>(std::move(job));
   if (!piece) co_return std::nullopt;
@@ -56,13 +63,35 @@ asio::awaitable<Outcomes> MaildirCourier::carry(Parcel parcel) {
   co_return out;
 }
 
-SmtpCourier::SmtpCourier(std::string hostname, DeliveryConfig delivery, dns::Resolver* resolver,
-                         net::ScopeGuard scope, Worker& worker)
-    : hostname_(std::move(hostname)),
-      delivery_(std::move(delivery)),
+namespace {
+
+client::ClientOptions delivery_options(std::string hostname, const DeliveryConfig& delivery) {
+  client::ClientOptions options;
+  options.helo_name = std::move(hostname);
+  options.connect_timeout = delivery.connect_timeout;
+  options.greeting_timeout = std::chrono::minutes(2);
+  options.command_timeout = std::chrono::minutes(2);
+  options.data_timeout = std::chrono::minutes(5);
+  return options;
+}
+
+client::ConnectionCache::Settings cache_settings(const DeliveryConfig& delivery) {
+  client::ConnectionCache::Settings s;
+  s.capacity = std::max<std::size_t>(delivery.concurrency, 1);
+  return s;
+}
+
+}  // namespace
+
+SmtpCourier::SmtpCourier(asio::any_io_executor executor, std::string hostname,
+                         DeliveryConfig delivery, dns::Resolver* resolver, net::ScopeGuard scope,
+                         Worker& worker)
+    : delivery_(std::move(delivery)),
       resolver_(resolver),
       scope_(std::move(scope)),
-      worker_(worker) {
+      worker_(worker),
+      options_(delivery_options(std::move(hostname), delivery_)),
+      cache_(std::move(executor), cache_settings(delivery_)) {
   // Outbound STARTTLS is opportunistic: we cannot verify arbitrary MX
   // certificates, but encryption still beats clear text.
   tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -76,27 +105,18 @@ asio::awaitable<Outcomes> SmtpCourier::carry(Parcel parcel) {
     for (const auto& r : parcel.recipients) out.emplace_back(r, *hosts.failure);
     co_return out;
   }
-  client::ClientOptions options;
-  options.helo_name = hostname_;
-  options.connect_timeout = delivery_.connect_timeout;
-  options.greeting_timeout = std::chrono::minutes(2);
-  options.command_timeout = std::chrono::minutes(2);
-  options.data_timeout = std::chrono::minutes(5);
-  auto* tls = tls_.get();
-  const auto& scope = scope_;
-  auto& worker = worker_;
-  TryHost try_host = [&parcel, options, tls, &scope, &worker](const asio::ip::tcp::endpoint& host)
+  TryHost try_host = [this, &parcel](const asio::ip::tcp::endpoint& host)
       -> asio::awaitable<std::vector<client::RecipientResult>> {
     client::DeliveryRequest req;
     req.server = host;
     req.mail_from = parcel.envelope.mail_from;
     req.recipients = parcel.recipients;
     req.message_size = parcel.message->size();
-    req.pieces = [&worker, message = parcel.message](std::uint64_t offset) {
+    req.pieces = [&worker = worker_, message = parcel.message](std::uint64_t offset) {
       return read_piece(worker, message, offset);
     };
-    req.tls = tls;
-    co_return co_await client::deliver(req, scope, options);
+    req.tls = tls_.get();
+    co_return co_await client::deliver(req, scope_, options_, cache_);
   };
   co_return co_await try_hosts(std::move(hosts.endpoints), parcel.recipients, try_host);
 }

@@ -80,8 +80,12 @@ void GroupCommit::push(Item item, std::unique_ptr<Waiter> waiter) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_ && queue_.size() < settings_.max_pending) {
+      bool urgent = !item.may_wait;
       queue_.push_back(Pending{std::move(item), std::move(waiter)});
-      cv_.notify_one();
+      // An item that may wait wakes a thread only to have its deadline
+      // seen (the first one in an empty queue).
+      if (urgent) ++urgent_;
+      if (urgent || queue_.size() == 1) cv_.notify_one();
       return;
     }
     stopping = stopping_;
@@ -97,10 +101,21 @@ void GroupCommit::loop() {
     std::vector<Pending> round;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      for (;;) {
+        if (stopping_ || urgent_ > 0) break;
+        if (queue_.empty()) {
+          cv_.wait(lock);
+          continue;
+        }
+        // Only items that may wait: a round once the oldest waited enough.
+        auto due = queue_.front().since + settings_.may_wait;
+        if (std::chrono::steady_clock::now() >= due) break;
+        cv_.wait_until(lock, due);
+      }
       if (queue_.empty()) return;  // stopping, and nothing left
       // Everything handed in since the last round (the group).
       while (!queue_.empty() && round.size() < settings_.max_round) {
+        if (!queue_.front().item.may_wait) --urgent_;
         round.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

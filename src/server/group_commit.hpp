@@ -8,9 +8,10 @@
 // runs); only then it completes each waiter, on its own executor. So no 250
 // is sent before a message's data and its directory entry are on disk, while
 // one round serves every session that finished its DATA meanwhile; two
-// rounds may be in flight at once (two sync threads). The event
-// loop never waits: it hands an item over (a bounded queue; full, the item
-// fails at once) and its coroutine resumes when the round is done. An error
+// rounds may be in flight at once (two sync threads). A removal, which no
+// session waits for, starts no round of its own for a while (may_wait): it
+// rides with the next message's. The event loop never waits: it hands an item over (a bounded
+// queue; full, the item fails at once) and its coroutine resumes when the round is done. An error
 // fails only the items it touches: a file whose data cannot be synced fails
 // alone; a failed fsync of queue/ fails its round (the renamed files are
 // taken away again, since their names may not be durable) and every later
@@ -49,6 +50,8 @@ class GroupCommit {
     // Rounds in flight at once: while one round's sync runs, the next
     // gathers what arrives and starts its own (the disk queues them).
     std::size_t sync_threads = 2;
+    // How long an item that may wait waits at most for a round.
+    std::chrono::milliseconds may_wait{50};
   };
 
   // The system calls of a round, replaceable by tests (the defaults are the
@@ -80,6 +83,11 @@ class GroupCommit {
   struct Item {
     std::shared_ptr<DurableFile> file;
     std::function<Status()> before;
+    // Nobody is kept waiting on it (a removal): it starts no round of its
+    // own before `Settings::may_wait` has passed, and rides with the next
+    // round that others start meanwhile, so that a round's syncs serve
+    // the messages being accepted rather than a removal alone.
+    bool may_wait = false;
   };
 
   explicit GroupCommit(Settings settings, Ops ops = system_ops());
@@ -120,6 +128,7 @@ class GroupCommit {
     Item item;
     std::unique_ptr<Waiter> waiter;
     Status result = Ok{};
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
   };
 
   void push(Item item, std::unique_ptr<Waiter> waiter);
@@ -143,6 +152,7 @@ class GroupCommit {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
+  std::size_t urgent_ = 0;  // items in queue_ that may not wait
   bool stopping_ = false;
   std::string broken_;  // the first failed fsync of the directory, sticky
   Stats stats_;

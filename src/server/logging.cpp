@@ -7,16 +7,23 @@
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
+#include <unistd.h>
+
+#include <string>
 
 namespace relayscope::server {
 
 Status setup_logging(const std::string& level, const std::string& to, const std::string& file) {
+  // The pid written in once (it does not change: the relay never forks),
+  // not looked up again for every line as spdlog's %P does.
+  const std::string pattern =
+      "%Y-%m-%dT%H:%M:%S.%e %l relayscope[" + std::to_string(::getpid()) + "]: %v";
   std::shared_ptr<spdlog::logger> logger;
   try {
     if (to == "file") {
       auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
       logger = std::make_shared<spdlog::logger>("relay", std::move(sink));
-      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l relayscope[%P]: %v");
+      logger->set_pattern(pattern);
     } else if (to == "syslog") {
       // syslog adds the time, host, tag and pid itself.
       auto sink =
@@ -26,7 +33,7 @@ Status setup_logging(const std::string& level, const std::string& to, const std:
     } else {
       auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
       logger = std::make_shared<spdlog::logger>("relay", std::move(sink));
-      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l relayscope[%P]: %v");
+      logger->set_pattern(pattern);
     }
   } catch (const spdlog::spdlog_ex& e) {
     return make_error("cannot open the log: " + std::string(e.what()));

@@ -56,8 +56,8 @@ QueueManager::QueueManager(asio::any_io_executor executor, QueueSettings setting
       policy_(policy),
       own_local_(std::make_unique<MaildirCourier>(settings_.mailbox_root, settings_.hostname,
                                                   policy, worker)),
-      own_remote_(std::make_unique<SmtpCourier>(settings_.hostname, settings_.delivery, resolver,
-                                                std::move(scope), worker)),
+      own_remote_(std::make_unique<SmtpCourier>(executor, settings_.hostname, settings_.delivery,
+                                                resolver, std::move(scope), worker)),
       local_(own_local_.get()),
       remote_(own_remote_.get()),
       timer_(executor) {}
@@ -92,8 +92,12 @@ void QueueManager::wake() {
   timer_.cancel();
 }
 
-void QueueManager::add(const SpoolEntry& entry) {
+void QueueManager::add(const SpoolEntry& entry, std::shared_ptr<const SpoolMessage> at_hand) {
   Item item;
+  if (at_hand && held_bytes_ + at_hand->size() <= held_budget) {
+    held_bytes_ += at_hand->size();
+    item.at_hand = std::move(at_hand);
+  }
   item.envelope = entry.envelope;
   item.attempts = entry.state.attempts;
   for (const auto& r : entry.envelope.recipients) {
@@ -106,6 +110,9 @@ void QueueManager::add(const SpoolEntry& entry) {
     // Finished before a crash, but not yet removed.
     asio::co_spawn(executor_, remove_finished(id), asio::detached);
     return;
+  }
+  if (auto old = items_.find(id); old != items_.end() && old->second.at_hand) {
+    held_bytes_ -= old->second.at_hand->size();
   }
   items_[id] = std::move(item);
   relay_metrics::queue_size().set(static_cast<double>(items_.size()));
@@ -195,12 +202,19 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   // while the server shuts down.
   // Opened, not read: the couriers read it a piece at a time as it goes out.
   auto path = spool_.queue_dir() + "/" + id;
-  auto open_job = [path](Batch&) -> Expected<std::shared_ptr<const SpoolMessage>> {
-    return SpoolMessage::open(path);
-  };
-  auto read = co_await worker_.run<std::shared_ptr<const SpoolMessage>>(std::move(open_job));
-  if (!*alive) {
-    co_return;
+  Expected<std::shared_ptr<const SpoolMessage>> read = make_error("not read");
+  if (item.at_hand) {
+    // The first attempt of a small message: the copy the session had.
+    held_bytes_ -= item.at_hand->size();
+    read = std::exchange(item.at_hand, nullptr);
+  } else {
+    auto open_job = [path](Batch&) -> Expected<std::shared_ptr<const SpoolMessage>> {
+      return SpoolMessage::open(path);
+    };
+    read = co_await worker_.run<std::shared_ptr<const SpoolMessage>>(std::move(open_job));
+    if (!*alive) {
+      co_return;
+    }
   }
 
   std::shared_ptr<const SpoolMessage> message;
@@ -287,7 +301,14 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     item.pending.erase(rcpt);
   }
 
+  bool slot_given_back = false;
   if (item.pending.empty()) {
+    // The delivery is over: its slot goes to the next message while the
+    // removal waits for a round of the group commit (the item stays, busy,
+    // until then).
+    --in_flight_;
+    wake();
+    slot_given_back = true;
     auto s = co_await spool_.remove(id);
     if (!*alive) {
       co_return;
@@ -334,8 +355,10 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
       waiting_.emplace(Clock::now() + delay, id);
     }
   }
-  --in_flight_;
-  wake();
+  if (!slot_given_back) {
+    --in_flight_;
+    wake();
+  }
 }
 
 asio::awaitable<bool> QueueManager::bounce(std::string id, SpoolEnvelope env,

@@ -59,7 +59,11 @@ class QueueManager {
   void start();
   void stop();
   // A message now in the spool (new, or recovered at start): tried at once.
-  void add(const SpoolEntry& entry);
+  // `at_hand`: the message as the session had it whole in memory (a small
+  // one), so that its first attempt does not read it back from the spool;
+  // kept while the copies held stay under held_budget, else let go.
+  void add(const SpoolEntry& entry, std::shared_ptr<const SpoolMessage> at_hand = nullptr);
+  static constexpr std::size_t held_budget = 16 * 1024 * 1024;
   // Everything waiting for a retry is tried now.
   void flush();
   // Stores a message we write ourselves (a DSN) and queues it.
@@ -77,8 +81,9 @@ class QueueManager {
     std::set<std::string> pending;  // recipients not finished
     int attempts = 0;               // counted again from 0 after a restart
     bool busy = false;
-    bool flush_requested = false;                // a flush came while busy: retry at once
-    Clock::time_point queued_at = Clock::now();  // taken by the queue manager: delays= a|b
+    bool flush_requested = false;                 // a flush came while busy: retry at once
+    Clock::time_point queued_at = Clock::now();   // taken by the queue manager: delays= a|b
+    std::shared_ptr<const SpoolMessage> at_hand;  // for the first attempt (see add())
   };
 
   asio::awaitable<void> scheduler();
@@ -104,6 +109,7 @@ class QueueManager {
   std::deque<std::string> ready_;
   std::multimap<Clock::time_point, std::string> waiting_;
   std::size_t in_flight_ = 0;
+  std::size_t held_bytes_ = 0;  // of the messages at hand
   asio::steady_timer timer_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

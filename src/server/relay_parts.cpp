@@ -219,9 +219,11 @@ class SpoolWriter final : public MessageWriter {
       co_return smtp::make_reply(554, "5.4.6 Too many hops: a mail loop?");
     }
     Expected<std::string> stored = make_error("not stored");
+    std::shared_ptr<const SpoolMessage> at_hand;  // a small message, for its first attempt
     if (incoming_) {
       stored = co_await spool_.commit(incoming_);
     } else {
+      at_hand = SpoolMessage::from_text(pending_);
       stored = co_await spool_.commit_whole(env_, std::exchange(pending_, std::string()));
     }
     std::string to;
@@ -244,7 +246,7 @@ class SpoolWriter final : public MessageWriter {
     SpoolEntry entry;
     entry.envelope = env_;
     entry.size = size_;
-    queue_.add(entry);
+    queue_.add(entry, std::move(at_hand));
     relay_metrics::accepted().inc();
     co_return smtp::make_reply(250, "2.0.0 Ok: queued as " + *stored);
   }

@@ -57,12 +57,25 @@ Status write_all(int fd, std::string_view a, std::string_view b, const std::stri
   return Ok{};
 }
 
+// Spent files kept in free/ at most (each at most SpoolFilePool::max_file_size).
+constexpr std::size_t spent_files_kept = 2048;
+
 }  // namespace
+
+Expected<DurableFile> Spool::new_file(SpoolFilePool& pool, const std::string& tmp,
+                                      const std::string& final_path) {
+  if (auto spent = pool.take()) {
+    auto file = DurableFile::reuse(*spent, final_path);
+    if (file) return file;
+    // Gone or unusable (removed by hand): a new file instead.
+  }
+  return DurableFile::create(tmp, final_path);
+}
 
 Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& worker,
                                              GroupCommit::DataSync data_sync) {
   std::error_code ec;
-  for (auto d : {dir, dir + "/tmp", dir + "/queue", dir + "/state"}) {
+  for (auto d : {dir, dir + "/tmp", dir + "/queue", dir + "/state", dir + "/free"}) {
     fs::create_directories(d, ec);
     if (ec) {
       return make_error("cannot create " + d + ": " + ec.message());
@@ -79,11 +92,14 @@ Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& wor
       return s.error();
     }
   }
-  return std::unique_ptr<Spool>(new Spool(dir, worker, data_sync));
+  auto pool = std::make_shared<SpoolFilePool>(dir + "/free", spent_files_kept);
+  if (auto s = pool->adopt(); !s) return s.error();
+  return std::unique_ptr<Spool>(new Spool(dir, worker, data_sync, std::move(pool)));
 }
 
-Spool::Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync)
-    : dir_(std::move(dir)), worker_(worker) {
+Spool::Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync,
+             std::shared_ptr<SpoolFilePool> pool)
+    : dir_(std::move(dir)), worker_(worker), pool_(std::move(pool)) {
   GroupCommit::Settings g;
   g.dir = queue_dir();
   g.fsync = worker.fsync_enabled();
@@ -120,8 +136,8 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
   // The job is a named local and the result is co_returned from one: GCC 12
   // double-destroys temporaries of "co_return co_await f(lambda)".
   auto job = [tmp, final_path, queue, head = std::move(head), message = std::move(message),
-              id = envelope.id](Batch& b) -> Expected<std::string> {
-    auto file = DurableFile::create(tmp, final_path);
+              id = envelope.id, pool = pool_](Batch& b) -> Expected<std::string> {
+    auto file = new_file(*pool, tmp, final_path);
     if (!file) return file.error();
     auto s = file->append(head);
     if (s) s = file->append(message);
@@ -197,9 +213,10 @@ asio::awaitable<Status> Spool::remove(std::string id) {
   auto state = state_dir() + "/" + id;
   // The unlinks run on the sync thread, and the round's one fsync of queue/
   // makes them durable along with the messages accepted meanwhile.
-  auto unlink = [path, state]() -> Status {
+  auto unlink = [path, state, pool = pool_]() -> Status {
     // The message first: a .done file left alone is harmless (removed at start).
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    // Its file goes to free/ for a new message when the pool takes it.
+    if (!pool->give(path) && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return make_error("cannot remove " + path + ": " + std::strerror(errno));
     }
     ::unlink((path + ".done").c_str());
@@ -207,6 +224,7 @@ asio::awaitable<Status> Spool::remove(std::string id) {
     return Ok{};
   };
   GroupCommit::Item item{nullptr, unlink};
+  item.may_wait = true;  // no session waits for it: it rides with a message's round
   Status removed = co_await group_->commit(std::move(item));
   co_return removed;
 }

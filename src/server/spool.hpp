@@ -7,9 +7,10 @@
 // message finished meanwhile; removals from queue/ share those rounds. Recipients that are finished
 // are appended to queue/<id>.done (fsync'd) so a restart never delivers them again. On start, tmp/
 // leftovers (half-written: never answered 250) are deleted, unreadable queue files are moved to
-// corrupt/ (kept, never delivered) and queue/ is read back. state/<id> holds advisory retry facts
-// for `relayscope queue` (not fsync'd: losing it loses nothing). Limits: one server per spool (pid
-// lock).
+// corrupt/ (kept, never delivered) and queue/ is read back. The files of removed messages wait in
+// free/ to be written over by new ones (spool_pool.hpp: no inode per message). state/<id> holds
+// advisory retry facts for `relayscope queue` (not fsync'd: losing it loses nothing). Limits: one
+// server per spool (pid lock).
 #pragma once
 
 #include <asio.hpp>
@@ -22,6 +23,7 @@
 #include "common/expected.hpp"
 #include "server/group_commit.hpp"
 #include "server/spool_format.hpp"
+#include "server/spool_pool.hpp"
 #include "server/worker.hpp"
 
 namespace relayscope::server {
@@ -35,7 +37,7 @@ struct SpoolEntry {
 
 class Spool {
  public:
-  // Creates dir/, dir/tmp/ and dir/queue/ when missing.
+  // Creates dir/ and its tmp/, queue/, state/ and free/ when missing.
   static Expected<std::unique_ptr<Spool>> open(
       const std::string& dir, Worker& worker,
       GroupCommit::DataSync data_sync = GroupCommit::DataSync::automatic);
@@ -78,7 +80,8 @@ class Spool {
   asio::awaitable<Status> mark_done(std::string id,
                                     std::vector<std::pair<std::string, std::string>> done);
   // Removes a message whose every recipient is finished (durably: the
-  // unlink waits for the group commit's next fsync of queue/).
+  // unlink, or the move of its file into free/, waits for the group
+  // commit's next fsync of queue/).
   asio::awaitable<Status> remove(std::string id);
   // Records the retry facts of a message (advisory; no fsync).
   asio::awaitable<Status> write_state(std::string id, RetryState state);
@@ -92,13 +95,22 @@ class Spool {
   std::string tmp_dir() const { return dir_ + "/tmp"; }
   std::string state_dir() const { return dir_ + "/state"; }
   std::string corrupt_dir() const { return dir_ + "/corrupt"; }
+  std::string free_dir() const { return dir_ + "/free"; }
   GroupCommit::Stats commit_stats() const { return group_->stats(); }
+  // A new file for a message, to become queue/<id> once durable: a spent
+  // one from the pool when it has one, else tmp/<id>. Blocking.
+  static Expected<DurableFile> new_file(SpoolFilePool& pool, const std::string& tmp,
+                                        const std::string& final_path);
 
  private:
-  Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync);
+  Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync,
+        std::shared_ptr<SpoolFilePool> pool);
   std::string dir_;
   Worker& worker_;
   std::uint32_t counter_ = 0;
+  // Shared with the jobs that take and give its files (they may run on a
+  // worker thread after the spool is gone, at shutdown).
+  std::shared_ptr<SpoolFilePool> pool_;
   std::unique_ptr<GroupCommit> group_;
 };
 

@@ -1,6 +1,6 @@
 // A message streamed into the spool (see spool.hpp): begin() writes the
-// envelope into tmp/<id>, append() the message as it arrives, commit() hands
-// it to the group commit (its size written last), discard() removes it;
+// envelope into tmp/<id> (or over a spent file of free/), append() the message as it arrives,
+// commit() hands it to the group commit (its size written last), discard() removes it;
 // commit_whole() leaves all of it to the group commit's round.
 #include <string>
 
@@ -34,8 +34,8 @@ asio::awaitable<Expected<std::shared_ptr<Spool::Incoming>>> Spool::begin(SpoolEn
   auto tmp = tmp_dir() + "/" + envelope.id;
   auto final_path = queue_dir() + "/" + envelope.id;
   auto job = [tmp, final_path, head = std::move(head), first = std::move(first), id = envelope.id,
-              at](Batch&) -> Expected<std::shared_ptr<Incoming>> {
-    auto file = DurableFile::create(tmp, final_path);
+              at, pool = pool_](Batch&) -> Expected<std::shared_ptr<Incoming>> {
+    auto file = new_file(*pool, tmp, final_path);
     if (!file) return file.error();
     auto in = std::make_shared<Incoming>(std::move(*file));
     in->id = id;
@@ -86,8 +86,8 @@ asio::awaitable<Expected<std::string>> Spool::commit_whole(SpoolEnvelope envelop
   // there on (a failure there fails this message alone).
   auto create = [message, tmp = tmp_dir() + "/" + envelope.id,
                  final_path = queue_dir() + "/" + envelope.id, head = std::move(head),
-                 content = std::move(content)]() -> Status {
-    auto file = DurableFile::create(tmp, final_path);
+                 content = std::move(content), pool = pool_]() -> Status {
+    auto file = new_file(*pool, tmp, final_path);
     if (!file) return file.error();
     message->file = std::move(*file);
     auto s = message->file.append(head);

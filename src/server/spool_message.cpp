@@ -16,6 +16,8 @@ namespace relayscope::server {
 namespace {
 // As much of the file's start as an envelope may take (spool.cpp's limit).
 constexpr std::size_t max_envelope = 4 * 1024 * 1024;
+// A file up to this size is read whole when opened.
+constexpr std::size_t whole_file_max = 64 * 1024;
 }  // namespace
 
 Expected<std::shared_ptr<const SpoolMessage>> SpoolMessage::open(const std::string& path) {
@@ -25,9 +27,12 @@ Expected<std::shared_ptr<const SpoolMessage>> SpoolMessage::open(const std::stri
   if (m->fd_ < 0) return make_error("cannot read " + path + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(m->fd_, &st) != 0) return make_error("cannot stat " + path);
-  // The envelope, read in growing pieces until its empty line.
+  // The envelope, read in growing pieces until its empty line. A small file
+  // (most mail) comes whole in the first read and stays in memory: its
+  // courier then reads no piece off the network thread.
   std::string head;
-  std::size_t want = 4096;
+  std::size_t want =
+      std::clamp<std::size_t>(static_cast<std::size_t>(st.st_size), 4096, whole_file_max);
   while (head.find("\n\n") == std::string::npos && head.size() < max_envelope) {
     std::string piece(want, '\0');
     auto n = ::pread(m->fd_, piece.data(), piece.size(), static_cast<off_t>(head.size()));
@@ -38,12 +43,22 @@ Expected<std::shared_ptr<const SpoolMessage>> SpoolMessage::open(const std::stri
     want = std::min(want * 2, max_envelope);
   }
   auto end = head.find("\n\n");
+  const bool whole = end != std::string::npos &&
+                     head.size() == static_cast<std::size_t>(st.st_size) &&
+                     head.size() <= whole_file_max;
+  std::string text;
+  if (whole) text = head.substr(end + 2);
   if (end != std::string::npos) head.resize(end + 2);
   std::size_t body = 0;
   auto env = parse_envelope_head(head, static_cast<std::uint64_t>(st.st_size), body);
   if (!env) return make_error(path + ": " + env.error().message);
   m->body_ = body;
   m->size_ = static_cast<std::uint64_t>(st.st_size) - body;
+  if (whole && text.size() == m->size_) {
+    m->text_ = std::move(text);
+    ::close(m->fd_);
+    m->fd_ = -1;
+  }
   return std::shared_ptr<const SpoolMessage>(std::move(m));
 }
 

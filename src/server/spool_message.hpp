@@ -4,7 +4,8 @@
 // manager used to read each message whole: up to concurrency x 25 MiB). The
 // file stays open while the message is in use, so a removal meanwhile (the
 // message finished by another attempt, or taken away by hand) does not cut
-// a delivery short. Reading is blocking: call it from a worker thread.
+// a delivery short. Reading is blocking (call it from a worker thread),
+// except for a small message, read whole when opened (in_memory()).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,8 @@ class SpoolMessage {
   SpoolMessage& operator=(const SpoolMessage&) = delete;
 
   std::uint64_t size() const { return size_; }
+  // Read whole when opened (a small message): reading costs no system call.
+  bool in_memory() const { return fd_ < 0; }
   // Up to `max` bytes of the message from `offset`; empty at its end.
   Expected<std::string> read(std::uint64_t offset, std::size_t max = piece_size) const;
   // Hands each piece (at most piece_size) to `sink` in order; the first

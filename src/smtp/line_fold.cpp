@@ -2,9 +2,29 @@
 // never counts toward the length, nor is a fold put between them.
 #include "smtp/line_fold.hpp"
 
+#include <cstring>
+
 namespace relayscope::smtp {
 
 void LineFolder::feed(std::string_view in, std::string& out) {
+  // Line by line: a line that fits goes out in one append (most do); one
+  // that does not is folded a byte at a time (fold_bytes).
+  while (!in.empty()) {
+    const auto* lf = static_cast<const char*>(std::memchr(in.data(), '\n', in.size()));
+    std::size_t line = lf ? static_cast<std::size_t>(lf - in.data()) + 1 : in.size();
+    std::size_t counted = lf ? line - 1 : line;                   // the LF never counts
+    if (lf && counted > 0 && in[counted - 1] == '\r') --counted;  // nor the CR before it
+    if (column_ + counted <= limit_) {
+      out.append(in.data(), line);
+      column_ = lf ? 0 : column_ + counted;
+    } else {
+      fold_bytes(in.substr(0, line), out);
+    }
+    in.remove_prefix(line);
+  }
+}
+
+void LineFolder::fold_bytes(std::string_view in, std::string& out) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '\n') {

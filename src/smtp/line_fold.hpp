@@ -18,6 +18,7 @@ class LineFolder {
   void feed(std::string_view in, std::string& out);
 
  private:
+  void fold_bytes(std::string_view in, std::string& out);  // one line that needs folding
   std::size_t limit_;
   std::size_t column_ = 0;  // octets on the current output line
 };

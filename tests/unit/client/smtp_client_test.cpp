@@ -250,7 +250,8 @@ TEST(Deliver, SendsAMessageReadInPiecesOnlyOnceTheServerSaid354) {
   EXPECT_EQ(results[0].disposition, Disposition::delivered) << results[0].text;
   EXPECT_EQ(body, "Subject: t\r\n\r\n..leading dot\r\n");
   EXPECT_FALSE(read_before_354);
-  EXPECT_EQ(offsets, (std::vector<std::uint64_t>{0, 11, 14, 28}));
+  // The size is known: the dot goes with the last piece, with no read past it.
+  EXPECT_EQ(offsets, (std::vector<std::uint64_t>{0, 11, 14}));
   EXPECT_NE(mail.find("SIZE=28"), std::string::npos) << mail;
 }
 

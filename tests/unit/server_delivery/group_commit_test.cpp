@@ -374,6 +374,59 @@ TEST_F(GroupCommitTest, ChangesWithoutAFileShareTheRoundAndAFullQueueFailsAtOnce
   EXPECT_NE(results.at("q3").error().message.find("too many"), std::string::npos);
 }
 
+TEST_F(GroupCommitTest, ARemovalRidesWithTheNextMessagesRoundOrWaitsItsLimitAlone) {
+  for (const char* name : {"r1", "r2"}) std::ofstream(queue() + "/" + name) << "done";
+  auto removal = [this](const std::string& name) {
+    GroupCommit::Item item{nullptr, [path = queue() + "/" + name]() -> Status {
+                             ::unlink(path.c_str());
+                             return Ok{};
+                           }};
+    item.may_wait = true;
+    return item;
+  };
+  {
+    // It could wait an hour: it is made durable by the round the message
+    // that follows it starts, one round for both.
+    auto s = settings(queue(), GroupCommit::DataSync::each_file);
+    s.may_wait = std::chrono::hours(1);
+    GroupCommit g(s, fake_ops(journal));
+    asio::io_context io;
+    std::map<std::string, Status> results;
+    asio::co_spawn(
+        io,
+        [&, item = removal("r1")]() mutable -> asio::awaitable<void> {
+          results.emplace("r1", co_await g.commit(std::move(item)));
+        },
+        asio::detached);
+    spawn_commit(io, g, file("m1", "message"), results);
+    io.run_for(std::chrono::seconds(20));
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_TRUE(results.at("r1"));
+    EXPECT_TRUE(results.at("m1"));
+    EXPECT_FALSE(fs::exists(queue() + "/r1"));
+    EXPECT_EQ(g.stats().rounds, 1u);
+  }
+  {
+    // Alone, it gets a round of its own once its limit has passed.
+    auto s = settings(queue(), GroupCommit::DataSync::each_file);
+    s.may_wait = std::chrono::milliseconds(200);
+    GroupCommit g(s, fake_ops(journal));
+    asio::io_context io;
+    Status removed = make_error("not run");
+    auto t0 = std::chrono::steady_clock::now();
+    asio::co_spawn(
+        io,
+        [&, item = removal("r2")]() mutable -> asio::awaitable<void> {
+          removed = co_await g.commit(std::move(item));
+        },
+        asio::detached);
+    io.run_for(std::chrono::seconds(20));
+    EXPECT_TRUE(removed);
+    EXPECT_FALSE(fs::exists(queue() + "/r2"));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
+  }
+}
+
 TEST_F(GroupCommitTest, WithoutFsyncNothingIsSyncedButFilesAreRenamed) {
   auto s = settings(queue(), GroupCommit::DataSync::automatic);
   s.fsync = false;

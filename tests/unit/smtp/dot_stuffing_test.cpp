@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace relayscope::smtp {
 namespace {
 
@@ -43,6 +45,49 @@ TEST(DotStuff, InPiecesGivesWhatTheWholeMessageGives) {
       s.finish(out);
       EXPECT_EQ(out, dot_stuff(m)) << cut << " " << cut2;
     }
+  }
+}
+
+// Dot-stuffing a byte at a time, as it was before runs of ordinary bytes
+// went out in one append: the reference the fast path must agree with.
+std::string stuff_reference(std::string_view m) {
+  std::string out;
+  bool line_start = true, after_cr = false;
+  for (char c : m) {
+    if (c == '\n' && after_cr) {
+      after_cr = false;
+      continue;
+    }
+    after_cr = c == '\r';
+    if (c == '\r' || c == '\n') {
+      out += "\r\n";
+      line_start = true;
+      continue;
+    }
+    if (line_start && c == '.') out += '.';
+    out += c;
+    line_start = false;
+  }
+  if (!line_start) out += "\r\n";
+  return out + ".\r\n";
+}
+
+TEST(DotStuff, AgreesWithTheByteAtATimeStufferOnRandomPieces) {
+  std::mt19937 rng(11);
+  const char alphabet[] = {'a', '.', '.', '\r', '\n'};
+  for (int round = 0; round < 2000; ++round) {
+    std::string m;
+    auto n = rng() % 40;
+    for (std::uint32_t i = 0; i < n; ++i) m += alphabet[rng() % sizeof alphabet];
+    DotStuffer s;
+    std::string out;
+    for (std::size_t at = 0; at < m.size();) {
+      auto len = std::min<std::size_t>(1 + rng() % 7, m.size() - at);
+      s.feed(std::string_view(m).substr(at, len), out);
+      at += len;
+    }
+    s.finish(out);
+    ASSERT_EQ(out, stuff_reference(m)) << round;
   }
 }
 

@@ -2,6 +2,8 @@
 // lines over 998 octets on the way out, and NUL bytes refused in DATA.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "smtp/data_reader.hpp"
 #include "smtp/line_fold.hpp"
 #include "smtp/printable.hpp"
@@ -52,6 +54,44 @@ TEST(LineFold, ChunkedEqualsWhole) {
     f.feed(std::string_view(m).substr(0, cut), out);
     f.feed(std::string_view(m).substr(cut), out);
     EXPECT_EQ(out, whole) << cut;
+  }
+}
+
+// The folder a byte at a time, as it was before lines that fit went out in
+// one append: the reference the fast path must agree with.
+std::string fold_reference(std::string_view in, std::size_t limit) {
+  std::string out;
+  std::size_t column = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '\n') {
+      out += c;
+      column = 0;
+      continue;
+    }
+    bool ends_line = c == '\r' && i + 1 < in.size() && in[i + 1] == '\n';
+    if (!ends_line && column >= limit) {
+      out += "\r\n ";
+      column = 1;
+    }
+    out += c;
+    if (!ends_line) ++column;
+  }
+  return out;
+}
+
+TEST(LineFold, AgreesWithTheByteAtATimeFolderOnRandomMessages) {
+  std::mt19937 rng(7);
+  const char alphabet[] = {'a', 'b', '.', '\r', '\n'};
+  for (int round = 0; round < 2000; ++round) {
+    std::string m;
+    auto n = rng() % 60;
+    for (std::uint32_t i = 0; i < n; ++i) m += alphabet[rng() % sizeof alphabet];
+    std::size_t limit = 2 + rng() % 8;
+    LineFolder f(limit);
+    std::string out;
+    f.feed(m, out);
+    ASSERT_EQ(out, fold_reference(m, limit)) << round;
   }
 }
 
