@@ -41,6 +41,8 @@ GroupCommit::GroupCommit(Settings settings, Ops ops)
     : settings_(std::move(settings)), ops_(std::move(ops)) {
   if (settings_.max_round == 0) settings_.max_round = 1;
   if (settings_.sync_threads == 0) settings_.sync_threads = 1;
+  // Kept open for the syncfs of every round (else opened by each round).
+  dir_fd_ = ::open(settings_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   for (std::size_t i = 0; i < settings_.sync_threads; ++i) {
     threads_.emplace_back([this] { loop(); });
   }
@@ -53,6 +55,7 @@ GroupCommit::~GroupCommit() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
 std::string GroupCommit::broken() const {
@@ -82,10 +85,12 @@ void GroupCommit::push(Item item, std::unique_ptr<Waiter> waiter) {
     if (!stopping_ && queue_.size() < settings_.max_pending) {
       bool urgent = !item.may_wait;
       queue_.push_back(Pending{std::move(item), std::move(waiter)});
-      // An item that may wait wakes a thread only to have its deadline
-      // seen (the first one in an empty queue).
-      if (urgent) ++urgent_;
-      if (urgent || queue_.size() == 1) cv_.notify_one();
+      // An item that may wait wakes no thread: an idle one looks at the
+      // queue every `may_wait` anyway.
+      if (urgent) {
+        ++urgent_;
+        cv_.notify_one();
+      }
       return;
     }
     stopping = stopping_;
@@ -104,7 +109,7 @@ void GroupCommit::loop() {
       for (;;) {
         if (stopping_ || urgent_ > 0) break;
         if (queue_.empty()) {
-          cv_.wait(lock);
+          cv_.wait_for(lock, settings_.may_wait);
           continue;
         }
         // Only items that may wait: a round once the oldest waited enough.
@@ -186,13 +191,14 @@ void GroupCommit::run_round(std::vector<Pending>& round) {
 // syncfs fails, each file is synced on its own and queue/ fsync'd.
 void GroupCommit::names_with_data(std::vector<Pending>& round, std::vector<Pending*>& files) {
   for (auto* p : files) p->result = p->item.file->publish_open();
-  int dir_fd = ::open(settings_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir_fd =
+      dir_fd_ >= 0 ? dir_fd_ : ::open(settings_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   Status s = dir_fd < 0
                  ? Status(make_error("cannot open " + settings_.dir + ": " + std::strerror(errno)))
                  : Status(Ok{});
   auto t0 = std::chrono::steady_clock::now();
   if (s) s = ops_.sync_filesystem(dir_fd);
-  if (dir_fd >= 0) ::close(dir_fd);
+  if (dir_fd >= 0 && dir_fd != dir_fd_) ::close(dir_fd);
   {
     std::lock_guard lock(mutex_);
     average(filesystem_sync_us_, micros_since(t0));

@@ -50,7 +50,9 @@ class GroupCommit {
     // Rounds in flight at once: while one round's sync runs, the next
     // gathers what arrives and starts its own (the disk queues them).
     std::size_t sync_threads = 2;
-    // How long an item that may wait waits at most for a round.
+    // How long an item that may wait waits for others to start a round
+    // before it starts one; an idle sync thread looks at the queue this
+    // often, so at most twice this.
     std::chrono::milliseconds may_wait{50};
   };
 
@@ -161,6 +163,7 @@ class GroupCommit {
   double filesystem_sync_us_ = 0;
   std::uint64_t rounds_since_probe_ = 0;
   std::vector<std::thread> threads_;
+  int dir_fd_ = -1;  // settings_.dir, for syncfs(2)
 };
 
 }  // namespace relayscope::server

@@ -94,6 +94,7 @@ void QueueManager::wake() {
 
 void QueueManager::add(const SpoolEntry& entry, std::shared_ptr<const SpoolMessage> at_hand) {
   Item item;
+  item.fresh = entry.fresh;
   if (at_hand && held_bytes_ + at_hand->size() <= held_budget) {
     held_bytes_ += at_hand->size();
     item.at_hand = std::move(at_hand);
@@ -153,6 +154,7 @@ asio::awaitable<Expected<std::string>> QueueManager::submit(SpoolEnvelope envelo
   envelope.id = *stored;
   SpoolEntry entry;
   entry.envelope = std::move(envelope);
+  entry.fresh = true;
   add(entry);
   co_return stored;
 }
@@ -288,6 +290,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
   // the record: no .done file to write and fsync first.
   bool all_finished = done.size() == item.pending.size();
   if (!done.empty() && !all_finished) {
+    item.fresh = false;
     auto s = co_await spool_.mark_done(id, done);
     if (!*alive) {
       co_return;
@@ -309,7 +312,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     --in_flight_;
     wake();
     slot_given_back = true;
-    auto s = co_await spool_.remove(id);
+    auto s = co_await spool_.remove(id, item.fresh);
     if (!*alive) {
       co_return;
     }
@@ -340,6 +343,7 @@ asio::awaitable<void> QueueManager::attempt(std::string id) {
     st.next_retry = unix_now() + std::chrono::duration_cast<std::chrono::seconds>(delay).count() +
                     (delay.count() % 1000 ? 1 : 0);
     st.last_error = last_error.empty() ? "spool error" : last_error;
+    item.fresh = false;
     auto ws = co_await spool_.write_state(id, std::move(st));
     if (!*alive) {
       co_return;

@@ -84,6 +84,7 @@ class QueueManager {
     bool flush_requested = false;                 // a flush came while busy: retry at once
     Clock::time_point queued_at = Clock::now();   // taken by the queue manager: delays= a|b
     std::shared_ptr<const SpoolMessage> at_hand;  // for the first attempt (see add())
+    bool fresh = false;  // no .done or state file written for it (SpoolEntry::fresh)
   };
 
   asio::awaitable<void> scheduler();

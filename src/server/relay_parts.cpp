@@ -246,6 +246,7 @@ class SpoolWriter final : public MessageWriter {
     SpoolEntry entry;
     entry.envelope = env_;
     entry.size = size_;
+    entry.fresh = true;
     queue_.add(entry, std::move(at_hand));
     relay_metrics::accepted().inc();
     co_return smtp::make_reply(250, "2.0.0 Ok: queued as " + *stored);

@@ -110,6 +110,11 @@ Spool::Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync,
 Spool::~Spool() {
   auto s = group_->stats();
   group_.reset();  // finishes what was handed in
+  auto p = pool_->stats();
+  if (p.reused + p.missed > 0) {
+    spdlog::info("spool: {} messages written over spent files, {} in new files; {} files kept",
+                 p.reused, p.missed, p.kept);
+  }
   if (s.rounds == 0) return;
   spdlog::info(
       "spool: group commit made {} changes durable in {} rounds ({:.1f} a round, at most {}): "
@@ -208,19 +213,21 @@ asio::awaitable<Status> Spool::mark_done(std::string id,
   co_return r;
 }
 
-asio::awaitable<Status> Spool::remove(std::string id) {
+asio::awaitable<Status> Spool::remove(std::string id, bool fresh) {
   auto path = queue_dir() + "/" + id;
   auto state = state_dir() + "/" + id;
   // The unlinks run on the sync thread, and the round's one fsync of queue/
   // makes them durable along with the messages accepted meanwhile.
-  auto unlink = [path, state, pool = pool_]() -> Status {
+  auto unlink = [path, state, fresh, pool = pool_]() -> Status {
     // The message first: a .done file left alone is harmless (removed at start).
     // Its file goes to free/ for a new message when the pool takes it.
     if (!pool->give(path) && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return make_error("cannot remove " + path + ": " + std::strerror(errno));
     }
-    ::unlink((path + ".done").c_str());
-    ::unlink(state.c_str());
+    if (!fresh) {
+      ::unlink((path + ".done").c_str());
+      ::unlink(state.c_str());
+    }
     return Ok{};
   };
   GroupCommit::Item item{nullptr, unlink};

@@ -33,6 +33,8 @@ struct SpoolEntry {
   std::map<std::string, std::string> done;  // recipient -> how it ended ("delivered ...")
   std::uint64_t size = 0;                   // bytes of the message
   RetryState state;
+  // Just accepted (a session's or a DSN): it has no .done or state file.
+  bool fresh = false;
 };
 
 class Spool {
@@ -82,7 +84,8 @@ class Spool {
   // Removes a message whose every recipient is finished (durably: the
   // unlink, or the move of its file into free/, waits for the group
   // commit's next fsync of queue/).
-  asio::awaitable<Status> remove(std::string id);
+  // `fresh`: it never had a .done or state file, so only queue/<id> goes.
+  asio::awaitable<Status> remove(std::string id, bool fresh = false);
   // Records the retry facts of a message (advisory; no fsync).
   asio::awaitable<Status> write_state(std::string id, RetryState state);
   // The message (without the envelope), read from queue/<id>. Blocking.

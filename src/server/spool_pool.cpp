@@ -39,7 +39,11 @@ Status SpoolFilePool::adopt() {
 
 std::optional<std::string> SpoolFilePool::take() {
   std::lock_guard lock(mutex_);
-  if (free_.empty()) return std::nullopt;
+  if (free_.empty()) {
+    ++stats_.missed;
+    return std::nullopt;
+  }
+  ++stats_.reused;
   auto path = std::move(free_.back());
   free_.pop_back();
   return path;
@@ -56,7 +60,13 @@ bool SpoolFilePool::give(const std::string& path) {
   auto to = dir_ + "/" + std::to_string(next_++);
   if (::rename(path.c_str(), to.c_str()) != 0) return false;
   free_.push_back(std::move(to));
+  ++stats_.kept;
   return true;
+}
+
+SpoolFilePool::Stats SpoolFilePool::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 std::size_t SpoolFilePool::size() const {

@@ -25,7 +25,7 @@ namespace relayscope::server {
 class SpoolFilePool {
  public:
   // Files up to this size are kept (a big message's blocks are not held).
-  static constexpr std::uint64_t max_file_size = 256 * 1024;
+  static constexpr std::uint64_t max_file_size = 128 * 1024;
 
   SpoolFilePool(std::string dir, std::size_t capacity);
   // At start: takes in what free/ holds (up to the capacity; the rest, and
@@ -40,12 +40,21 @@ class SpoolFilePool {
   std::size_t size() const;
   const std::string& dir() const { return dir_; }
 
+  // What the pool did, for the log line at stop and the tests.
+  struct Stats {
+    std::uint64_t reused = 0;  // take() gave a file
+    std::uint64_t missed = 0;  // take() had none: a new file was made
+    std::uint64_t kept = 0;    // give() took a file in
+  };
+  Stats stats() const;
+
  private:
   std::string dir_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::vector<std::string> free_;
   std::uint64_t next_ = 0;  // the next name in free/
+  Stats stats_;
 };
 
 }  // namespace relayscope::server

@@ -231,6 +231,21 @@ TEST_F(SpoolTest, RemoveTakesTheMessageAndItsRecords) {
   EXPECT_TRUE(fs::is_empty(spool->state_dir()));
 }
 
+TEST_F(SpoolTest, AFreshMessagesRemovalLooksForNoRecords) {
+  // Fresh: no .done or state file was ever written for it, so none is
+  // looked for (what is there belongs to nobody: recovery drops orphans).
+  auto id = store(envelope(), "m\r\n");
+  spit(spool->state_dir() + "/" + id, "orphan");
+  ASSERT_TRUE(run_coroutine(spool->remove(id, true)));
+  EXPECT_FALSE(fs::exists(spool->queue_dir() + "/" + id));
+  EXPECT_TRUE(fs::exists(spool->state_dir() + "/" + id));
+  // Not fresh: its records go with it.
+  auto id2 = store(envelope(), "m\r\n");
+  ASSERT_TRUE(run_coroutine(spool->write_state(id2, RetryState{1, 5, "e"})));
+  ASSERT_TRUE(run_coroutine(spool->remove(id2)));
+  EXPECT_FALSE(fs::exists(spool->state_dir() + "/" + id2));
+}
+
 TEST_F(SpoolTest, ListShowsTheRetryStateAndRecoveryDropsOrphans) {
   auto id = store(envelope(), "m\r\n");
   ASSERT_TRUE(run_coroutine(spool->write_state(id, RetryState{2, 1795400999, "450 later"})));
