@@ -95,19 +95,26 @@ TEST(Transact, PipelinesMailRcptAndDataWhenTheServerOffersIt) {
                                             "DATA\r\n"}));
 }
 
-TEST(Transact, AfterARefusedMailEveryPipelinedReplyIsReadAndNothingIsKept) {
-  LoopbackPeer p;
+// One pipelined transaction over a cache whose server answers the group
+// (MAIL, RCPT, DATA) with `replies`: what the client made of it, the line
+// it sent next, and how many connections the cache kept.
+struct Refused {
   std::vector<std::string> seen;
   std::vector<RecipientResult> results;
   std::string after;
   std::size_t kept = 99;
+};
+
+Refused refused_transaction(std::string replies) {
+  LoopbackPeer p;
+  Refused r;
   p.run(
       [&](tcp::socket& s) -> asio::awaitable<void> {
         std::string buf;
         co_await greet(s, buf);
-        for (int i = 0; i < 3; ++i) seen.push_back(co_await receive_line(s, buf));
-        co_await send(s, "550 5.7.1 sender refused\r\n503 need MAIL\r\n503 need RCPT\r\n");
-        after = co_await receive_line(s, buf);
+        for (int i = 0; i < 3; ++i) r.seen.push_back(co_await receive_line(s, buf));
+        co_await send(s, replies);
+        r.after = co_await receive_line(s, buf);
         co_await send(s, "221 bye\r\n");
       },
       [&]() -> asio::awaitable<void> {
@@ -115,16 +122,21 @@ TEST(Transact, AfterARefusedMailEveryPipelinedReplyIsReadAndNothingIsKept) {
         auto scope = net::ScopeGuard::loopback_only();
         const auto options = quick();
         ConnectionCache cache(co_await asio::this_coro::executor, {});
-        auto r = request(p.endpoint(), "a@y.test");
-        results = co_await deliver(r, scope, options, cache);
-        kept = cache.size();
+        auto req = request(p.endpoint(), "a@y.test");
+        r.results = co_await deliver(req, scope, options, cache);
+        r.kept = cache.size();
       });
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].disposition, Disposition::permanent);
-  EXPECT_EQ(results[0].stage, Stage::mail);
-  EXPECT_EQ(results[0].code, 550);
-  EXPECT_EQ(after, "QUIT\r\n");  // in step: QUIT's reply is not one of the 503s
-  EXPECT_EQ(kept, 0u);
+  return r;
+}
+
+TEST(Transact, AfterARefusedMailEveryPipelinedReplyIsReadAndNothingIsKept) {
+  auto r = refused_transaction("550 5.7.1 sender refused\r\n503 need MAIL\r\n503 need RCPT\r\n");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].disposition, Disposition::permanent);
+  EXPECT_EQ(r.results[0].stage, Stage::mail);
+  EXPECT_EQ(r.results[0].code, 550);
+  EXPECT_EQ(r.after, "QUIT\r\n");  // in step: QUIT's reply is not one of the 503s
+  EXPECT_EQ(r.kept, 0u);
 }
 
 TEST(ConnectionCache, ASecondMessageToTheSameServerGoesOverTheSameConnection) {
@@ -211,32 +223,13 @@ TEST(ConnectionCache, AConnectionTheServerClosedWhileIdleIsReplacedNotAFailure) 
 }
 
 TEST(ConnectionCache, AConnectionWhoseRecipientsWereAllRefusedIsNotKept) {
-  LoopbackPeer p;
-  std::vector<RecipientResult> results;
-  std::string after;
-  std::size_t kept = 99;
-  p.run(
-      [&](tcp::socket& s) -> asio::awaitable<void> {
-        std::string buf;
-        co_await greet(s, buf);
-        for (int i = 0; i < 3; ++i) co_await receive_line(s, buf);
-        co_await send(s, "250 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n");
-        after = co_await receive_line(s, buf);
-        co_await send(s, "221 bye\r\n");
-      },
-      [&]() -> asio::awaitable<void> {
-        auto scope = net::ScopeGuard::loopback_only();
-        const auto options = quick();
-        ConnectionCache cache(co_await asio::this_coro::executor, {});
-        auto r = request(p.endpoint(), "nobody@y.test");
-        results = co_await deliver(r, scope, options, cache);
-        kept = cache.size();
-      });
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].disposition, Disposition::permanent);
-  EXPECT_EQ(results[0].code, 550);
-  EXPECT_EQ(after, "QUIT\r\n");
-  EXPECT_EQ(kept, 0u);
+  auto r =
+      refused_transaction("250 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0].disposition, Disposition::permanent);
+  EXPECT_EQ(r.results[0].code, 550);
+  EXPECT_EQ(r.after, "QUIT\r\n");
+  EXPECT_EQ(r.kept, 0u);
 }
 
 TEST(ConnectionCache, KeysTellServersAndTlsApart) {
