@@ -243,16 +243,6 @@ asio::awaitable<Step> SmtpClient::send_message(std::string_view message) {
   co_return co_await read_reply(options_->data_timeout, 250, 250);
 }
 
-asio::awaitable<Step> SmtpClient::data(const MessagePieces& pieces, bool* data_command_refused) {
-  if (data_command_refused) *data_command_refused = false;
-  auto s = co_await data_command();
-  if (!s.ok()) {
-    if (data_command_refused) *data_command_refused = true;
-    co_return s;
-  }
-  co_return co_await send_message(pieces);
-}
-
 asio::awaitable<Step> SmtpClient::send_message(const MessagePieces& pieces, std::uint64_t size) {
   smtp::LineFolder folder;
   smtp::DotStuffer stuffer;

@@ -94,14 +94,13 @@ class SmtpClient {
   // DATA, expects 354, sends the dot-stuffed message, reads the final reply.
   // `data_command` tells a DATA-command refusal from a refusal after the dot.
   asio::awaitable<Step> data(std::string_view message, bool* data_command_refused = nullptr);
-  // The same with the message in pieces, each folded, stuffed and sent as
-  // it comes: the memory is a piece's, whatever the message's size.
-  asio::awaitable<Step> data(const MessagePieces& pieces, bool* data_command_refused = nullptr);
   // DATA alone; positive is 354.
   asio::awaitable<Step> data_command();
-  // After a 354 (DATA sent in a pipelined group, or data_command()): the message, the dot and
-  // the final reply. With the message's `size` known, the dot goes out with
-  // its last piece instead of in a write of its own.
+  // After a 354 (DATA sent in a pipelined group, or data_command()): the
+  // message, the dot and the final reply. In pieces, each folded, stuffed
+  // and sent as it comes (the memory is a piece's, whatever the message's
+  // size); with the message's `size` known, the dot goes out with its last
+  // piece instead of in a write of its own.
   static constexpr std::uint64_t unknown_size = ~std::uint64_t{0};
   asio::awaitable<Step> send_message(std::string_view message);
   asio::awaitable<Step> send_message(const MessagePieces& pieces,
