@@ -20,7 +20,8 @@ Status SpoolFilePool::adopt() {
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const auto name = it->path().filename().string();
     std::uint64_t n = 0;
-    bool ours = !name.empty() && name.size() <= 20 &&
+    // Ours: digits that fit a 64-bit counter (std::stoull throws past it).
+    bool ours = !name.empty() && name.size() <= 19 &&
                 name.find_first_not_of("0123456789") == std::string::npos;
     if (ours) n = std::stoull(name);
     if (!ours || !it->is_regular_file() || found.size() >= capacity_) {

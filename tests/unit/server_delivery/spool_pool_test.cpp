@@ -136,10 +136,12 @@ TEST(SpoolFilePool, AtStartItTakesInItsOwnFilesAndRemovesTheRest) {
   fs::create_directories(free + "/a-directory");
   spit(free + "/7", "left by a crash");
   spit(free + "/not-ours", "x");
+  spit(free + "/99999999999999999999", "past a 64-bit counter");
   SpoolFilePool pool(free, 8);
   ASSERT_TRUE(pool.adopt());
   EXPECT_EQ(pool.size(), 1u);
   EXPECT_FALSE(fs::exists(free + "/not-ours"));
+  EXPECT_FALSE(fs::exists(free + "/99999999999999999999"));
   EXPECT_FALSE(fs::exists(free + "/a-directory"));
   // New names do not clash with the one taken in.
   spit(dir.path() + "/m", "m");
