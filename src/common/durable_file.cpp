@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -43,7 +45,8 @@ DurableFile::DurableFile(DurableFile&& o) noexcept
       size_(o.size_),
       done_(o.done_),
       published_(o.published_),
-      full_sync_(o.full_sync_) {
+      full_sync_(o.full_sync_),
+      old_size_(o.old_size_) {
   o.fd_ = -1;
   o.done_ = true;
 }
@@ -59,6 +62,7 @@ DurableFile& DurableFile::operator=(DurableFile&& o) noexcept {
   done_ = o.done_;
   published_ = o.published_;
   full_sync_ = o.full_sync_;
+  old_size_ = o.old_size_;
   o.fd_ = -1;
   o.done_ = true;
   return *this;
@@ -96,14 +100,45 @@ Status DurableFile::write_at(std::uint64_t offset, std::string_view data) {
   return Ok{};
 }
 
-Expected<DurableFile> DurableFile::reuse(std::string existing_path, std::string final_path) {
-  // O_TRUNC: the old content's blocks are freed and the new content gets
-  // new ones, so a crash before the sync leaves a file cut short, as a new
-  // file would be, never the old bytes under the new name (journalling
-  // filesystems: data=ordered). O_NOFOLLOW: never through a link.
-  int fd = ::open(existing_path.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+Status DurableFile::write_whole(std::string_view head, std::string_view body) {
+  if (size_ != 0) return make_error("cannot write " + tmp_ + " whole: written already");
+  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(body.data()), body.size()}};
+  std::uint64_t left = head.size() + body.size();
+  while (left > 0) {
+    auto n = ::pwritev(fd_, parts, 2, static_cast<off_t>(size_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("cannot write " + tmp_);
+    auto done = static_cast<std::size_t>(n);
+    size_ += done;
+    left -= done;
+    for (auto& p : parts) {  // a short write: on from where it stopped
+      auto skip = std::min(done, p.iov_len);
+      p.iov_base = static_cast<char*>(p.iov_base) + skip;
+      p.iov_len -= skip;
+      done -= skip;
+    }
+  }
+  if (old_size_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    return sys_error("cannot cut " + tmp_);
+  }
+  return Ok{};
+}
+
+Expected<DurableFile> DurableFile::reuse(std::string existing_path, std::string final_path,
+                                         Reuse how) {
+  // O_TRUNC empties it (see the header for the two ways). O_NOFOLLOW: never
+  // through a link.
+  int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (how == Reuse::emptied ? O_TRUNC : 0);
+  int fd = ::open(existing_path.c_str(), flags);
   if (fd < 0) return sys_error("cannot open " + existing_path);
-  return DurableFile(fd, std::move(existing_path), std::move(final_path));
+  DurableFile f(fd, std::move(existing_path), std::move(final_path));
+  if (how == Reuse::in_place) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return sys_error("cannot stat " + f.tmp_);
+    f.old_size_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  return f;
 }
 
 Status DurableFile::sync() {

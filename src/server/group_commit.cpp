@@ -186,9 +186,12 @@ void GroupCommit::run_round(std::vector<Pending>& round) {
 // again). Such a file is never delivered: the envelope records the message's
 // size (written last, at commit) and recovery moves a file whose length does
 // not match it to corrupt/ (parse_envelope_head: "message cut short"). A
-// file whose blocks were not written shows as short, not as stale bytes, on
-// ext4 and the other journalling filesystems (data=ordered). When the
-// syncfs fails, each file is synced on its own and queue/ fsync'd.
+// new or emptied file whose blocks were not written shows as short, not as
+// stale bytes, on ext4 and the other journalling filesystems (data=ordered);
+// one written over a spent file in place may show some of the old
+// message's bytes, and its envelope's check tells (spool_check.hpp: moved to
+// corrupt/ too). When the syncfs fails, each file is synced on its own and
+// queue/ fsync'd.
 void GroupCommit::names_with_data(std::vector<Pending>& round, std::vector<Pending*>& files) {
   for (auto* p : files) p->result = p->item.file->publish_open();
   int dir_fd =

@@ -2,8 +2,9 @@
 // finished recipients, removals, retry facts; streamed messages are in
 // spool_incoming.cpp, reading it back in spool_recovery.cpp. File layout of
 // queue/<id>:
-//   "relayscope-spool 1\n" then "key: value\n" lines (id, arrival, client,
-//   helo, auth, from, rcpt...), an empty line, then the message as received.
+//   "relayscope-spool 1\n" then "key: value\n" lines (id, size, check of a
+//   message written whole, arrival, client, helo, auth, from, rcpt...), an
+//   empty line, then the message as received.
 // queue/<id>.done: "recipient\tresult\n" lines, appended and fsync'd.
 #include "server/spool.hpp"
 
@@ -20,6 +21,7 @@
 #include <filesystem>
 
 #include "common/durable_file.hpp"
+#include "server/spool_check.hpp"
 
 namespace relayscope::server {
 
@@ -62,10 +64,17 @@ constexpr std::size_t spent_files_kept = 2048;
 
 }  // namespace
 
+DurableFile::Reuse Spool::reuse_for_whole(std::uint64_t file_size) {
+  // Only a file that stays as small as the pool's: recovery verifies the
+  // check of those alone (a big one never was a spent file).
+  return file_size <= SpoolFilePool::max_file_size ? DurableFile::Reuse::in_place
+                                                   : DurableFile::Reuse::emptied;
+}
+
 Expected<DurableFile> Spool::new_file(SpoolFilePool& pool, const std::string& tmp,
-                                      const std::string& final_path) {
+                                      const std::string& final_path, DurableFile::Reuse how) {
   if (auto spent = pool.take()) {
-    auto file = DurableFile::reuse(*spent, final_path);
+    auto file = DurableFile::reuse(*spent, final_path, how);
     if (file) return file;
     // Gone or unusable (removed by hand): a new file instead.
   }
@@ -94,6 +103,11 @@ Expected<std::unique_ptr<Spool>> Spool::open(const std::string& dir, Worker& wor
   }
   auto pool = std::make_shared<SpoolFilePool>(dir + "/free", spent_files_kept);
   if (auto s = pool->adopt(); !s) return s.error();
+  // What a crash left of removals (a name gone from queue/, a file come to
+  // free/) is made durable before any spent file is written over.
+  for (const auto& d : {dir + "/queue", dir + "/free"}) {
+    if (auto s = sync_dir(d, worker.fsync_enabled()); !s) return s.error();
+  }
   return std::unique_ptr<Spool>(new Spool(dir, worker, data_sync, std::move(pool)));
 }
 
@@ -137,15 +151,18 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
   auto tmp = tmp_dir() + "/" + envelope.id;
   auto final_path = queue_dir() + "/" + envelope.id;
   auto queue = queue_dir();
-  auto head = format_envelope(envelope, message.size());
+  auto id = envelope.id;
   // The job is a named local and the result is co_returned from one: GCC 12
-  // double-destroys temporaries of "co_return co_await f(lambda)".
-  auto job = [tmp, final_path, queue, head = std::move(head), message = std::move(message),
-              id = envelope.id, pool = pool_](Batch& b) -> Expected<std::string> {
-    auto file = new_file(*pool, tmp, final_path);
+  // double-destroys temporaries of "co_return co_await f(lambda)". The
+  // check and the head are made there too, off the event loop (a DSN may
+  // be big).
+  auto job = [tmp, final_path, queue, envelope = std::move(envelope), message = std::move(message),
+              id, pool = pool_](Batch& b) mutable -> Expected<std::string> {
+    envelope.check = spool_check(message);
+    auto head = format_envelope(envelope, message.size());
+    auto file = new_file(*pool, tmp, final_path, reuse_for_whole(head.size() + message.size()));
     if (!file) return file.error();
-    auto s = file->append(head);
-    if (s) s = file->append(message);
+    auto s = file->write_whole(head, message);
     if (s) s = file->finish(b.fsync_enabled());
     if (!s) return s.error();
     // The rename is durable once queue/ is fsync'd: the batch does that
@@ -218,10 +235,12 @@ asio::awaitable<Status> Spool::remove(std::string id, bool fresh) {
   auto state = state_dir() + "/" + id;
   // The unlinks run on the sync thread, and the round's one fsync of queue/
   // makes them durable along with the messages accepted meanwhile.
-  auto unlink = [path, state, fresh, pool = pool_]() -> Status {
+  auto spent = std::make_shared<std::optional<std::string>>();
+  auto unlink = [path, state, fresh, pool = pool_, spent]() -> Status {
     // The message first: a .done file left alone is harmless (removed at start).
     // Its file goes to free/ for a new message when the pool takes it.
-    if (!pool->give(path) && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    *spent = pool->give(path);
+    if (!*spent && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return make_error("cannot remove " + path + ": " + std::strerror(errno));
     }
     if (!fresh) {
@@ -233,6 +252,7 @@ asio::awaitable<Status> Spool::remove(std::string id, bool fresh) {
   GroupCommit::Item item{nullptr, unlink};
   item.may_wait = true;  // no session waits for it: it rides with a message's round
   Status removed = co_await group_->commit(std::move(item));
+  if (*spent) pool_->settled(std::move(**spent), static_cast<bool>(removed));
   co_return removed;
 }
 

@@ -101,9 +101,14 @@ class Spool {
   std::string free_dir() const { return dir_ + "/free"; }
   GroupCommit::Stats commit_stats() const { return group_->stats(); }
   // A new file for a message, to become queue/<id> once durable: a spent
-  // one from the pool when it has one, else tmp/<id>. Blocking.
+  // one from the pool when it has one, else tmp/<id>. Blocking. A message
+  // written whole (head and body known) of a size a spent file may have is
+  // written over one in place (and carries its check); any other empties it.
   static Expected<DurableFile> new_file(SpoolFilePool& pool, const std::string& tmp,
-                                        const std::string& final_path);
+                                        const std::string& final_path,
+                                        DurableFile::Reuse how = DurableFile::Reuse::emptied);
+  // How new_file() may reuse a spent file for a message written whole.
+  static DurableFile::Reuse reuse_for_whole(std::uint64_t file_size);
 
  private:
   Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync,

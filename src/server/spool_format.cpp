@@ -16,6 +16,7 @@ std::string format_envelope(const SpoolEnvelope& e, std::size_t message_size) {
   std::string out(magic);
   out += "id: " + e.id + "\n";
   out += "size: " + std::to_string(message_size) + "\n";
+  if (!e.check.empty()) out += "check: " + e.check + "\n";
   out += "arrival: " + std::to_string(e.arrival) + "\n";
   out += "client: " + e.client + "\n";
   out += "helo: " + e.helo + "\n";
@@ -74,6 +75,8 @@ Expected<SpoolEnvelope> parse_envelope_head(std::string_view file, std::uint64_t
       char* end = nullptr;
       size = std::strtoull(value.c_str(), &end, 10);
       have_size = !value.empty() && end && *end == '\0';
+    } else if (key == "check") {
+      e.check = value;
     } else if (key == "arrival") {
       e.arrival = std::strtoll(value.c_str(), nullptr, 10);
     } else if (key == "client") {

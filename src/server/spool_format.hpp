@@ -23,6 +23,10 @@ struct SpoolEnvelope {
   std::string auth_user;
   std::string mail_from;                // bare; empty is the null sender
   std::vector<std::string> recipients;  // bare, as the client gave them
+  // spool_check() of the message, for a message written whole (read back
+  // from disk: empty when the file has none, as streamed ones and older
+  // spools' files).
+  std::string check;
 };
 
 // What the queue manager last did with a message (advisory, for listings).

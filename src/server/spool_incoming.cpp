@@ -6,6 +6,7 @@
 
 #include "common/durable_file.hpp"
 #include "server/spool.hpp"
+#include "server/spool_check.hpp"
 
 namespace relayscope::server {
 
@@ -81,18 +82,20 @@ asio::awaitable<Expected<std::string>> Spool::commit_whole(SpoolEnvelope envelop
   if (envelope.id.empty()) envelope.id = new_id();
   auto message = std::make_shared<Incoming>(DurableFile{});
   message->id = envelope.id;
-  auto head = format_envelope(envelope, content.size());
+  auto tmp = tmp_dir() + "/" + envelope.id;
+  auto final_path = queue_dir() + "/" + envelope.id;
   // Runs on the sync thread, first in its round: the file exists only from
-  // there on (a failure there fails this message alone).
-  auto create = [message, tmp = tmp_dir() + "/" + envelope.id,
-                 final_path = queue_dir() + "/" + envelope.id, head = std::move(head),
-                 content = std::move(content), pool = pool_]() -> Status {
-    auto file = new_file(*pool, tmp, final_path);
+  // there on (a failure there fails this message alone). The check and the
+  // head are made there too, off the event loop.
+  auto create = [message, tmp = std::move(tmp), final_path = std::move(final_path),
+                 envelope = std::move(envelope), content = std::move(content),
+                 pool = pool_]() mutable -> Status {
+    envelope.check = spool_check(content);
+    auto head = format_envelope(envelope, content.size());
+    auto file = new_file(*pool, tmp, final_path, reuse_for_whole(head.size() + content.size()));
     if (!file) return file.error();
     message->file = std::move(*file);
-    auto s = message->file.append(head);
-    if (s) s = message->file.append(content);
-    return s;
+    return message->file.write_whole(head, content);
   };
   GroupCommit::Item item{std::shared_ptr<DurableFile>(message, &message->file), std::move(create)};
   Status durable = co_await group_->commit(std::move(item));

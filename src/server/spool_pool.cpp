@@ -50,19 +50,25 @@ std::optional<std::string> SpoolFilePool::take() {
   return path;
 }
 
-bool SpoolFilePool::give(const std::string& path) {
+std::optional<std::string> SpoolFilePool::give(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<std::uint64_t>(st.st_size) > max_file_size) {
-    return false;
+    return std::nullopt;
   }
   std::lock_guard lock(mutex_);
-  if (free_.size() >= capacity_) return false;
+  if (free_.size() + settling_ >= capacity_) return std::nullopt;
   auto to = dir_ + "/" + std::to_string(next_++);
-  if (::rename(path.c_str(), to.c_str()) != 0) return false;
-  free_.push_back(std::move(to));
+  if (::rename(path.c_str(), to.c_str()) != 0) return std::nullopt;
+  ++settling_;
   ++stats_.kept;
-  return true;
+  return to;
+}
+
+void SpoolFilePool::settled(std::string path, bool durable) {
+  std::lock_guard lock(mutex_);
+  if (settling_ > 0) --settling_;
+  if (durable) free_.push_back(std::move(path));
 }
 
 SpoolFilePool::Stats SpoolFilePool::stats() const {

@@ -29,14 +29,22 @@ class SpoolFilePool {
 
   SpoolFilePool(std::string dir, std::size_t capacity);
   // At start: takes in what free/ holds (up to the capacity; the rest, and
-  // anything that is not a plain file, is removed).
+  // anything that is not a plain file, is removed). The caller makes free/
+  // and queue/ durable before taking any.
   Status adopt();
   // A file to write a new message over, or none (make a new one).
   std::optional<std::string> take();
-  // Moves a finished message's file into free/. False when it was not
-  // taken (the pool full, the file big or gone, the rename refused): the
-  // caller unlinks it as before.
-  bool give(const std::string& path);
+  // Moves a finished message's file into free/ and returns its name
+  // there; none when it was not taken (the pool full, the file big or
+  // gone, the rename refused): the caller unlinks it as before. Not taken
+  // out again before settled(): a file is written over only once the
+  // removal of its old name is durable, so that no crash can leave the old
+  // message's name on a file that holds some of a new message's blocks.
+  std::optional<std::string> give(const std::string& path);
+  // The removal of what give() took in was made durable (`durable`): the
+  // file may be taken; or it was not: it stays in free/ unused (taken in
+  // again at the next start).
+  void settled(std::string path, bool durable);
   std::size_t size() const;
   const std::string& dir() const { return dir_; }
 
@@ -53,7 +61,8 @@ class SpoolFilePool {
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::vector<std::string> free_;
-  std::uint64_t next_ = 0;  // the next name in free/
+  std::size_t settling_ = 0;  // given, not yet settled
+  std::uint64_t next_ = 0;    // the next name in free/
   Stats stats_;
 };
 

@@ -1,7 +1,7 @@
 // The spool read back (see spool.hpp): recovery at start (tmp/ leftovers
 // deleted, unreadable queue files moved to corrupt/), the read-only listing
 // for `relayscope queue`, and whole-message reads. Envelopes only: recovery
-// and listing never read message bodies.
+// and listing read the bodies of small messages alone (for their check).
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "server/spool.hpp"
+#include "server/spool_check.hpp"
 
 namespace relayscope::server {
 
@@ -36,8 +37,10 @@ Expected<std::string> read_file(const std::string& path) {
 
 // The envelope part of a spool file (up to and with its empty line, or the
 // whole file when shorter), and the file's size: recovery and listing never
-// read message bodies.
-Expected<std::pair<std::string, std::uint64_t>> read_head(const std::string& path) {
+// read the bodies of big messages. A file of up to `whole_up_to` bytes is
+// read whole (its check is verified).
+Expected<std::pair<std::string, std::uint64_t>> read_head(const std::string& path,
+                                                          std::uint64_t whole_up_to) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error("cannot read " + path + ": " + std::strerror(errno));
@@ -49,7 +52,9 @@ Expected<std::pair<std::string, std::uint64_t>> read_head(const std::string& pat
   }
   std::string head;
   char buf[16384];
-  while (head.size() < max_envelope && head.find("\n\n") == std::string::npos) {
+  const bool whole = static_cast<std::uint64_t>(st.st_size) <= whole_up_to;
+  while (whole ? head.size() < static_cast<std::uint64_t>(st.st_size)
+               : head.size() < max_envelope && head.find("\n\n") == std::string::npos) {
     auto n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) {
       continue;
@@ -61,7 +66,7 @@ Expected<std::pair<std::string, std::uint64_t>> read_head(const std::string& pat
   }
   ::close(fd);
   auto end = head.find("\n\n");
-  if (end != std::string::npos) {
+  if (!whole && end != std::string::npos) {
     head.resize(end + 2);
   }
   return std::make_pair(std::move(head), static_cast<std::uint64_t>(st.st_size));
@@ -99,13 +104,19 @@ Expected<std::vector<SpoolEntry>> read_queue(const std::string& dir,
     if (!is_message_name(name)) {
       continue;
     }
-    auto head = read_head(e.path().string());
+    // Small enough to have been written over a spent file in place: read
+    // whole, for its check (spool_check.hpp).
+    auto head = read_head(e.path().string(), SpoolFilePool::max_file_size);
     if (!head) {
       continue;  // raced with a removal
     }
     std::size_t body = 0;
     auto env = parse_envelope_head(head->first, head->second, body);
-    if (!env || env->id != name) {
+    bool intact = env && env->id == name;
+    if (intact && !env->check.empty() && head->first.size() == head->second) {
+      intact = spool_check(std::string_view(head->first).substr(body)) == env->check;
+    }
+    if (!intact) {
       if (corrupt) {
         corrupt->push_back(name);
       }
@@ -137,7 +148,10 @@ Expected<std::vector<SpoolEntry>> Spool::recover(std::size_t& removed_tmp) {
   }
   removed_tmp = r->removed_tmp;
   for (const auto& id : r->corrupt) {
-    spdlog::error("spool: {} does not parse: moved to {} (never delivered)", id, corrupt_dir());
+    spdlog::error(
+        "spool: {} does not parse or does not match its check: moved to {} "
+        "(never delivered)",
+        id, corrupt_dir());
   }
   return std::move(r->entries);
 }

@@ -18,7 +18,8 @@ namespace {
 
 bool same(const SpoolEnvelope& a, const SpoolEnvelope& b) {
   return a.id == b.id && a.arrival == b.arrival && a.client == b.client && a.helo == b.helo &&
-         a.auth_user == b.auth_user && a.mail_from == b.mail_from && a.recipients == b.recipients;
+         a.auth_user == b.auth_user && a.mail_from == b.mail_from && a.recipients == b.recipients &&
+         a.check == b.check;
 }
 
 }  // namespace

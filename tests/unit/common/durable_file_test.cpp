@@ -1,6 +1,7 @@
 // The one durable write: temp file then rename, the mode of a new file, an
-// existing file's owner and mode kept when asked, stale temp files, and the
-// sync/publish halves a group commit uses.
+// existing file's owner and mode kept when asked, stale temp files, the
+// sync/publish halves a group commit uses, and a spent file reused (emptied
+// or written over in place).
 #include "common/durable_file.hpp"
 
 #include <gtest/gtest.h>
@@ -139,6 +140,52 @@ TEST_F(Durable, AnEmptyOneRemovesNothingAndTakesAFileMovedIn) {
   EXPECT_TRUE(fs::exists(path("tmp5")));
   g.abandon();
   EXPECT_FALSE(fs::exists(path("tmp5")));
+}
+
+ino_t inode(const std::string& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_ino;
+}
+
+TEST_F(Durable, AFileReusedInPlaceHoldsTheNewContentAloneInTheSameInode) {
+  const std::string old_content(10000, 'o');
+  ASSERT_TRUE(write_durably(path(".s.tmp"), path("spent"), old_content));
+  auto ino = inode(path("spent"));
+  auto f = DurableFile::reuse(path("spent"), path("new"), DurableFile::Reuse::in_place);
+  ASSERT_TRUE(f) << f.error().message;
+  ASSERT_TRUE(f->write_whole("head\n", "shorter body"));
+  EXPECT_EQ(f->size(), 17u);
+  ASSERT_TRUE(f->finish(true));
+  EXPECT_EQ(read(path("new")), "head\nshorter body");  // the old tail cut off
+  EXPECT_EQ(inode(path("new")), ino);
+  EXPECT_FALSE(fs::exists(path("spent")));
+
+  // Longer than the old content: written on past its end.
+  const std::string longer(20000, 'n');
+  auto g = DurableFile::reuse(path("new"), path("newer"), DurableFile::Reuse::in_place);
+  ASSERT_TRUE(g);
+  ASSERT_TRUE(g->write_whole("", longer));
+  ASSERT_TRUE(g->finish(true));
+  EXPECT_EQ(read(path("newer")), longer);
+  EXPECT_EQ(inode(path("newer")), ino);
+}
+
+TEST_F(Durable, AFileReusedEmptiedStartsEmptyAndWriteWholeWantsAFreshFile) {
+  ASSERT_TRUE(write_durably(path(".s.tmp"), path("spent"), "old bytes"));
+  auto f = DurableFile::reuse(path("spent"), path("new"));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(fs::file_size(path("spent")), 0u);
+  ASSERT_TRUE(f->append("a"));
+  auto twice = f->write_whole("b", "c");  // not from the start: refused
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("written already"), std::string::npos);
+  ASSERT_TRUE(f->finish(true));
+  EXPECT_EQ(read(path("new")), "a");
+  // Nothing to reuse: a clear error naming the file.
+  auto gone = DurableFile::reuse(path("gone"), path("x"), DurableFile::Reuse::in_place);
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find(path("gone")), std::string::npos);
 }
 
 TEST_F(Durable, ErrorsNameTheFile) {

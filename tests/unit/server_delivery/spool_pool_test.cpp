@@ -120,14 +120,35 @@ TEST(SpoolFilePool, BigFilesAndFilesPastTheCapacityAreNotKept) {
   spit(dir.path() + "/a", "a");
   spit(dir.path() + "/b", "b");
   EXPECT_FALSE(pool.give(dir.path() + "/big"));
-  EXPECT_TRUE(pool.give(dir.path() + "/a"));
-  EXPECT_FALSE(pool.give(dir.path() + "/b"));  // full
+  auto given = pool.give(dir.path() + "/a");
+  ASSERT_TRUE(given);
+  EXPECT_FALSE(pool.give(dir.path() + "/b"));  // full (counting the one settling)
   EXPECT_FALSE(pool.give(dir.path() + "/gone"));
+  pool.settled(*given, true);
   EXPECT_EQ(pool.size(), 1u);
   auto taken = pool.take();
   ASSERT_TRUE(taken);
   EXPECT_EQ(taken->rfind(dir.path() + "/free/", 0), 0u) << *taken;
   EXPECT_FALSE(pool.take());
+}
+
+TEST(SpoolFilePool, AFileIsTakenOnlyOnceTheRemovalOfItsOldNameIsDurable) {
+  ScratchDir dir;
+  fs::create_directories(dir.path() + "/free");
+  SpoolFilePool pool(dir.path() + "/free", 4);
+  ASSERT_TRUE(pool.adopt());
+  spit(dir.path() + "/a", "a");
+  spit(dir.path() + "/b", "b");
+  auto a = pool.give(dir.path() + "/a");
+  auto b = pool.give(dir.path() + "/b");
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(fs::exists(dir.path() + "/a"));
+  EXPECT_FALSE(pool.take());  // the renames are not durable yet
+  pool.settled(*a, true);
+  pool.settled(*b, false);  // its round failed: never written over now
+  EXPECT_EQ(pool.take(), a);
+  EXPECT_FALSE(pool.take());
+  EXPECT_TRUE(fs::exists(*b));  // left for the next start
 }
 
 TEST(SpoolFilePool, AtStartItTakesInItsOwnFilesAndRemovesTheRest) {
