@@ -236,7 +236,8 @@ asio::awaitable<Status> Spool::remove(std::string id, bool fresh) {
   // The unlinks run on the sync thread, and the round's one fsync of queue/
   // makes them durable along with the messages accepted meanwhile.
   auto spent = std::make_shared<std::optional<std::string>>();
-  auto unlink = [path, state, fresh, pool = pool_, spent]() -> Status {
+  auto pool = pool_;  // in the frame: used after the wait, whatever became of *this
+  auto unlink = [path, state, fresh, pool, spent]() -> Status {
     // The message first: a .done file left alone is harmless (removed at start).
     // Its file goes to free/ for a new message when the pool takes it.
     *spent = pool->give(path);
@@ -252,7 +253,7 @@ asio::awaitable<Status> Spool::remove(std::string id, bool fresh) {
   GroupCommit::Item item{nullptr, unlink};
   item.may_wait = true;  // no session waits for it: it rides with a message's round
   Status removed = co_await group_->commit(std::move(item));
-  if (*spent) pool_->settled(std::move(**spent), static_cast<bool>(removed));
+  if (*spent) pool->settled(std::move(**spent), static_cast<bool>(removed));
   co_return removed;
 }
 
