@@ -37,10 +37,10 @@ class DurableFile {
   // Emptied: the old blocks are freed and the new content gets new ones,
   // so a crash before the sync leaves a file cut short, never the old bytes
   // under the new name. In place: the old blocks are written over (none
-  // freed or allocated: under load that is a fifth of the relay's CPU), to
-  // be filled by write_whole() alone; until the sync any block may still
-  // hold the old bytes, so the content must carry its own check (the
-  // spool's envelope does: spool_format.hpp).
+  // freed or allocated: a tenth less of the relay's CPU per message in
+  // bench/relay-throughput), to be filled by write_whole() alone; until
+  // the sync any block may still hold the old bytes, so the content must
+  // carry its own check (the spool's envelope does: spool_format.hpp).
   enum class Reuse { emptied, in_place };
   static Expected<DurableFile> reuse(std::string existing_path, std::string final_path,
                                      Reuse how = Reuse::emptied);

@@ -6,8 +6,10 @@
 // a third of the relay's CPU, and other threads spun on the lock. So a
 // finished message's file is renamed into free/ rather than unlinked (while
 // the pool has room, and small files only), and a new message is written
-// over one of them (DurableFile::reuse): a rename each way, no inode made or
-// freed, as a journal reuses its segments. A file in free/ holds nothing
+// over one of them (DurableFile::reuse; a small message written whole goes
+// in place, keeping the file's blocks too, and carries a check of its bytes:
+// spool_check.hpp): a rename each way, no inode made or freed, as a journal
+// reuses its segments. A file in free/ holds nothing
 // anyone was promised: a crash leaves there only what may be overwritten.
 // Thread-safe (the sync threads and the workers take and give).
 #pragma once
