@@ -6,7 +6,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -102,23 +101,9 @@ Status DurableFile::write_at(std::uint64_t offset, std::string_view data) {
 
 Status DurableFile::write_whole(std::string_view head, std::string_view body) {
   if (size_ != 0) return make_error("cannot write " + tmp_ + " whole: written already");
-  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<char*>(body.data()), body.size()}};
-  std::uint64_t left = head.size() + body.size();
-  while (left > 0) {
-    auto n = ::pwritev(fd_, parts, 2, static_cast<off_t>(size_));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return sys_error("cannot write " + tmp_);
-    auto done = static_cast<std::size_t>(n);
-    size_ += done;
-    left -= done;
-    for (auto& p : parts) {  // a short write: on from where it stopped
-      auto skip = std::min(done, p.iov_len);
-      p.iov_base = static_cast<char*>(p.iov_base) + skip;
-      p.iov_len -= skip;
-      done -= skip;
-    }
-  }
+  // From the start: the offset of a file just created or reused is 0.
+  if (auto s = write_all(fd_, head, body, tmp_); !s) return s;
+  size_ = head.size() + body.size();
   if (old_size_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
     return sys_error("cannot cut " + tmp_);
   }
@@ -193,6 +178,36 @@ void DurableFile::abandon() {
   fd_ = -1;
   if (!done_) ::unlink(tmp_.c_str());
   done_ = true;
+}
+
+Status write_all(int fd, std::string_view a, std::string_view b, const std::string& what) {
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  std::size_t total = a.size() + b.size(), done = 0;
+  while (done < total) {
+    // Advance the iovecs past what was written.
+    iovec cur[2];
+    int n = 0;
+    std::size_t skip = done;
+    for (auto& v : iov) {
+      if (skip >= v.iov_len) {
+        skip -= v.iov_len;
+        continue;
+      }
+      cur[n].iov_base = static_cast<char*>(v.iov_base) + skip;
+      cur[n].iov_len = v.iov_len - skip;
+      skip = 0;
+      ++n;
+    }
+    auto w = ::writev(fd, cur, n);
+    if (w < 0 && errno == EINTR) {
+      continue;
+    }
+    if (w <= 0) {
+      return make_error("cannot write " + what + ": " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return Ok{};
 }
 
 Status sync_directory(const std::string& dir, bool sync) {

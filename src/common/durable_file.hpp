@@ -55,7 +55,7 @@ class DurableFile {
   ~DurableFile();  // an unfinished file is removed
 
   Status append(std::string_view data);
-  // The whole content in one write (head and body), from the start; a file
+  // The whole content in one write (head and body, write_all), from the start; a file
   // reused in place is then cut to it (nothing of a longer old content
   // stays behind).
   Status write_whole(std::string_view head, std::string_view body);
@@ -97,6 +97,10 @@ class DurableFile {
   bool full_sync_ = false;      // owner or mode changed: fsync, not fdatasync
   std::uint64_t old_size_ = 0;  // reused in place: the old content's length
 };
+
+// Writes `a` then `b` whole at fd's offset (one writev; on after a short
+// write or EINTR); errors name `what`.
+Status write_all(int fd, std::string_view a, std::string_view b, const std::string& what);
 
 // fsync of a directory (after a rename or a create in it); Ok when !sync.
 Status sync_directory(const std::string& dir, bool sync);

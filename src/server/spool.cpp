@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,46 +28,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Status write_all(int fd, std::string_view a, std::string_view b, const std::string& what) {
-  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
-  std::size_t total = a.size() + b.size(), done = 0;
-  while (done < total) {
-    // Advance the iovecs past what was written.
-    iovec cur[2];
-    int n = 0;
-    std::size_t skip = done;
-    for (auto& v : iov) {
-      if (skip >= v.iov_len) {
-        skip -= v.iov_len;
-        continue;
-      }
-      cur[n].iov_base = static_cast<char*>(v.iov_base) + skip;
-      cur[n].iov_len = v.iov_len - skip;
-      skip = 0;
-      ++n;
-    }
-    auto w = ::writev(fd, cur, n);
-    if (w < 0 && errno == EINTR) {
-      continue;
-    }
-    if (w <= 0) {
-      return make_error("cannot write " + what + ": " + std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  return Ok{};
-}
-
 // Spent files kept in free/ at most (each at most SpoolFilePool::max_file_size).
 constexpr std::size_t spent_files_kept = 2048;
 
 }  // namespace
 
-DurableFile::Reuse Spool::reuse_for_whole(std::uint64_t file_size) {
-  // Only a file that stays as small as the pool's: recovery verifies the
-  // check of those alone (a big one never was a spent file).
-  return file_size <= SpoolFilePool::max_file_size ? DurableFile::Reuse::in_place
-                                                   : DurableFile::Reuse::emptied;
+Expected<DurableFile> Spool::write_whole_file(SpoolFilePool& pool, const std::string& tmp,
+                                              const std::string& final_path,
+                                              SpoolEnvelope& envelope, std::string_view content) {
+  envelope.check = spool_check(content);
+  auto head = format_envelope(envelope, content.size());
+  // In place only a file that stays as small as the pool's: recovery
+  // verifies the check of those alone (a big one never was a spent file).
+  auto how = head.size() + content.size() <= SpoolFilePool::max_file_size
+                 ? DurableFile::Reuse::in_place
+                 : DurableFile::Reuse::emptied;
+  auto file = new_file(pool, tmp, final_path, how);
+  if (!file) return file.error();
+  if (auto s = file->write_whole(head, content); !s) return s.error();
+  return file;
 }
 
 Expected<DurableFile> Spool::new_file(SpoolFilePool& pool, const std::string& tmp,
@@ -158,12 +136,9 @@ asio::awaitable<Expected<std::string>> Spool::store(SpoolEnvelope envelope, std:
   // be big).
   auto job = [tmp, final_path, queue, envelope = std::move(envelope), message = std::move(message),
               id, pool = pool_](Batch& b) mutable -> Expected<std::string> {
-    envelope.check = spool_check(message);
-    auto head = format_envelope(envelope, message.size());
-    auto file = new_file(*pool, tmp, final_path, reuse_for_whole(head.size() + message.size()));
+    auto file = write_whole_file(*pool, tmp, final_path, envelope, message);
     if (!file) return file.error();
-    auto s = file->write_whole(head, message);
-    if (s) s = file->finish(b.fsync_enabled());
+    auto s = file->finish(b.fsync_enabled());
     if (!s) return s.error();
     // The rename is durable once queue/ is fsync'd: the batch does that
     // before anyone is told (group commit), and fails the job if it cannot.

@@ -107,8 +107,12 @@ class Spool {
   static Expected<DurableFile> new_file(SpoolFilePool& pool, const std::string& tmp,
                                         const std::string& final_path,
                                         DurableFile::Reuse how = DurableFile::Reuse::emptied);
-  // How new_file() may reuse a spent file for a message written whole.
-  static DurableFile::Reuse reuse_for_whole(std::uint64_t file_size);
+  // A message written whole (store, commit_whole): its check set in
+  // `envelope`, head and body written into new_file() (over a spent file in
+  // place when it is no bigger than one). Blocking.
+  static Expected<DurableFile> write_whole_file(SpoolFilePool& pool, const std::string& tmp,
+                                                const std::string& final_path,
+                                                SpoolEnvelope& envelope, std::string_view content);
 
  private:
   Spool(std::string dir, Worker& worker, GroupCommit::DataSync data_sync,

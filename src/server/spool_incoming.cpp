@@ -6,7 +6,6 @@
 
 #include "common/durable_file.hpp"
 #include "server/spool.hpp"
-#include "server/spool_check.hpp"
 
 namespace relayscope::server {
 
@@ -90,12 +89,10 @@ asio::awaitable<Expected<std::string>> Spool::commit_whole(SpoolEnvelope envelop
   auto create = [message, tmp = std::move(tmp), final_path = std::move(final_path),
                  envelope = std::move(envelope), content = std::move(content),
                  pool = pool_]() mutable -> Status {
-    envelope.check = spool_check(content);
-    auto head = format_envelope(envelope, content.size());
-    auto file = new_file(*pool, tmp, final_path, reuse_for_whole(head.size() + content.size()));
+    auto file = write_whole_file(*pool, tmp, final_path, envelope, content);
     if (!file) return file.error();
     message->file = std::move(*file);
-    return message->file.write_whole(head, content);
+    return Ok{};
   };
   GroupCommit::Item item{std::shared_ptr<DurableFile>(message, &message->file), std::move(create)};
   Status durable = co_await group_->commit(std::move(item));
